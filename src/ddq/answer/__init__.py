@@ -1,0 +1,1 @@
+"""Drafting answers: grounded in retrieved evidence or approved library entries, or absent."""

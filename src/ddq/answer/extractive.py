@@ -1,0 +1,176 @@
+"""The answerer that needs no LLM (the embedded default).
+
+1. An approved library entry whose question matches closely is the answer, cited.
+2. Otherwise the best evidence units (lines or sentences) of the retrieved chunks are
+   composed into a short answer, each one cited.
+3. When the evidence does not mention what the question is about, or matches weakly, it
+   abstains with "needs input" and says what it looked for. It never guesses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ddq.answer.text import (
+    evidence_units,
+    has_negative_cue,
+    is_yes_no_question,
+    key_words,
+    stance_sentences,
+)
+from ddq.domain import Answer, AnswerStatus, Citation, RetrievalResult, StoredChunk
+from ddq.index.keyword import BM25KeywordIndex
+from ddq.models.base import Embedder
+
+NEEDS_INPUT = "Needs input"
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerSettings:
+    library_match_threshold: float = 0.86
+    abstain_threshold: float = 0.45
+    min_term_coverage: float = 0.6
+    evidence_chunks: int = 5
+    max_units: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    chunk: StoredChunk
+    text: str
+
+
+def _label(chunk: StoredChunk) -> tuple[str, str]:
+    return chunk.source_path, chunk.location.describe()
+
+
+class ExtractiveAnswerer:
+    def __init__(self, *, embedder: Embedder, keyword_index: BM25KeywordIndex,
+                 settings: AnswerSettings | None = None) -> None:
+        self.embedder = embedder
+        self.keyword_index = keyword_index
+        self.settings = settings or AnswerSettings()
+
+    def answer(self, retrieval: RetrievalResult) -> Answer:
+        question = retrieval.question
+        s = self.settings
+        best_library = max(retrieval.library_matches, key=lambda m: m.similarity, default=None)
+        if best_library is not None and best_library.similarity >= s.library_match_threshold:
+            return self._from_library(question, best_library.chunk, best_library.similarity)
+
+        units = self._units(retrieval)
+        terms = key_words(question)
+        if not units:
+            return self._abstain(question, terms, [], "nothing relevant was retrieved")
+        vectors = self.embedder.embed([question] + [u.text for u in units])
+        similarities = vectors[1:] @ vectors[0]
+        stems = {term: self._stem(term) for term in terms}
+        weights = self._term_weights(list(stems.values()))
+        unit_stems = [self._stems(u.text) for u in units]
+        total_weight = sum(weights.values()) or 1.0
+
+        def coverage(indices: list[int]) -> tuple[float, list[str]]:
+            present = set().union(*(unit_stems[i] for i in indices)) if indices else set()
+            missing = [t for t, st in stems.items() if st not in present]
+            covered = sum(weights[st] for t, st in stems.items() if st in present)
+            return covered / total_weight, missing
+
+        scores = np.array([
+            0.75 * float(similarities[i]) + 0.25 * coverage([i])[0] for i in range(len(units))
+        ])
+        order = [int(i) for i in np.argsort(-scores)]
+        best = order[0]
+        best_similarity = float(similarities[best])
+        chosen = [best]
+        for index in order[1:]:
+            if len(chosen) >= s.max_units:
+                break
+            if similarities[index] < s.abstain_threshold or scores[index] < scores[best] - 0.08:
+                continue
+            if any(units[index].text == units[c].text for c in chosen):
+                continue
+            chosen.append(index)
+        covered, missing = coverage(chosen)
+        whole_coverage, whole_missing = coverage(list(range(len(units))))
+        if whole_coverage < s.min_term_coverage:
+            return self._abstain(
+                question, terms, whole_missing,
+                f"the evidence does not mention {', '.join(whole_missing)}",
+            )
+        if best_similarity < s.abstain_threshold:
+            return self._abstain(
+                question, terms, missing,
+                f"the closest evidence matches weakly (similarity {best_similarity:.2f})",
+            )
+        chosen.sort(key=lambda i: (units[i].chunk.id, i))
+        stance = None
+        if is_yes_no_question(question):
+            key_stems = set(stems.values())
+            negative = any(
+                has_negative_cue(sentence)
+                for i in chosen
+                for sentence in stance_sentences(units[i].text, self._stems, key_stems)
+            )
+            stance = "no" if negative else (
+                "yes" if covered >= 0.99 and best_similarity >= 0.55 else None)
+        body = " ".join(units[i].text.rstrip() + ("" if units[i].text.rstrip()[-1:] in ".!?"
+                                                   else ".") for i in chosen)
+        prefix = {"yes": "Yes. ", "no": "No. "}.get(stance or "", "")
+        span = 1.0 - s.abstain_threshold
+        confidence = 0.6 * min(1.0, max(0.0, (best_similarity - s.abstain_threshold) / span
+                                        + 0.3)) + 0.4 * covered
+        citations = [
+            Citation(units[i].chunk.id, *_label(units[i].chunk), quote=units[i].text)
+            for i in chosen
+        ]
+        reason = (
+            f"composed from {len(chosen)} evidence passage(s); best match {best_similarity:.2f}, "
+            f"key terms covered {covered:.0%}"
+        )
+        return Answer(question, AnswerStatus.ANSWERED, prefix + body, round(confidence, 3),
+                      reason, citations, stance)
+
+    def _units(self, retrieval: RetrievalResult) -> list[_Unit]:
+        units: list[_Unit] = []
+        for hit in retrieval.hits[: self.settings.evidence_chunks]:
+            chunk = hit.chunk
+            text = chunk.answer if chunk.answer else chunk.text
+            units.extend(_Unit(chunk, unit) for unit in evidence_units(text or ""))
+        return units
+
+    def _stems(self, text: str) -> set[str]:
+        return set(self.keyword_index.stem_terms(text))
+
+    def _stem(self, word: str) -> str:
+        stems = self.keyword_index.stem_terms(word)
+        return stems[0] if stems else word
+
+    def _term_weights(self, stems: list[str]) -> dict[str, float]:
+        idf = self.keyword_index.idf(stems)
+        known = [v for v in idf.values() if v > 0]
+        rare = (max(known) if known else 1.0) + 1.0
+        # A term the corpus never uses is the most telling of all: it weighs most.
+        return {st: (idf.get(st) or rare) for st in stems}
+
+    def _from_library(self, question: str, chunk: StoredChunk, similarity: float) -> Answer:
+        answer = chunk.answer or chunk.text
+        confidence = min(1.0, 0.75 + (similarity - self.settings.library_match_threshold) * 2)
+        stance = None
+        if is_yes_no_question(question):
+            words = answer.split(None, 1)
+            first = words[0].strip(".,;:!").lower() if words else ""
+            stance = first if first in ("yes", "no") else None
+        citation = Citation(chunk.id, *_label(chunk), quote=f"Q: {chunk.question}")
+        reason = (
+            f"approved library answer to a matching question (similarity {similarity:.2f}): "
+            f"{chunk.question!r}"
+        )
+        return Answer(question, AnswerStatus.LIBRARY, answer, round(confidence, 3), reason,
+                      [citation], stance)
+
+    def _abstain(self, question: str, terms: list[str], missing: list[str], why: str) -> Answer:
+        looked_for = ", ".join(terms) or question
+        reason = f"{why}; looked for: {looked_for}"
+        return Answer(question, AnswerStatus.NEEDS_INPUT, NEEDS_INPUT, 0.0, reason, [], None)

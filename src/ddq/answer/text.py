@@ -1,0 +1,78 @@
+"""Small text helpers for the answerer: evidence units, key terms, yes/no cues."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from ddq.ingest.chunking import split_sentences
+
+# Words that say nothing about what a questionnaire asks (beyond English stop words).
+_QUESTION_NOISE = frozenset(
+    """
+    a an the and or of to in on for with by at from as is are was were be been being do does
+    did doing have has had having you your yours we our ours us they their it its this that
+    these those there which who whom what when where why how can could would should will shall
+    may might must any all each every some such if then than so not no yes please describe
+    explain provide list detail details confirm state indicate whether organization
+    organisation company vendor supplier currently maintain maintained process processes ensure
+    use used using
+    """.split()
+)
+
+_NEGATIVE = re.compile(
+    r"\b(?:not|never|no longer|cannot|can't|don't|doesn't|isn't|aren't|won't|unsupported|"
+    r"not yet|on the roadmap|roadmap item|planned)\b|^no\b",
+    re.IGNORECASE,
+)
+_YES_NO_START = re.compile(
+    r"^\s*(?:do|does|did|is|are|was|were|can|could|will|would|have|has|had|should|shall|may)\b",
+    re.IGNORECASE,
+)
+_MAX_UNIT_WORDS = 60
+
+
+def is_yes_no_question(question: str) -> bool:
+    return bool(_YES_NO_START.match(question))
+
+
+def has_negative_cue(text: str) -> bool:
+    return bool(_NEGATIVE.search(text))
+
+
+def key_words(question: str) -> list[str]:
+    """The words of a question that carry its meaning (lower-cased, order kept, unique)."""
+    words = re.findall(r"[a-z0-9][a-z0-9\-]*", question.lower())
+    out: list[str] = []
+    for word in words:
+        for part in word.split("-") if "-" in word else [word]:
+            if len(part) > 1 and part not in _QUESTION_NOISE and part not in out:
+                out.append(part)
+    return out
+
+
+def evidence_units(text: str) -> list[str]:
+    """Lines of a chunk (list items, table rows, paragraphs); long ones split into sentences."""
+    units: list[str] = []
+    for line in text.split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        if len(line.split()) <= _MAX_UNIT_WORDS:
+            units.append(line)
+        else:
+            units.extend(split_sentences(line))
+    return units
+
+
+def stance_sentences(unit: str, stems_of: Callable[[str], set[str]], key_stems: set[str]
+                     ) -> list[str]:
+    """The sentence of ``unit`` that shares most key terms, and the one after it.
+
+    A yes/no verdict is read from these: "CMEK. Not currently supported." puts the
+    verdict in the sentence after the one that names the subject.
+    """
+    sentences = split_sentences(unit) or [unit]
+    overlaps = [len(stems_of(sentence) & key_stems) for sentence in sentences]
+    best = max(range(len(sentences)), key=lambda i: overlaps[i])
+    return sentences[best : best + 2]

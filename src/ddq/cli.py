@@ -1,0 +1,209 @@
+"""The command line: thin commands over the knowledge base. Errors become one clear line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from ddq.cli_output import (
+    RichProgress,
+    answer_json,
+    console,
+    err_console,
+    hit_json,
+    print_answer,
+    print_hits,
+    print_ingest_report,
+)
+from ddq.config import Settings, load_settings
+from ddq.errors import DDQError
+from ddq.ingest.library_loaders import LibraryColumns
+from ddq.ingest.pipeline import Outcome
+from ddq.kb import KnowledgeBase
+
+app = typer.Typer(
+    help="DDQ: answer due-diligence questionnaires from your approved knowledge base.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+eval_app = typer.Typer(help="Measure retrieval quality.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+HomeOpt = Annotated[Path | None, typer.Option("--home", help="Data directory (DDQ_HOME).")]
+WorkspaceOpt = Annotated[
+    str | None, typer.Option("--workspace", "-w", help="Workspace (DDQ_WORKSPACE).")
+]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML config file.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _settings(home: Path | None, workspace: str | None, config: Path | None) -> Settings:
+    return load_settings(config, home=home, workspace=workspace)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
+    question_column: Annotated[
+        str | None, typer.Option(help="Answer libraries: header of the question column.")
+    ] = None,
+    answer_column: Annotated[
+        str | None, typer.Option(help="Answer libraries: header of the answer column.")
+    ] = None,
+    home: HomeOpt = None,
+    workspace: WorkspaceOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ingest documents and answer libraries; unchanged files are skipped."""
+    with KnowledgeBase(_settings(home, workspace, config)) as kb:
+        report = kb.ingest_paths(
+            paths,
+            columns=LibraryColumns(question_column, answer_column),
+            progress=RichProgress("ingesting"),
+        )
+    print_ingest_report(report, as_json=as_json)
+    if report.count(Outcome.FAILED):
+        raise typer.Exit(1)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question to answer.")],
+    home: HomeOpt = None,
+    workspace: WorkspaceOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Answer one question with citations and a confidence, or say it needs input."""
+    with KnowledgeBase(_settings(home, workspace, config)) as kb:
+        answer = kb.ask(question)
+    if as_json:
+        console.print_json(json.dumps(answer_json(answer)))
+    else:
+        print_answer(answer)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=200)] = 8,
+    home: HomeOpt = None,
+    workspace: WorkspaceOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show the passages hybrid retrieval finds, with their scores and sources."""
+    with KnowledgeBase(_settings(home, workspace, config)) as kb:
+        result = kb.retrieve(query, top_k=top_k)
+    if as_json:
+        console.print_json(json.dumps({"query": query, "hits": [hit_json(h) for h in result.hits]}))
+    else:
+        print_hits(result.hits)
+
+
+@app.command()
+def remove(
+    paths: Annotated[list[str], typer.Argument(help="Documents to delete (as ingested).")],
+    home: HomeOpt = None,
+    workspace: WorkspaceOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Delete documents from the store and from every index."""
+    with KnowledgeBase(_settings(home, workspace, config)) as kb:
+        for path in paths:
+            removed = kb.remove(path)
+            console.print(f"removed {path} ({removed} chunks)")
+
+
+@app.command()
+def reindex(
+    home: HomeOpt = None,
+    workspace: WorkspaceOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Rebuild the vector and keyword indexes from the relational store alone."""
+    with KnowledgeBase(_settings(home, workspace, config)) as kb:
+        counts = kb.reindex(progress=RichProgress("reindexing"))
+    console.print(
+        f"reindexed {counts['chunks']} chunks ({counts['library_questions']} library questions); "
+        f"{counts['embedded']} embedded, {counts['cached']} from cache; "
+        f"keyword index {counts['keyword']} chunks"
+    )
+
+
+@app.command()
+def status(
+    home: HomeOpt = None,
+    workspace: WorkspaceOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Counts and index health (does not load the model)."""
+    with KnowledgeBase(_settings(home, workspace, config)) as kb:
+        state = kb.status()
+    if as_json:
+        data = asdict(state)
+        for index, health in zip(data["indexes"], state.indexes, strict=True):
+            index["in_sync"] = health.in_sync
+        console.print_json(json.dumps(data))
+        return
+    console.print(f"workspace        {state.workspace}")
+    console.print(f"documents        {state.documents}")
+    console.print(f"chunks           {state.chunks}")
+    console.print(f"library entries  {state.library_entries}")
+    console.print(f"cached vectors   {state.cached_embeddings}")
+    console.print(f"embedding model  {state.embedding_model}")
+    console.print(f"database         {state.database}")
+    console.print(f"milvus           {state.milvus}")
+    for health in state.indexes:
+        mark = "ok" if health.in_sync else f"OUT OF SYNC (store has {health.expected})"
+        console.print(f"index            {health.name}: {health.entries} entries, {mark}")
+
+
+@eval_app.command("beir")
+def eval_beir(
+    directory: Annotated[Path, typer.Argument(help="BEIR folder: corpus.jsonl, queries.jsonl, "
+                                                  "qrels/test.tsv")],
+    split: Annotated[str, typer.Option(help="qrels split to score.")] = "test",
+    limit_docs: Annotated[
+        int | None, typer.Option(help="Only the first N documents (quick checks).")
+    ] = None,
+    home: Annotated[
+        Path | None, typer.Option("--home", help="Where to build the index (default: temporary).")
+    ] = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """nDCG@10, Recall@10/100 and MRR@10 for dense, BM25 and hybrid on a BEIR data set."""
+    from ddq.eval.beir import format_table, run_beir
+
+    base = load_settings(config)
+    result = run_beir(directory, base_settings=base, split=split, home=home,
+                      limit_docs=limit_docs, progress=RichProgress("indexing corpus"))
+    if as_json:
+        console.print_json(json.dumps(result))
+    else:
+        console.print(format_table(result))
+
+
+def main() -> None:
+    try:
+        app()
+    except DDQError as exc:
+        err_console.print(f"[red]error:[/red] {escape(exc.detail)}")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

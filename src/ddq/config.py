@@ -1,0 +1,111 @@
+"""Typed settings: ``DDQ_`` environment variables, an optional TOML file, passed in explicitly.
+
+Nothing here is read at import time: call :func:`get_settings` (cached) or build
+:class:`Settings` yourself in tests.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ddq.errors import DDQError, ErrorCode
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Defaults keep all state under one data directory."""
+
+    model_config = SettingsConfigDict(env_prefix="DDQ_", extra="forbid")
+
+    home: Path = Field(default=Path(".ddq"), description="Data directory for all local state.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite file under home."
+    )
+    milvus_uri: str | None = Field(
+        default=None, description="Milvus Lite path or server URI; default: home/milvus.db."
+    )
+    milvus_token: str | None = None
+    embedding_model: str = "local:all-MiniLM-L6-v2"
+    embedding_batch_size: int = Field(default=64, ge=1, le=4096)
+    workspace: str = Field(default="default", pattern=r"^[A-Za-z0-9_\-]{1,64}$")
+
+    chunk_tokens: int = Field(default=230, ge=32, le=2048)
+    chunk_overlap_tokens: int = Field(default=40, ge=0, le=512)
+
+    retrieval_top_k: int = Field(default=8, ge=1, le=200)
+    candidate_k: int = Field(default=50, ge=1, le=1000)
+    rrf_k: int = Field(default=60, ge=1)
+    dense_weight: float = Field(default=1.0, ge=0.0)
+    keyword_weight: float = Field(default=1.0, ge=0.0)
+
+    library_match_threshold: float = Field(default=0.86, ge=0.0, le=1.0)
+    abstain_threshold: float = Field(default=0.45, ge=0.0, le=1.0)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'ddq.sqlite3').resolve()}"
+
+    @property
+    def resolved_milvus_uri(self) -> str:
+        if self.milvus_uri:
+            return self.milvus_uri
+        return str((self.home / "milvus.db").resolve())
+
+    @property
+    def keyword_index_dir(self) -> Path:
+        return self.home / "keyword"
+
+
+def _config_file_values(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise DDQError(ErrorCode.CONFIG, f"config file {path} is not valid TOML: {exc}") from exc
+    section = data.get("ddq", data)
+    if not isinstance(section, dict):
+        raise DDQError(ErrorCode.CONFIG, f"config file {path}: [ddq] must be a table")
+    return section
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings from (lowest to highest) defaults, a TOML file, env vars, overrides.
+
+    The file is ``config_file``, else ``$DDQ_CONFIG``, else ``$DDQ_HOME/config.toml`` if present.
+    """
+    if config_file is None and os.environ.get("DDQ_CONFIG"):
+        config_file = Path(os.environ["DDQ_CONFIG"])
+    if config_file is None:
+        candidate = Path(os.environ.get("DDQ_HOME", ".ddq")) / "config.toml"
+        config_file = candidate if candidate.is_file() else None
+    file_values: dict[str, Any] = {}
+    if config_file is not None:
+        if not config_file.is_file():
+            raise DDQError(ErrorCode.CONFIG, f"config file {config_file} does not exist")
+        file_values = _config_file_values(config_file)
+    env_keys = {
+        key[4:].lower() for key in os.environ if key.startswith("DDQ_") and key != "DDQ_CONFIG"
+    }
+    # Environment variables win over the file: drop file values that the environment sets.
+    values = {k: v for k, v in file_values.items() if k not in env_keys}
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise DDQError(ErrorCode.CONFIG, f"invalid setting {where}: {first['msg']}") from exc
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, built once on first use."""
+    return load_settings()

@@ -1,0 +1,1 @@
+"""Derived indexes: Milvus for dense vectors, BM25 for keywords. Rebuildable from the store."""

@@ -1,0 +1,147 @@
+"""BM25 keyword index (bm25s, English stemming and stop words), one per workspace.
+
+Derived from the store and rebuilt from it after every change; saved beside the other
+state so a new process loads it instead of re-tokenising the corpus.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+_STOPWORDS = "en"
+
+
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordHit:
+    id: int
+    score: float
+
+
+class BM25KeywordIndex:
+    """An in-memory BM25 index over chunk texts, persisted to a directory."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._retriever: Any = None
+        self._ids: np.ndarray = np.zeros(0, dtype=np.int64)
+        self._stem = _stemmer()
+        self._loaded = False
+
+    @property
+    def size(self) -> int:
+        self._load()
+        return len(self._ids)
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        ids_file = self.directory / "ids.json"
+        if not ids_file.is_file():
+            return
+        import bm25s
+
+        self._retriever = bm25s.BM25.load(str(self.directory / "bm25"), mmap=False)
+        self._ids = np.asarray(json.loads(ids_file.read_text()), dtype=np.int64)
+
+    def tokenize(self, texts: Sequence[str]) -> Any:
+        import bm25s
+
+        return bm25s.tokenize(list(texts), stopwords=_STOPWORDS, stemmer=self._stem,
+                              show_progress=False)
+
+    def rebuild(self, items: Iterable[tuple[int, str]]) -> int:
+        """Replace the index with ``(chunk id, text)`` pairs; returns the number indexed."""
+        import bm25s
+
+        pairs = list(items)
+        staging = self.directory.with_name(self.directory.name + ".staging")
+        shutil.rmtree(staging, ignore_errors=True)
+        if not pairs:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            self._retriever, self._ids, self._loaded = None, np.zeros(0, dtype=np.int64), True
+            return 0
+        retriever = bm25s.BM25()
+        retriever.index(self.tokenize([text for _, text in pairs]), show_progress=False)
+        staging.mkdir(parents=True)
+        retriever.save(str(staging / "bm25"))
+        (staging / "ids.json").write_text(json.dumps([i for i, _ in pairs]))
+        # Swap directories so a reader never sees half an index.
+        backup = self.directory.with_name(self.directory.name + ".old")
+        shutil.rmtree(backup, ignore_errors=True)
+        if self.directory.exists():
+            self.directory.rename(backup)
+        staging.rename(self.directory)
+        shutil.rmtree(backup, ignore_errors=True)
+        self._retriever = retriever
+        self._ids = np.asarray([i for i, _ in pairs], dtype=np.int64)
+        self._loaded = True
+        return len(pairs)
+
+    def search(self, queries: Sequence[str], limit: int) -> list[list[KeywordHit]]:
+        self._load()
+        if self._retriever is None or len(self._ids) == 0 or not queries:
+            return [[] for _ in queries]
+        import bm25s
+
+        tokens = bm25s.tokenize(list(queries), stopwords=_STOPWORDS, stemmer=self._stem,
+                                show_progress=False, return_ids=False)
+        vocab = self._retriever.vocab_dict
+        results: list[list[KeywordHit]] = []
+        k = min(limit, len(self._ids))
+        for query_tokens in tokens:
+            known = [t for t in query_tokens if t in vocab]
+            if not known:
+                results.append([])
+                continue
+            docs, scores = self._retriever.retrieve([known], k=k, show_progress=False,
+                                                    n_threads=1)
+            row = [KeywordHit(int(self._ids[d]), float(s))
+                   for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+            results.append(row)
+        return results
+
+    def idf(self, terms: Sequence[str]) -> dict[str, float]:
+        """Inverse document frequency of stemmed terms (0 for unknown terms)."""
+        self._load()
+        if self._retriever is None:
+            return {}
+        import math
+
+        vocab = self._retriever.vocab_dict
+        n = max(len(self._ids), 1)
+        doc_freqs = self._doc_freqs()
+        out: dict[str, float] = {}
+        for term in terms:
+            index = vocab.get(term)
+            df = int(doc_freqs[index]) if index is not None else 0
+            out[term] = math.log(1 + (n - df + 0.5) / (df + 0.5)) if df else 0.0
+        return out
+
+    def _doc_freqs(self) -> np.ndarray:
+        cached = getattr(self, "_df_cache", None)
+        if cached is not None:
+            return cached
+        matrix = self._retriever.scores
+        indptr = np.asarray(matrix["indptr"])
+        doc_freqs = np.diff(indptr)
+        self._df_cache = doc_freqs
+        return doc_freqs
+
+    def stem_terms(self, text: str) -> list[str]:
+        tokens = self.tokenize([text])
+        inverse = {v: k for k, v in tokens.vocab.items()}
+        return [inverse[i] for i in tokens.ids[0]]

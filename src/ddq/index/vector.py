@@ -1,0 +1,161 @@
+"""Milvus as the dense vector index: Milvus Lite by path, or a Milvus server by URI.
+
+Collections are named by embedding model and dimension, so a model change builds a new
+collection beside the old one. Every query is filtered by workspace here, on the server
+side of the application; callers cannot leave the filter out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ddq.errors import DDQError, ErrorCode
+
+_INSERT_BATCH = 2000
+
+
+def collection_name(model_id: str, dimension: int, role: str) -> str:
+    slug = re.sub(r"[^0-9a-zA-Z]+", "_", model_id).strip("_").lower()
+    return f"ddq_{role}_{slug}_{dimension}"[:255]
+
+
+@dataclass(frozen=True, slots=True)
+class VectorHit:
+    id: int
+    score: float
+
+
+class MilvusVectorIndex:
+    """One Milvus collection of (chunk id, workspace, document id, vector)."""
+
+    def __init__(self, client: Any, name: str, dimension: int) -> None:
+        self._client = client
+        self.name = name
+        self.dimension = dimension
+        self._ready = False
+        self._dirty = False
+
+    @staticmethod
+    def connect(uri: str, token: str | None = None) -> Any:
+        """A MilvusClient for a Lite path (``*.db``) or a server URI."""
+        try:
+            from pymilvus import MilvusClient
+        except ImportError as exc:  # pragma: no cover - a core dependency
+            raise DDQError(ErrorCode.CONFIG, "pymilvus is not installed") from exc
+        if "://" not in uri:
+            path = Path(uri)
+            if path.suffix != ".db":
+                raise DDQError(ErrorCode.CONFIG, f"Milvus Lite path must end in .db: {uri}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            return MilvusClient(uri=uri, token=token or "")
+        except Exception as exc:  # pymilvus raises many types; all mean "cannot open"
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if "lock" in message.lower():
+                message = f"{uri} is in use by another DDQ process ({message})"
+            raise DDQError(ErrorCode.INDEX_ERROR,
+                           f"cannot open Milvus at {uri}: {message}") from exc
+
+    def ensure(self) -> None:
+        """Create and load the collection if it does not exist yet."""
+        if self._ready:
+            return
+        from pymilvus import DataType
+
+        client = self._client
+        try:
+            if not client.has_collection(self.name):
+                schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
+                schema.add_field("id", DataType.INT64, is_primary=True)
+                schema.add_field("workspace", DataType.VARCHAR, max_length=64)
+                schema.add_field("document_id", DataType.INT64)
+                schema.add_field("vector", DataType.FLOAT_VECTOR, dim=self.dimension)
+                index_params = client.prepare_index_params()
+                index_params.add_index(field_name="vector", index_type="FLAT", metric_type="IP")
+                client.create_collection(self.name, schema=schema, index_params=index_params)
+            client.load_collection(self.name)
+        except DDQError:
+            raise
+        except Exception as exc:
+            raise DDQError(ErrorCode.INDEX_ERROR, f"Milvus collection {self.name}: {exc}") from exc
+        self._ready = True
+
+    def exists(self) -> bool:
+        return bool(self._client.has_collection(self.name))
+
+    def insert(self, *, workspace: str, ids: Sequence[int], document_ids: Sequence[int],
+               vectors: np.ndarray) -> None:
+        if len(ids) == 0:
+            return
+        self.ensure()
+        try:
+            for start in range(0, len(ids), _INSERT_BATCH):
+                stop = start + _INSERT_BATCH
+                rows = [
+                    {"id": int(i), "workspace": workspace, "document_id": int(d),
+                     "vector": v.tolist()}
+                    for i, d, v in zip(ids[start:stop], document_ids[start:stop],
+                                       vectors[start:stop], strict=True)
+                ]
+                self._client.upsert(self.name, rows)
+        except Exception as exc:
+            raise DDQError(ErrorCode.INDEX_ERROR, f"Milvus insert into {self.name}: {exc}") from exc
+        self._dirty = True
+
+    def delete(self, ids: Sequence[int]) -> None:
+        if not ids or not self.exists():
+            return
+        self.ensure()
+        try:
+            for start in range(0, len(ids), _INSERT_BATCH):
+                part = ", ".join(str(int(i)) for i in ids[start : start + _INSERT_BATCH])
+                self._client.delete(self.name, filter=f"id in [{part}]")
+        except Exception as exc:
+            raise DDQError(ErrorCode.INDEX_ERROR, f"Milvus delete from {self.name}: {exc}") from exc
+        self._dirty = True
+
+    def flush(self) -> None:
+        """Seal written rows into indexed segments; unflushed rows search far slower."""
+        if self._dirty:
+            self._client.flush(self.name)
+            self._dirty = False
+
+    def search(self, *, workspace: str, vectors: np.ndarray, limit: int
+               ) -> list[list[VectorHit]]:
+        """Top ``limit`` ids per query vector, inside ``workspace`` only."""
+        if len(vectors) == 0:
+            return []
+        if not self.exists():
+            return [[] for _ in range(len(vectors))]
+        self.ensure()
+        if not re.fullmatch(r"[A-Za-z0-9_\-]{1,64}", workspace):
+            raise DDQError(ErrorCode.INVALID_INPUT, f"invalid workspace name {workspace!r}")
+        try:
+            results = self._client.search(
+                self.name,
+                data=[v.tolist() for v in vectors],
+                limit=limit,
+                filter=f'workspace == "{workspace}"',
+                search_params={"metric_type": "IP"},
+            )
+        except Exception as exc:
+            raise DDQError(ErrorCode.INDEX_ERROR, f"Milvus search in {self.name}: {exc}") from exc
+        return [[VectorHit(int(hit["id"]), float(hit["distance"])) for hit in row]
+                for row in results]
+
+    def count(self) -> int:
+        if not self.exists():
+            return 0
+        stats = self._client.get_collection_stats(self.name)
+        return int(stats.get("row_count", 0))
+
+    def drop(self) -> None:
+        if self.exists():
+            self._client.drop_collection(self.name)
+        self._ready = False

@@ -1,0 +1,1 @@
+"""Reading knowledge files, chunking them, and the ingestion pipeline."""

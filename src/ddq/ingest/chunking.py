@@ -1,0 +1,166 @@
+"""Structure-aware chunking.
+
+Headings become the context of the chunks under them (and are not text of their own);
+paragraphs and list items are packed whole into a token budget, split at sentence ends only
+when one is longer than the budget; consecutive chunks of one section share an overlap of
+whole sentences; an answer-library row is always exactly one chunk.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ddq.domain import Block, ChunkDraft, ChunkKind, LoadedDocument, Location
+
+TokenCounter = Callable[[Sequence[str]], list[int]]
+
+_ABBREVIATIONS = (
+    "e.g", "i.e", "etc", "vs", "al", "fig", "figs", "no", "dr", "mr", "mrs", "ms", "inc", "ltd",
+    "co", "corp", "approx", "ca", "cf", "u.s", "st", "sec", "art", "para", "eq", "ref",
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split prose at sentence ends, keeping common abbreviations and decimals intact."""
+    pieces: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        candidate = text[start : match.start()].rstrip()
+        last_word = candidate.rsplit(None, 1)[-1].lower().rstrip(".") if candidate else ""
+        if last_word in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last_word):
+            continue
+        pieces.append(text[start : match.end()].strip())
+        start = match.end()
+    tail = text[start:].strip()
+    if tail:
+        pieces.append(tail)
+    return [p for p in pieces if p]
+
+
+@dataclass(slots=True)
+class _Unit:
+    text: str
+    block_index: int
+    tokens: int = 0
+
+
+@dataclass(slots=True)
+class _Section:
+    heading_path: tuple[str, ...]
+    page: int | None
+    blocks: list[Block]
+
+
+def _sections(document: LoadedDocument) -> list[_Section]:
+    """Group consecutive prose blocks by heading path (and page, for PDFs)."""
+    stack: list[tuple[int, str]] = []
+    sections: list[_Section] = []
+    for block in document.blocks:
+        if block.library_question is not None:
+            continue
+        if block.is_heading:
+            while stack and stack[-1][0] >= block.heading_level:
+                stack.pop()
+            stack.append((block.heading_level, block.text))
+            continue
+        path = block.location.heading_path or tuple(text for _, text in stack)
+        page = block.location.page
+        if sections and sections[-1].heading_path == path and sections[-1].page == page:
+            sections[-1].blocks.append(block)
+        else:
+            sections.append(_Section(path, page, [block]))
+    return sections
+
+
+def _words_split(text: str, budget: int, counter: TokenCounter) -> list[str]:
+    """Last resort for a 'sentence' longer than the budget: cut between words."""
+    words = text.split()
+    per_word = max(counter([text])[0] / max(len(words), 1), 1.0)
+    step = max(int(budget / per_word), 1)
+    return [" ".join(words[i : i + step]) for i in range(0, len(words), step)]
+
+
+def chunk_document(
+    document: LoadedDocument,
+    *,
+    max_tokens: int,
+    overlap_tokens: int,
+    count_tokens: TokenCounter,
+) -> list[ChunkDraft]:
+    """Turn a loaded document into chunks that fit ``max_tokens`` of the embedding model."""
+    chunks: list[ChunkDraft] = []
+
+    def emit(text: str, kind: ChunkKind, location: Location, tokens: int, **extra: str | None
+             ) -> None:
+        chunks.append(ChunkDraft(len(chunks), text, kind, location, tokens, **extra))
+
+    for block in document.blocks:
+        if block.library_question is not None:
+            emit(block.text, ChunkKind.LIBRARY, block.location,
+                 count_tokens([block.text])[0], question=block.library_question,
+                 answer=block.library_answer, owner=block.library_owner)
+
+    for section in _sections(document):
+        heading_tokens = count_tokens([" > ".join(section.heading_path)])[0] if (
+            section.heading_path) else 0
+        budget = max(max_tokens - heading_tokens, max_tokens // 2)
+        units: list[_Unit] = []
+        for index, block in enumerate(section.blocks):
+            units.append(_Unit(block.text, index))
+        counts = count_tokens([u.text for u in units])
+        expanded: list[_Unit] = []
+        for unit, tokens in zip(units, counts, strict=True):
+            if tokens <= budget:
+                unit.tokens = tokens
+                expanded.append(unit)
+                continue
+            sentences = split_sentences(unit.text)
+            pieces: list[str] = []
+            for sentence, n in zip(sentences, count_tokens(sentences), strict=True):
+                pieces.extend([sentence] if n <= budget else _words_split(sentence, budget,
+                                                                          count_tokens))
+            for piece, n in zip(pieces, count_tokens(pieces), strict=True):
+                expanded.append(_Unit(piece, unit.block_index, n))
+        location = Location(page=section.page, heading_path=section.heading_path)
+        for text, tokens in _pack(expanded, budget, overlap_tokens):
+            emit(text, ChunkKind.PASSAGE, location, tokens + heading_tokens)
+    return chunks
+
+
+def _pack(units: list[_Unit], budget: int, overlap: int) -> list[tuple[str, int]]:
+    """Greedy packing of units into chunks, with whole-unit overlap between neighbours."""
+    out: list[tuple[str, int]] = []
+    current: list[_Unit] = []
+    used = 0
+
+    def render(selected: list[_Unit]) -> str:
+        text = ""
+        for position, unit in enumerate(selected):
+            if position == 0:
+                text = unit.text
+            else:
+                joiner = " " if unit.block_index == selected[position - 1].block_index else "\n"
+                text += joiner + unit.text
+        return text
+
+    for unit in units:
+        if current and used + unit.tokens > budget:
+            out.append((render(current), used))
+            carried: list[_Unit] = []
+            carried_tokens = 0
+            for previous in reversed(current):
+                if carried_tokens + previous.tokens > overlap:
+                    break
+                carried.insert(0, previous)
+                carried_tokens += previous.tokens
+            if carried_tokens + unit.tokens > budget:
+                carried, carried_tokens = [], 0
+            current, used = carried, carried_tokens
+        current.append(unit)
+        used += unit.tokens
+    if current:
+        out.append((render(current), used))
+    return out

@@ -1,0 +1,175 @@
+"""Answer libraries in XLSX or CSV: one approved question/answer pair per row.
+
+Columns are detected from the header row (or named by option); a sheet without a
+recognisable question column is an error that names the columns it saw.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ddq.domain import Block, LoadedDocument, Location
+from ddq.errors import DDQError, ErrorCode
+
+_QUESTION_HEADERS = re.compile(
+    r"^(?:control\s+)?(?:question|questions|question\s*text|query|prompt|requirement|ask)"
+    r"(?:\s*text)?$",
+    re.IGNORECASE,
+)
+_ANSWER_HEADERS = re.compile(
+    r"^(?:approved\s+|vendor\s+|standard\s+|our\s+)?"
+    r"(?:answer|answers|response|responses|reply|answer\s*text|response\s*text)"
+    r"(?:\s*\(.*\))?$",
+    re.IGNORECASE,
+)
+_OWNER_HEADERS = re.compile(r"^(?:owner|answer\s+owner|reviewer)$", re.IGNORECASE)
+_HEADER_SCAN_ROWS = 15
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryColumns:
+    """Header names (case-insensitive) chosen by the user; ``None`` means detect."""
+
+    question: str | None = None
+    answer: str | None = None
+
+
+def _norm(value: object) -> str:
+    return re.sub(r"\s+", " ", str(value)).strip() if value is not None else ""
+
+
+def _pick(headers: Sequence[str], wanted: str | None, pattern: re.Pattern[str]) -> int | None:
+    lowered = [h.lower() for h in headers]
+    if wanted is not None:
+        return lowered.index(wanted.lower()) if wanted.lower() in lowered else None
+    for index, header in enumerate(headers):
+        if pattern.match(header):
+            return index
+    return None
+
+
+def _rows_to_blocks(
+    rows: Iterable[tuple[int, Sequence[object]]],
+    *,
+    source: str,
+    sheet: str | None,
+    columns: LibraryColumns,
+) -> list[Block]:
+    """Find the header row, then turn each data row into a library block."""
+    buffered: list[tuple[int, list[str]]] = []
+    header_at: int | None = None
+    q_col = a_col = o_col = None
+    seen_headers: list[str] = []
+    iterator = iter(rows)
+    for row_number, values in iterator:
+        cells = [_norm(v) for v in values]
+        buffered.append((row_number, cells))
+        if not any(cells):
+            continue
+        q_col = _pick(cells, columns.question, _QUESTION_HEADERS)
+        if q_col is not None:
+            header_at = len(buffered) - 1
+            a_col = _pick(cells, columns.answer, _ANSWER_HEADERS)
+            o_col = _pick(cells, None, _OWNER_HEADERS)
+            break
+        if not seen_headers:
+            seen_headers = [c for c in cells if c]
+        if len(buffered) >= _HEADER_SCAN_ROWS:
+            break
+    if header_at is None or q_col is None:
+        seen = ", ".join(repr(c) for c in seen_headers) or "none"
+        where = f"{source} sheet {sheet!r}" if sheet else source
+        wanted = f"a column named {columns.question!r}" if columns.question else (
+            "a question column (e.g. 'Question')"
+        )
+        raise DDQError(
+            ErrorCode.NO_QUESTION_COLUMN, f"{where}: found no {wanted}; columns seen: {seen}"
+        )
+    header = buffered[header_at][1]
+    if a_col is None:
+        seen = ", ".join(repr(c) for c in header if c)
+        where = f"{source} sheet {sheet!r}" if sheet else source
+        raise DDQError(
+            ErrorCode.NO_QUESTION_COLUMN,
+            f"{where}: found a question column but no answer column; columns seen: {seen}",
+        )
+
+    def rows_after_header() -> Iterable[tuple[int, list[str]]]:
+        yield from buffered[header_at + 1 :]
+        for row_number, values in iterator:
+            yield row_number, [_norm(v) for v in values]
+
+    blocks: list[Block] = []
+    for row_number, cells in rows_after_header():
+        question = cells[q_col] if q_col < len(cells) else ""
+        answer = cells[a_col] if a_col < len(cells) else ""
+        if not question or not answer:
+            continue
+        owner = cells[o_col] if o_col is not None and o_col < len(cells) and cells[o_col] else None
+        blocks.append(
+            Block(
+                text=f"Q: {question}\nA: {answer}",
+                location=Location(sheet=sheet, row=row_number),
+                library_question=question,
+                library_answer=answer,
+                library_owner=owner,
+            )
+        )
+    return blocks
+
+
+def load_csv_library(path: Path, text: str, columns: LibraryColumns) -> LoadedDocument:
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        blocks = _rows_to_blocks(
+            ((n, row) for n, row in enumerate(reader, start=1)),
+            source=str(path), sheet=None, columns=columns,
+        )
+    except csv.Error as exc:
+        raise DDQError(ErrorCode.UNREADABLE_FILE, f"{path}: malformed CSV ({exc})") from exc
+    return LoadedDocument(title=path.stem, blocks=blocks, format="csv")
+
+
+def load_xlsx_library(path: Path, columns: LibraryColumns) -> LoadedDocument:
+    import zipfile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = load_workbook(str(path), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        with path.open("rb") as handle:
+            if handle.read(8) == bytes.fromhex("D0CF11E0A1B11AE1"):
+                raise DDQError(
+                    ErrorCode.ENCRYPTED_FILE,
+                    f"{path}: the workbook is password-protected or in the old .xls format",
+                ) from exc
+        raise DDQError(ErrorCode.UNREADABLE_FILE, f"{path}: not a readable XLSX ({exc})") from exc
+    blocks: list[Block] = []
+    errors: list[DDQError] = []
+    try:
+        for sheet in workbook.worksheets:
+            if getattr(sheet, "sheet_state", "visible") != "visible":
+                continue
+            rows = ((n, row) for n, row in enumerate(sheet.iter_rows(values_only=True), start=1))
+            try:
+                blocks.extend(
+                    _rows_to_blocks(rows, source=str(path), sheet=sheet.title, columns=columns)
+                )
+            except DDQError as exc:
+                errors.append(exc)
+    finally:
+        workbook.close()
+    if not blocks and errors:
+        raise DDQError(ErrorCode.NO_QUESTION_COLUMN, "; ".join(e.detail for e in errors))
+    return LoadedDocument(title=path.stem, blocks=blocks, format="xlsx")

@@ -1,0 +1,305 @@
+"""The ingestion pipeline: hash, skip unchanged, parse, chunk, embed in batches, write.
+
+Each document is all-or-nothing: its chunks enter the store and the vector index inside one
+database transaction, and a failure anywhere rolls back both, leaving what was stored
+before. The embedding model is only loaded when some chunk is not in the embedding cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from ddq.domain import ChunkDraft, ChunkKind, LoadedDocument
+from ddq.errors import DDQError, ErrorCode
+from ddq.index.vector import MilvusVectorIndex
+from ddq.ingest.chunking import chunk_document
+from ddq.ingest.library_loaders import LibraryColumns
+from ddq.ingest.loaders import SUPPORTED_SUFFIXES, load_file
+from ddq.models.base import Embedder
+from ddq.store.repository import KnowledgeStore
+
+GROUP_CHUNKS = 512
+
+
+class Outcome(StrEnum):
+    ADDED = "added"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    source: str
+    outcome: Outcome
+    chunks: int = 0
+    detail: str = ""
+
+
+@dataclass(slots=True)
+class IngestReport:
+    results: list[FileResult] = field(default_factory=list)
+    embedded_texts: int = 0
+    cached_texts: int = 0
+    seconds: float = 0.0
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for r in self.results if r.outcome is outcome)
+
+    @property
+    def changed(self) -> bool:
+        return any(r.outcome in (Outcome.ADDED, Outcome.UPDATED) for r in self.results)
+
+    @property
+    def chunks_written(self) -> int:
+        return sum(r.chunks for r in self.results if r.outcome in (Outcome.ADDED, Outcome.UPDATED))
+
+
+@dataclass(frozen=True, slots=True)
+class IngestItem:
+    """One source to ingest: a stable key, its content hash, and how to parse it."""
+
+    source: str
+    content_hash: str
+    size_bytes: int
+    load: Callable[[], LoadedDocument]
+
+
+class Progress(Protocol):
+    def start(self, total: int) -> None: ...
+    def advance(self, label: str) -> None: ...
+    def finish(self) -> None: ...
+
+
+class NoProgress:
+    def start(self, total: int) -> None:
+        pass
+
+    def advance(self, label: str) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def discover_files(paths: Sequence[Path]) -> tuple[list[Path], list[FileResult]]:
+    """Expand folders (recursively, sorted); report paths that do not exist or are unsupported."""
+    files: list[Path] = []
+    problems: list[FileResult] = []
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and not any(p.startswith(".") for p in child.parts[-1:]):
+                    if child.suffix.lower() in SUPPORTED_SUFFIXES:
+                        files.append(child)
+                    else:
+                        problems.append(FileResult(str(child), Outcome.SKIPPED,
+                                                   detail=f"unsupported file type "
+                                                          f"{child.suffix or '(none)'}"))
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(FileResult(str(path), Outcome.FAILED, detail="no such file or folder"))
+    return list(dict.fromkeys(files)), problems
+
+
+def file_items(files: Iterable[Path], columns: LibraryColumns | None = None
+               ) -> Iterator[IngestItem | FileResult]:
+    for path in files:
+        source = str(path.resolve())
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            yield FileResult(source, Outcome.FAILED, detail=f"cannot read: {exc.strerror}")
+            continue
+        yield IngestItem(
+            source=source,
+            content_hash=sha256(data),
+            size_bytes=len(data),
+            load=functools.partial(load_file, path, data, columns),
+        )
+
+
+@dataclass(slots=True)
+class _Pending:
+    item: IngestItem
+    document: LoadedDocument
+    chunks: list[ChunkDraft]
+    existed: bool
+
+
+class IngestPipeline:
+    def __init__(
+        self,
+        *,
+        store: KnowledgeStore,
+        embedder: Embedder,
+        chunk_index: Callable[[], MilvusVectorIndex],
+        question_index: Callable[[], MilvusVectorIndex],
+        workspace: str,
+        max_tokens: int,
+        overlap_tokens: int,
+        progress: Progress | None = None,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self._chunk_index = chunk_index
+        self._question_index = question_index
+        self.workspace = workspace
+        self.max_tokens = max_tokens
+        self.overlap_tokens = overlap_tokens
+        self.progress = progress or NoProgress()
+
+    def run(self, items: Iterable[IngestItem | FileResult], *, total: int | None = None
+            ) -> IngestReport:
+        report = IngestReport()
+        known = self.store.document_hashes(self.workspace)
+        self.progress.start(total or 0)
+        group: list[_Pending] = []
+        group_chunks = 0
+        try:
+            for item in items:
+                if isinstance(item, FileResult):
+                    report.results.append(item)
+                    self.progress.advance(item.source)
+                    continue
+                if known.get(item.source) == item.content_hash:
+                    report.results.append(FileResult(item.source, Outcome.UNCHANGED))
+                    self.progress.advance(item.source)
+                    continue
+                try:
+                    document = item.load()
+                    chunks = chunk_document(
+                        document,
+                        max_tokens=self.max_tokens,
+                        overlap_tokens=self.overlap_tokens,
+                        count_tokens=self.embedder.count_tokens,
+                    )
+                    if not chunks:
+                        raise DDQError(ErrorCode.EMPTY_FILE, f"{item.source}: no text to index")
+                except DDQError as exc:
+                    report.results.append(FileResult(item.source, Outcome.FAILED,
+                                                     detail=exc.detail))
+                    self.progress.advance(item.source)
+                    continue
+                group.append(_Pending(item, document, chunks, item.source in known))
+                group_chunks += len(chunks)
+                if group_chunks >= GROUP_CHUNKS:
+                    self._write_group(group, report)
+                    group, group_chunks = [], 0
+            if group:
+                self._write_group(group, report)
+        finally:
+            self.progress.finish()
+        if report.changed:
+            self._chunk_index().flush()
+            self._question_index().flush()
+        return report
+
+    def _vectors(self, texts: Sequence[str], report: IngestReport) -> tuple[np.ndarray, list[str]]:
+        """Vectors for ``texts``, from the cache where possible; returns (vectors, hashes)."""
+        hashes = [sha256(t.encode("utf-8")) for t in texts]
+        model_id = self.embedder.model_id
+        cached = self.store.cached_vectors(model_id, hashes)
+        missing: dict[str, str] = {}
+        for text, digest in zip(texts, hashes, strict=True):
+            if digest not in cached:
+                missing.setdefault(digest, text)
+        report.cached_texts += len(texts) - len(missing)
+        if missing:
+            fresh = self.embedder.embed(list(missing.values()))
+            new = dict(zip(missing.keys(), fresh, strict=True))
+            self.store.cache_vectors(model_id, new)
+            cached.update(new)
+            report.embedded_texts += len(missing)
+        dim = self.embedder.dimension
+        vectors = np.vstack([cached[h] for h in hashes]) if hashes else np.zeros((0, dim))
+        return vectors.astype(np.float32, copy=False), hashes
+
+    def _write_group(self, group: list[_Pending], report: IngestReport) -> None:
+        chunk_texts = [c.embedding_text for p in group for c in p.chunks]
+        library = [c for p in group for c in p.chunks if c.kind is ChunkKind.LIBRARY]
+        try:
+            vectors, hashes = self._vectors(chunk_texts, report)
+            question_vectors, _ = self._vectors([c.question or "" for c in library], report)
+        except DDQError as exc:
+            for pending in group:
+                report.results.append(FileResult(pending.item.source, Outcome.FAILED,
+                                                 detail=f"embedding failed: {exc.detail}"))
+                self.progress.advance(pending.item.source)
+            return
+        chunk_index = self._chunk_index()
+        question_index = self._question_index()
+        inserted: list[int] = []
+        replaced: list[int] = []
+        try:
+            with self.store.transaction() as tx:
+                offset = 0
+                library_offset = 0
+                for pending in group:
+                    n = len(pending.chunks)
+                    doc_id, new_ids, old_ids = tx.put_document(
+                        workspace=self.workspace,
+                        source_path=pending.item.source,
+                        title=pending.document.title,
+                        format=pending.document.format,
+                        content_hash=pending.item.content_hash,
+                        size_bytes=pending.item.size_bytes,
+                        chunks=pending.chunks,
+                        text_hashes=hashes[offset : offset + n],
+                    )
+                    chunk_index.insert(workspace=self.workspace, ids=new_ids,
+                                       document_ids=[doc_id] * n,
+                                       vectors=vectors[offset : offset + n])
+                    inserted.extend(new_ids)
+                    lib_ids = [i for i, c in zip(new_ids, pending.chunks, strict=True)
+                               if c.kind is ChunkKind.LIBRARY]
+                    if lib_ids:
+                        question_index.insert(
+                            workspace=self.workspace, ids=lib_ids,
+                            document_ids=[doc_id] * len(lib_ids),
+                            vectors=question_vectors[library_offset:library_offset + len(lib_ids)],
+                        )
+                        library_offset += len(lib_ids)
+                    replaced.extend(old_ids)
+                    offset += n
+                    tx.audit(workspace=self.workspace,
+                             action="document.updated" if pending.existed else "document.added",
+                             subject=pending.item.source,
+                             detail={"chunks": n, "content_hash": pending.item.content_hash})
+        except DDQError as exc:
+            # Roll the vector index back too: the transaction already rolled back the store.
+            self._discard(inserted)
+            for pending in group:
+                report.results.append(FileResult(pending.item.source, Outcome.FAILED,
+                                                 detail=exc.detail))
+                self.progress.advance(pending.item.source)
+            return
+        self._discard(sorted(set(replaced) - set(inserted)))
+        for pending in group:
+            outcome = Outcome.UPDATED if pending.existed else Outcome.ADDED
+            report.results.append(FileResult(pending.item.source, outcome,
+                                             chunks=len(pending.chunks)))
+            self.progress.advance(pending.item.source)
+
+    def _discard(self, ids: list[int]) -> None:
+        """Remove ids from both vector indexes; leftovers are invisible (hydration drops them)."""
+        if not ids:
+            return
+        for index in (self._chunk_index(), self._question_index()):
+            with contextlib.suppress(DDQError):
+                index.delete(ids)

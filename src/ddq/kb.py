@@ -1,0 +1,300 @@
+"""The knowledge base: one object that wires the store, the model and the indexes together.
+
+Everything is opened lazily: asking for the status does not load the model, and ingesting
+unchanged files opens neither the model nor Milvus.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ddq.answer.extractive import AnswerSettings, ExtractiveAnswerer
+from ddq.config import Settings
+from ddq.domain import Answer, RetrievalResult
+from ddq.errors import DDQError, ErrorCode
+from ddq.index.keyword import BM25KeywordIndex
+from ddq.index.vector import MilvusVectorIndex, collection_name
+from ddq.ingest.library_loaders import LibraryColumns
+from ddq.ingest.pipeline import (
+    FileResult,
+    IngestItem,
+    IngestPipeline,
+    IngestReport,
+    Progress,
+    discover_files,
+    file_items,
+)
+from ddq.models.base import Embedder
+from ddq.models.registry import resolve_embedder
+from ddq.retrieve.hybrid import HybridRetriever, RetrievalSettings
+from ddq.store.db import open_engine
+from ddq.store.repository import KnowledgeStore
+
+
+@dataclass(frozen=True, slots=True)
+class IndexHealth:
+    name: str
+    entries: int
+    expected: int
+
+    @property
+    def in_sync(self) -> bool:
+        return self.entries == self.expected
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    workspace: str
+    documents: int
+    chunks: int
+    library_entries: int
+    cached_embeddings: int
+    embedding_model: str
+    database: str
+    milvus: str
+    indexes: list[IndexHealth]
+
+
+class KnowledgeBase:
+    def __init__(self, settings: Settings, *, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.workspace = settings.workspace
+        settings.home.mkdir(parents=True, exist_ok=True)
+        self.store = KnowledgeStore(open_engine(settings.resolved_database_url))
+        self._embedder = embedder
+        self._milvus: Any = None
+
+    # --- lazily opened parts ----------------------------------------------------------------
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = resolve_embedder(
+                self.settings.embedding_model, self.settings.embedding_batch_size
+            )
+        return self._embedder
+
+    def _client(self) -> Any:
+        if self._milvus is None:
+            self._milvus = MilvusVectorIndex.connect(
+                self.settings.resolved_milvus_uri, self.settings.milvus_token
+            )
+        return self._milvus
+
+    @functools.cached_property
+    def chunk_index(self) -> MilvusVectorIndex:
+        e = self.embedder
+        return MilvusVectorIndex(self._client(), collection_name(e.model_id, e.dimension,
+                                                                 "chunks"), e.dimension)
+
+    @functools.cached_property
+    def question_index(self) -> MilvusVectorIndex:
+        e = self.embedder
+        return MilvusVectorIndex(self._client(), collection_name(e.model_id, e.dimension,
+                                                                 "questions"), e.dimension)
+
+    @functools.cached_property
+    def keyword_index(self) -> BM25KeywordIndex:
+        return BM25KeywordIndex(self.settings.keyword_index_dir / self.workspace)
+
+    @functools.cached_property
+    def retriever(self) -> HybridRetriever:
+        s = self.settings
+        return HybridRetriever(
+            store=self.store,
+            embedder=self.embedder,
+            chunk_index=self.chunk_index,
+            question_index=self.question_index,
+            keyword_index=self.keyword_index,
+            workspace=self.workspace,
+            settings=RetrievalSettings(
+                top_k=s.retrieval_top_k, candidate_k=s.candidate_k, rrf_k=s.rrf_k,
+                dense_weight=s.dense_weight, keyword_weight=s.keyword_weight,
+            ),
+        )
+
+    @functools.cached_property
+    def answerer(self) -> ExtractiveAnswerer:
+        s = self.settings
+        return ExtractiveAnswerer(
+            embedder=self.embedder,
+            keyword_index=self.keyword_index,
+            settings=AnswerSettings(library_match_threshold=s.library_match_threshold,
+                                    abstain_threshold=s.abstain_threshold),
+        )
+
+    def close(self) -> None:
+        if self._milvus is not None:
+            with contextlib.suppress(Exception):  # closing is best effort
+                self._milvus.close()
+            self._milvus = None
+        self.store.engine.dispose()
+
+    def __enter__(self) -> KnowledgeBase:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # --- the operations -----------------------------------------------------------------
+
+    def pipeline(self, progress: Progress | None = None) -> IngestPipeline:
+        return IngestPipeline(
+            store=self.store,
+            embedder=_LazyEmbedder(self),
+            chunk_index=lambda: self.chunk_index,
+            question_index=lambda: self.question_index,
+            workspace=self.workspace,
+            max_tokens=self.settings.chunk_tokens,
+            overlap_tokens=self.settings.chunk_overlap_tokens,
+            progress=progress,
+        )
+
+    def ingest_paths(self, paths: Sequence[Path], *, columns: LibraryColumns | None = None,
+                     progress: Progress | None = None) -> IngestReport:
+        started = time.perf_counter()
+        files, problems = discover_files(paths)
+        items: list[IngestItem | FileResult] = [*problems]
+        report = self.ingest_items([*items, *file_items(files, columns)],
+                                   total=len(files) + len(problems), progress=progress)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def ingest_items(self, items: Iterable[IngestItem | FileResult], *, total: int | None = None,
+                     progress: Progress | None = None) -> IngestReport:
+        started = time.perf_counter()
+        report = self.pipeline(progress).run(items, total=total)
+        if report.changed:
+            self.rebuild_keyword_index()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def rebuild_keyword_index(self) -> int:
+        def pairs() -> Iterable[tuple[int, str]]:
+            for batch in self.store.iter_chunks(self.workspace):
+                for chunk in batch:
+                    yield chunk.id, chunk.keyword_text
+
+        return self.keyword_index.rebuild(pairs())
+
+    def remove(self, path: str) -> int:
+        """Delete a document from the store and every index; returns its chunk count."""
+        candidates = {path, str(Path(path).resolve())}
+        with self.store.transaction() as tx:
+            info = next((d for d in (tx.find_document(self.workspace, c) for c in candidates)
+                         if d is not None), None)
+            if info is None:
+                raise DDQError(ErrorCode.NOT_FOUND,
+                               f"no document {path!r} in workspace {self.workspace!r}")
+            ids = tx.delete_document(info.id)
+            tx.audit(workspace=self.workspace, action="document.removed",
+                     subject=info.source_path, detail={"chunks": len(ids)})
+        if ids:
+            for index in (self.chunk_index, self.question_index):
+                index.delete(ids)
+                index.flush()
+        self.rebuild_keyword_index()
+        return len(ids)
+
+    def reindex(self, progress: Progress | None = None) -> dict[str, int]:
+        """Drop and rebuild every index from the store alone (vectors from the cache or model)."""
+        pipeline = self.pipeline(progress)
+        report = IngestReport()
+        for index in (self.chunk_index, self.question_index):
+            index.drop()
+            index.ensure()
+        chunks = 0
+        questions = 0
+        total = self.store.counts(self.workspace).chunks
+        if progress is not None:
+            progress.start(total)
+        for workspace in self.store.workspaces():
+            for batch in self.store.iter_chunks(workspace):
+                vectors, _ = pipeline._vectors([c.embedding_text for c in batch], report)
+                self.chunk_index.insert(workspace=workspace, ids=[c.id for c in batch],
+                                        document_ids=[c.document_id for c in batch],
+                                        vectors=vectors)
+                library = [c for c in batch if c.question]
+                if library:
+                    qv, _ = pipeline._vectors([c.question or "" for c in library], report)
+                    self.question_index.insert(workspace=workspace, ids=[c.id for c in library],
+                                               document_ids=[c.document_id for c in library],
+                                               vectors=qv)
+                chunks += len(batch)
+                questions += len(library)
+                if progress is not None and workspace == self.workspace:
+                    for chunk in batch:
+                        progress.advance(chunk.source_path)
+        if progress is not None:
+            progress.finish()
+        self.chunk_index.flush()
+        self.question_index.flush()
+        keyword = self.rebuild_keyword_index()
+        with self.store.transaction() as tx:
+            tx.audit(workspace=self.workspace, action="index.rebuilt", subject="all",
+                     detail={"chunks": chunks, "embedded": report.embedded_texts})
+        return {"chunks": chunks, "library_questions": questions, "keyword": keyword,
+                "embedded": report.embedded_texts, "cached": report.cached_texts}
+
+    def retrieve(self, question: str, *, top_k: int | None = None) -> RetrievalResult:
+        question = question.strip()
+        if not question:
+            raise DDQError(ErrorCode.INVALID_INPUT, "the question is empty")
+        return self.retriever.retrieve(question, top_k=top_k)
+
+    def ask(self, question: str) -> Answer:
+        return self.answerer.answer(self.retrieve(question))
+
+    def status(self) -> Status:
+        counts = self.store.counts(self.workspace)
+        library_all = counts.library_entries
+        indexes: list[IndexHealth] = []
+        indexes.append(IndexHealth(self.chunk_index.name, self.chunk_index.count(),
+                                   self._all_chunks()))
+        indexes.append(IndexHealth(self.question_index.name, self.question_index.count(),
+                                   self._all_library()))
+        indexes.append(IndexHealth(f"bm25:{self.workspace}", self.keyword_index.size,
+                                   counts.chunks))
+        return Status(
+            workspace=self.workspace,
+            documents=counts.documents,
+            chunks=counts.chunks,
+            library_entries=library_all,
+            cached_embeddings=counts.cached_embeddings,
+            embedding_model=self.settings.embedding_model,
+            database=self.store.engine.url.render_as_string(hide_password=True),
+            milvus=self.settings.resolved_milvus_uri,
+            indexes=indexes,
+        )
+
+    def _all_chunks(self) -> int:
+        return sum(self.store.counts(w).chunks for w in self.store.workspaces())
+
+    def _all_library(self) -> int:
+        return sum(self.store.library_entry_count(w) for w in self.store.workspaces())
+
+
+class _LazyEmbedder(Embedder):
+    """Defers resolving (and so loading) the model until a text really needs embedding."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self._kb = kb
+        self.model_id = kb.settings.embedding_model if kb._embedder is None else (
+            kb._embedder.model_id)
+        self.max_batch_size = 1 << 30
+
+    @property
+    def dimension(self) -> int:  # type: ignore[override]
+        return self._kb.embedder.dimension
+
+    def embed_batch(self, texts: Sequence[str]):  # type: ignore[no-untyped-def]
+        return self._kb.embedder.embed(texts)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return self._kb.embedder.count_tokens(texts)

@@ -1,0 +1,146 @@
+"""The retriever: embeds questions in one batch, searches Milvus and BM25, fuses the lists.
+
+Dense and keyword hits are chunk ids; they are turned into chunks by one read of the store,
+which also drops ids the store no longer has (an index is never trusted over the store).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from ddq.domain import LibraryMatch, RetrievalResult, SearchHit
+from ddq.index.keyword import BM25KeywordIndex, KeywordHit
+from ddq.index.vector import MilvusVectorIndex, VectorHit
+from ddq.models.base import Embedder
+from ddq.retrieve.fusion import reciprocal_rank_fusion
+from ddq.store.repository import KnowledgeStore
+
+
+@dataclass(frozen=True, slots=True)
+class RetrievalSettings:
+    top_k: int = 8
+    candidate_k: int = 50
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    keyword_weight: float = 1.0
+    library_k: int = 3
+
+
+class HybridRetriever:
+    def __init__(
+        self,
+        *,
+        store: KnowledgeStore,
+        embedder: Embedder,
+        chunk_index: MilvusVectorIndex,
+        question_index: MilvusVectorIndex,
+        keyword_index: BM25KeywordIndex,
+        workspace: str,
+        settings: RetrievalSettings | None = None,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.chunk_index = chunk_index
+        self.question_index = question_index
+        self.keyword_index = keyword_index
+        self.workspace = workspace
+        self.settings = settings or RetrievalSettings()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ddq-bm25")
+        self._has_library: bool | None = None
+
+    def retrieve(self, question: str, *, top_k: int | None = None) -> RetrievalResult:
+        return self.retrieve_many([question], top_k=top_k)[0]
+
+    def retrieve_many(self, questions: Sequence[str], *, top_k: int | None = None
+                      ) -> list[RetrievalResult]:
+        """Retrieve for a batch of questions: one embedding call, one search per index."""
+        if not questions:
+            return []
+        s = self.settings
+        top_k = top_k or s.top_k
+        keyword_future = self._pool.submit(self.keyword_index.search, questions, s.candidate_k)
+        vectors = self.embedder.embed(list(questions))
+        dense = self.chunk_index.search(
+            workspace=self.workspace, vectors=vectors, limit=s.candidate_k
+        )
+        library = self._library_search(vectors)
+        keyword = keyword_future.result()
+        return self._assemble(questions, dense, keyword, library, top_k)
+
+    def rankings(self, questions: Sequence[str], *, limit: int
+                 ) -> tuple[list[list[int]], list[list[int]], list[list[int]]]:
+        """Chunk-id rankings per question: (dense, keyword, fused). Used by the evaluation."""
+        vectors = self.embedder.embed(list(questions))
+        dense: list[list[VectorHit]] = []
+        for start in range(0, len(vectors), 100):
+            dense.extend(self.chunk_index.search(workspace=self.workspace,
+                                                 vectors=vectors[start : start + 100],
+                                                 limit=limit))
+        keyword = self.keyword_index.search(questions, limit)
+        dense_ids = [[h.id for h in row] for row in dense]
+        keyword_ids = [[h.id for h in row] for row in keyword]
+        fused = [[i for i, _ in self.fuse(d, k)] for d, k in zip(dense_ids, keyword_ids,
+                                                                  strict=True)]
+        return dense_ids, keyword_ids, fused
+
+    def fuse(self, dense_ids: Sequence[int], keyword_ids: Sequence[int]
+             ) -> list[tuple[int, float]]:
+        s = self.settings
+        return reciprocal_rank_fusion([dense_ids, keyword_ids], k=s.rrf_k,
+                                      weights=[s.dense_weight, s.keyword_weight])
+
+    def _library_search(self, vectors: np.ndarray) -> list[list[VectorHit]]:
+        if self._has_library is None:
+            self._has_library = self.store.library_entry_count(self.workspace) > 0
+        if not self._has_library:
+            return [[] for _ in range(len(vectors))]
+        return self.question_index.search(
+            workspace=self.workspace, vectors=vectors, limit=self.settings.library_k
+        )
+
+    def _assemble(
+        self,
+        questions: Sequence[str],
+        dense: list[list[VectorHit]],
+        keyword: list[list[KeywordHit]],
+        library: list[list[VectorHit]],
+        top_k: int,
+    ) -> list[RetrievalResult]:
+        fused_per_question = [
+            self.fuse([h.id for h in d], [h.id for h in k])
+            for d, k in zip(dense, keyword, strict=True)
+        ]
+        wanted: set[int] = set()
+        for fused in fused_per_question:
+            wanted.update(i for i, _ in fused[: top_k * 2])
+        for hits in library:
+            wanted.update(h.id for h in hits)
+        chunks = self.store.chunks_by_ids(self.workspace, wanted)
+        results: list[RetrievalResult] = []
+        for question, fused, d, k, lib in zip(
+            questions, fused_per_question, dense, keyword, library, strict=True
+        ):
+            dense_rank = {h.id: (rank, h.score) for rank, h in enumerate(d, start=1)}
+            keyword_rank = {h.id: (rank, h.score) for rank, h in enumerate(k, start=1)}
+            found: list[SearchHit] = []
+            for chunk_id, score in fused:
+                chunk = chunks.get(chunk_id)
+                if chunk is None:
+                    continue
+                dr = dense_rank.get(chunk_id)
+                kr = keyword_rank.get(chunk_id)
+                found.append(SearchHit(
+                    chunk=chunk, score=score,
+                    dense_rank=dr[0] if dr else None, dense_score=dr[1] if dr else None,
+                    keyword_rank=kr[0] if kr else None, keyword_score=kr[1] if kr else None,
+                ))
+                if len(found) >= top_k:
+                    break
+            matches = [LibraryMatch(chunks[h.id], h.score) for h in lib if h.id in chunks]
+            results.append(RetrievalResult(question=question, hits=found,
+                                           library_matches=matches))
+        return results
