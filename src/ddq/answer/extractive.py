@@ -18,7 +18,10 @@ from ddq.answer.text import (
     has_negative_cue,
     is_yes_no_question,
     key_words,
+    leading_verdict,
+    numbers_in,
     stance_sentences,
+    strip_verdict,
 )
 from ddq.domain import Answer, AnswerStatus, Citation, RetrievalResult, StoredChunk
 from ddq.index.keyword import BM25KeywordIndex
@@ -56,8 +59,15 @@ class ExtractiveAnswerer:
     def answer(self, retrieval: RetrievalResult) -> Answer:
         question = retrieval.question
         s = self.settings
-        best_library = max(retrieval.library_matches, key=lambda m: m.similarity, default=None)
-        if best_library is not None and best_library.similarity >= s.library_match_threshold:
+        asked_numbers = numbers_in(question)
+        close = [
+            m for m in retrieval.library_matches
+            if m.similarity >= s.library_match_threshold
+            # "SOC 1" is not "SOC 2", nor "ISO 27017" "ISO 27001": numbers must agree.
+            and asked_numbers <= numbers_in(m.chunk.question or "")
+        ]
+        if close:
+            best_library = max(close, key=lambda m: m.similarity)
             return self._from_library(question, best_library.chunk, best_library.similarity)
 
         units = self._units(retrieval)
@@ -118,6 +128,8 @@ class ExtractiveAnswerer:
         body = " ".join(units[i].text.rstrip() + ("" if units[i].text.rstrip()[-1:] in ".!?"
                                                    else ".") for i in chosen)
         prefix = {"yes": "Yes. ", "no": "No. "}.get(stance or "", "")
+        if leading_verdict(body):
+            prefix = ""
         span = 1.0 - s.abstain_threshold
         confidence = 0.6 * min(1.0, max(0.0, (best_similarity - s.abstain_threshold) / span
                                         + 0.3)) + 0.4 * covered
@@ -136,7 +148,7 @@ class ExtractiveAnswerer:
         units: list[_Unit] = []
         for hit in retrieval.hits[: self.settings.evidence_chunks]:
             chunk = hit.chunk
-            text = chunk.answer if chunk.answer else chunk.text
+            text = strip_verdict(chunk.answer) if chunk.answer else chunk.text
             units.extend(_Unit(chunk, unit) for unit in evidence_units(text or ""))
         return units
 

@@ -16,13 +16,14 @@ _QUESTION_NOISE = frozenset(
     may might must any all each every some such if then than so not no yes please describe
     explain provide list detail details confirm state indicate whether organization
     organisation company vendor supplier currently maintain maintained process processes ensure
-    use used using
+    use used using many much
     """.split()
 )
 
 _NEGATIVE = re.compile(
     r"\b(?:not|never|no longer|cannot|can't|don't|doesn't|isn't|aren't|won't|unsupported|"
-    r"not yet|on the roadmap|roadmap item|planned)\b|^no\b",
+    r"not yet|on the roadmap|roadmap item|planned)\b|"
+    r"\bno\b(?!\s+(?:exceptions?|deviations?|later|more|less|longer|fewer|other)\b)",
     re.IGNORECASE,
 )
 _YES_NO_START = re.compile(
@@ -30,6 +31,25 @@ _YES_NO_START = re.compile(
     re.IGNORECASE,
 )
 _MAX_UNIT_WORDS = 60
+
+
+_LEADING_VERDICT = re.compile(r"^\s*(yes|no)\b[.,;:!\s-]*", re.IGNORECASE)
+
+
+def leading_verdict(text: str) -> str | None:
+    """'yes' or 'no' when ``text`` opens with that verdict."""
+    match = _LEADING_VERDICT.match(text)
+    return match.group(1).lower() if match else None
+
+
+def strip_verdict(text: str) -> str:
+    """An approved answer without its opening Yes/No: that verdict answered another question."""
+    stripped = _LEADING_VERDICT.sub("", text, count=1)
+    return stripped[:1].upper() + stripped[1:] if stripped else text
+
+
+def numbers_in(text: str) -> set[str]:
+    return set(re.findall(r"\d+(?:\.\d+)*", text))
 
 
 def is_yes_no_question(question: str) -> bool:

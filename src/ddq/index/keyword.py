@@ -68,6 +68,7 @@ class BM25KeywordIndex:
         import bm25s
 
         pairs = list(items)
+        self._df_cache: np.ndarray | None = None  # frequencies of the index being replaced
         staging = self.directory.with_name(self.directory.name + ".staging")
         shutil.rmtree(staging, ignore_errors=True)
         if not pairs:

@@ -7,6 +7,7 @@ side of the application; callers cannot leave the filter out.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,6 +45,8 @@ class MilvusVectorIndex:
     @staticmethod
     def connect(uri: str, token: str | None = None) -> Any:
         """A MilvusClient for a Lite path (``*.db``) or a server URI."""
+        # gRPC's own logging writes keep-alive chatter to stderr during long embeddings.
+        os.environ.setdefault("GRPC_VERBOSITY", "NONE")
         try:
             from pymilvus import MilvusClient
         except ImportError as exc:  # pragma: no cover - a core dependency

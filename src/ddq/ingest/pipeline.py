@@ -262,10 +262,11 @@ class IngestPipeline:
                         chunks=pending.chunks,
                         text_hashes=hashes[offset : offset + n],
                     )
+                    # Recorded before the insert: a failed insert may still have written rows.
+                    inserted.extend(new_ids)
                     chunk_index.insert(workspace=self.workspace, ids=new_ids,
                                        document_ids=[doc_id] * n,
                                        vectors=vectors[offset : offset + n])
-                    inserted.extend(new_ids)
                     lib_ids = [i for i, c in zip(new_ids, pending.chunks, strict=True)
                                if c.kind is ChunkKind.LIBRARY]
                     if lib_ids:

@@ -101,9 +101,10 @@ def parse_plain_text(text: str, *, title: str) -> LoadedDocument:
 
 class _HTMLBlocks(HTMLParser):
     _BLOCK_TAGS = frozenset(
-        {"p", "div", "li", "td", "th", "tr", "br", "section", "article", "pre", "blockquote",
+        {"p", "div", "li", "tr", "br", "section", "article", "pre", "blockquote",
          "dt", "dd", "table", "ul", "ol", "header", "footer", "main"}
     )
+    _CELL_TAGS = frozenset({"td", "th"})
     _SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "head"})
 
     def __init__(self) -> None:
@@ -115,9 +116,11 @@ class _HTMLBlocks(HTMLParser):
         self._heading_level = 0
         self._in_li = False
         self._in_title = False
+        self._cells: list[str] | None = None
 
     def _flush(self) -> None:
-        text = _clean(" ".join(self._buffer))
+        # Source line breaks inside an element are layout, not structure.
+        text = " ".join(" ".join(self._buffer).split())
         self._buffer.clear()
         if not text:
             return
@@ -137,12 +140,34 @@ class _HTMLBlocks(HTMLParser):
         if tag == "title":
             self._in_title = True
             return
+        if tag in self._CELL_TAGS:
+            if self._cells is None:
+                self._flush()
+                self._cells = []
+            return
         if re.fullmatch(r"h[1-6]", tag):
             self._flush()
             self._heading_level = int(tag[1])
         elif tag in self._BLOCK_TAGS:
+            self._end_row()
             self._flush()
             self._in_li = tag == "li"
+
+    def _end_cell(self) -> None:
+        if self._cells is not None:
+            cell = " ".join(" ".join(self._buffer).split())
+            self._buffer.clear()
+            if cell:
+                self._cells.append(cell)
+
+    def _end_row(self) -> None:
+        """A table row is one block, its cells joined as in Markdown and DOCX tables."""
+        if self._cells is None:
+            return
+        self._end_cell()
+        if self._cells:
+            self.blocks.append(Block(" | ".join(self._cells), Location(), is_list_item=True))
+        self._cells = None
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self._SKIP_TAGS and tag != "head":
@@ -151,6 +176,11 @@ class _HTMLBlocks(HTMLParser):
         if tag == "title":
             self._in_title = False
             return
+        if tag in self._CELL_TAGS:
+            self._end_cell()
+            return
+        if tag in ("tr", "table"):
+            self._end_row()
         if re.fullmatch(r"h[1-6]", tag):
             self._flush()
             self._heading_level = 0
@@ -168,6 +198,7 @@ class _HTMLBlocks(HTMLParser):
 
     def close(self) -> None:
         super().close()
+        self._end_row()
         self._flush()
 
 

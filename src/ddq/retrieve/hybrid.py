@@ -94,7 +94,7 @@ class HybridRetriever:
                                       weights=[s.dense_weight, s.keyword_weight])
 
     def _library_search(self, vectors: np.ndarray) -> list[list[VectorHit]]:
-        if self._has_library is None:
+        if not self._has_library:  # re-checked until true: a library may be ingested later
             self._has_library = self.store.library_entry_count(self.workspace) > 0
         if not self._has_library:
             return [[] for _ in range(len(vectors))]

@@ -1,0 +1,123 @@
+"""Asking questions of a real knowledge base (Milvus Lite + SQLite + BM25, FAKE embedder):
+approved library answers win, grounded answers cite their sources, and the answerer says
+"needs input" rather than guess."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ddq.domain import AnswerStatus
+from ddq.errors import DDQError, ErrorCode
+from ddq.ingest.pipeline import Outcome
+from ddq.kb import KnowledgeBase
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def loaded(kb: KnowledgeBase, knowledge_folder: Path) -> KnowledgeBase:
+    report = kb.ingest_paths([knowledge_folder])
+    assert report.count(Outcome.ADDED) == 7
+    return kb
+
+
+def test_library_question_returns_the_approved_answer(loaded: KnowledgeBase) -> None:
+    # Same words, different case and punctuation.
+    answer = loaded.ask("do you have a SOC 2 type II report")
+    assert answer.status is AnswerStatus.LIBRARY
+    assert answer.text == "Yes. Our SOC 2 Type II report is renewed every year."
+    assert answer.stance == "yes"  # read from the approved answer
+    [citation] = answer.citations
+    assert citation.source_path.endswith("library.csv")
+    assert citation.location == "row 2"
+    assert citation.quote == "Q: Do you have a SOC 2 Type II report?"
+
+    from_xlsx = loaded.ask("Is penetration testing performed annually?")
+    assert from_xlsx.status is AnswerStatus.LIBRARY
+    assert from_xlsx.text == "Yes. An independent firm tests the platform every year."
+    assert from_xlsx.stance == "yes"
+    assert from_xlsx.citations[0].location == "sheet 'Vendor', row 2"
+    assert from_xlsx.confidence >= 0.75
+
+
+def test_grounded_answer_cites_its_sources(loaded: KnowledgeBase) -> None:
+    answer = loaded.ask("Is customer data encrypted at rest?")
+    assert answer.status is AnswerStatus.ANSWERED
+    assert "AES-256" in answer.text
+    assert answer.citations
+    citation = answer.citations[0]
+    assert citation.source_path.endswith("security.md")
+    assert citation.location == "Security Policy > Encryption"
+    cited = loaded.store.chunks_by_ids("default", [citation.chunk_id])[citation.chunk_id]
+    assert citation.quote in cited.text  # the quote really is in the cited chunk
+    assert 0 < answer.confidence <= 1
+
+
+def test_a_negative_statement_gives_a_no(loaded: KnowledgeBase) -> None:
+    answer = loaded.ask("Do you support customer-managed encryption keys?")
+    assert answer.status is AnswerStatus.ANSWERED
+    assert answer.stance == "no"
+    assert answer.text.startswith("No. ")
+    assert any("not supported" in c.quote for c in answer.citations)
+
+
+def test_abstains_when_the_key_terms_are_absent(loaded: KnowledgeBase) -> None:
+    answer = loaded.ask("Do you hold a FedRAMP High authorization?")
+    assert answer.status is AnswerStatus.NEEDS_INPUT
+    assert answer.text == "Needs input"
+    assert answer.citations == []
+    assert answer.confidence == 0.0
+    assert "fedramp" in answer.reason
+
+
+def test_abstains_on_an_empty_knowledge_base(kb: KnowledgeBase) -> None:
+    answer = kb.ask("Is customer data encrypted at rest?")
+    assert answer.status is AnswerStatus.NEEDS_INPUT
+    assert answer.citations == []
+
+
+def test_an_empty_question_is_invalid_input(loaded: KnowledgeBase) -> None:
+    with pytest.raises(DDQError) as caught:
+        loaded.ask("   ")
+    assert caught.value.code is ErrorCode.INVALID_INPUT
+
+
+def test_status_reports_indexes_in_sync(loaded: KnowledgeBase) -> None:
+    status = loaded.status()
+    assert (status.workspace, status.documents, status.library_entries) == ("default", 7, 3)
+    assert status.embedding_model == "fake:hashing-64"
+    assert [h.name for h in status.indexes] == [
+        "ddq_chunks_fake_hashing_64_64",
+        "ddq_questions_fake_hashing_64_64",
+        "bm25:default",
+    ]
+    assert [(h.entries, h.expected, h.in_sync) for h in status.indexes] == [
+        (status.chunks, status.chunks, True),
+        (3, 3, True),
+        (status.chunks, status.chunks, True),
+    ]
+    # An index that lost entries is reported, not hidden.
+    loaded.chunk_index.delete([1])
+    assert not loaded.status().indexes[0].in_sync
+
+
+def test_a_long_lived_knowledge_base_answers_from_later_ingests(kb: KnowledgeBase, samples) -> None:
+    """One process (an API server, a script) asks, ingests more, and asks again."""
+    samples.text("security.md", "# Security\n\n- Customer data is encrypted at rest.\n")
+    kb.ingest_paths([samples.folder])
+    assert kb.ask("Is customer data encrypted at rest?").status is AnswerStatus.ANSWERED
+
+    library = samples.text(
+        "library.csv", "Question,Answer\nDo you have a SOC 2 Type II report?,Yes. Renewed yearly.\n"
+    )
+    extra = "\n".join(f"- Integration {i} with platypus{i} is supported." for i in range(40))
+    more = samples.text("integrations.md", "# Integrations\n\n" + extra + "\n")
+    kb.ingest_paths([library, more])
+
+    assert kb.ask("Do you have a SOC 2 Type II report?").status is AnswerStatus.LIBRARY
+    answer = kb.ask("Is the platypus39 integration supported?")  # vocabulary new since then
+    assert answer.status is AnswerStatus.ANSWERED
+    assert answer.citations[0].source_path == str(more.resolve())
+    assert "platypus39" in answer.text

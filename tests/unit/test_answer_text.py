@@ -1,0 +1,70 @@
+"""Text helpers the answerer relies on: key terms, yes/no questions, negative cues."""
+
+from __future__ import annotations
+
+import pytest
+
+from ddq.answer.text import evidence_units, has_negative_cue, is_yes_no_question, key_words
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        (
+            "Does your organization encrypt customer data at rest?",
+            ["encrypt", "customer", "data", "rest"],
+        ),
+        (
+            "Please describe your multi-factor authentication process.",
+            ["multi", "factor", "authentication"],
+        ),
+        ("Is data encrypted? Is DATA encrypted at rest?", ["data", "encrypted", "rest"]),
+        ("Do you have a SOC 2 report?", ["soc", "report"]),
+        ("What is it?", []),
+    ],
+)
+def test_key_words(question: str, expected: list[str]) -> None:
+    assert key_words(question) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Do you encrypt backups?", True),
+        ("  Is MFA enforced?", True),
+        ("Have you had a breach in the last year?", True),
+        ("Can customers export their data?", True),
+        ("What encryption do you use?", False),
+        ("Describe your backup policy.", False),
+        ("Dogs are allowed?", False),  # 'Do' must be a whole word
+    ],
+)
+def test_is_yes_no_question(question: str, expected: bool) -> None:
+    assert is_yes_no_question(question) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Customer-managed keys are not supported.", True),
+        ("We never share data with third parties.", True),
+        ("No. We do not offer on-premises hosting.", True),
+        ("SCIM provisioning is on the roadmap for 2025.", True),
+        ("Data residency in Canada is planned.", True),
+        ("We don't store card numbers.", True),
+        ("All data is encrypted with AES-256.", False),
+        ("Notable customers include banks.", False),  # 'not' inside a word is no cue
+        ("Annotations are kept.", False),
+    ],
+)
+def test_negative_cues(text: str, expected: bool) -> None:
+    assert has_negative_cue(text) is expected
+
+
+def test_evidence_units_are_lines_and_long_lines_split_into_sentences() -> None:
+    long_line = " ".join(f"Sentence {i} has exactly seven words here." for i in range(10))
+    units = evidence_units("First line.\n\n  Second line  \n" + long_line)
+    assert units[:2] == ["First line.", "Second line"]
+    assert units[2:] == [f"Sentence {i} has exactly seven words here." for i in range(10)]
