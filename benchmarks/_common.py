@@ -60,10 +60,10 @@ def scifact_paths(data_dir: Path, split: str = "test") -> SciFact:
         where = "\n  ".join(str(p) for p in missing)
         raise BenchmarkError(
             f"SciFact data not found:\n  {where}\n"
-            f"The public data is read by path, by default from {DEFAULT_DATA_DIR} (../shared/data "
-            "relative to the repository root); it is never copied into the repository. Put the BEIR "
-            "SciFact folder (corpus.jsonl, queries.jsonl, qrels/) there, or pass --data DIR "
-            "pointing at the folder that contains scifact/."
+            f"The public data is read by path, by default from {DEFAULT_DATA_DIR} "
+            "(../shared/data relative to the repository root); it is never copied into the "
+            "repository. Put the BEIR SciFact folder (corpus.jsonl, queries.jsonl, qrels/) "
+            "there, or pass --data DIR pointing at the folder that contains scifact/."
         )
     return files
 

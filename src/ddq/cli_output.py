@@ -74,10 +74,14 @@ def print_ingest_report(report: IngestReport, *, as_json: bool) -> None:
         return
     for result in report.results:
         name = escape(display_path(result.source))
+        # Loader errors already name the file; do not say it twice.
+        detail = result.detail
+        for prefix in (result.source, display_path(result.source)):
+            detail = detail.removeprefix(f"{prefix}: ")
         if result.outcome is Outcome.FAILED:
-            err_console.print(f"[red]failed[/red]   {name}: {escape(result.detail)}")
+            err_console.print(f"[red]failed[/red]   {name}: {escape(detail)}")
         elif result.outcome is Outcome.SKIPPED:
-            err_console.print(f"[yellow]skipped[/yellow]  {name}: {escape(result.detail)}")
+            err_console.print(f"[yellow]skipped[/yellow]  {name}: {escape(detail)}")
         elif result.outcome is Outcome.UNCHANGED:
             console.print(f"unchanged {name}")
         else:

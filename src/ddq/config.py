@@ -84,7 +84,8 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     if config_file is None and os.environ.get("DDQ_CONFIG"):
         config_file = Path(os.environ["DDQ_CONFIG"])
     if config_file is None:
-        candidate = Path(os.environ.get("DDQ_HOME", ".ddq")) / "config.toml"
+        home = overrides.get("home") or os.environ.get("DDQ_HOME", ".ddq")
+        candidate = Path(home) / "config.toml"
         config_file = candidate if candidate.is_file() else None
     file_values: dict[str, Any] = {}
     if config_file is not None:

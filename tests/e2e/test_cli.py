@@ -23,7 +23,10 @@ class Run:
     stderr: str
 
     def json(self) -> dict:
-        return json.loads(self.stdout)
+        try:
+            return json.loads(self.stdout)
+        except json.JSONDecodeError:
+            pytest.fail(f"not JSON (exit {self.code}):\n{self.stdout}\n--- stderr:\n{self.stderr}")
 
     @property
     def error_lines(self) -> list[str]:

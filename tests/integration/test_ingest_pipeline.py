@@ -177,6 +177,30 @@ def test_a_bad_file_is_reported_by_name_and_the_rest_ingested(kb: KnowledgeBase,
     assert outcomes(again)["secret.pdf"] is Outcome.FAILED
 
 
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "sqlite",
+        pytest.param(
+            "postgresql",
+            marks=[pytest.mark.postgres],
+        ),
+    ],
+)
+def test_a_nul_byte_in_one_file_does_not_sink_the_batch(
+    request: pytest.FixtureRequest, tmp_path: Path, samples, backend: str
+) -> None:
+    url = request.getfixturevalue("empty_pg_url") if backend == "postgresql" else None
+    settings = Settings(home=tmp_path / "home", database_url=url, embedding_model="fake:hashing-64")
+    good = samples.text("good.md", "# Security\n\n- Customer data is encrypted at rest.\n")
+    samples.raw("export.txt", b"Backups are taken daily. " * 250 + b"\x00 end of export.")
+    with KnowledgeBase(settings) as kb:
+        report = kb.ingest_paths([samples.folder])
+        assert outcomes(report)["good.md"] is Outcome.ADDED, report.results
+        assert str(good.resolve()) in [d.source_path for d in kb.store.documents("default")]
+        assert kb.retrieve("Is customer data encrypted?").hits
+
+
 class FailingMilvusVectorIndex(MilvusVectorIndex):
     """A FAKE that misbehaves on purpose: the first ``succeed`` inserts really happen; the
     next one raises, either before writing anything (Milvus refused) or after its rows were
@@ -224,7 +248,9 @@ def test_a_failing_vector_index_leaves_store_and_index_as_before(
     kb.chunk_index = failing
     report = kb.ingest_paths([samples.folder])
 
-    assert failing.inserts == 2  # the first document really reached Milvus
+    # The first document really reached Milvus; after the batch failed, each document was
+    # retried on its own (and failed again).
+    assert failing.inserts == 4
     assert outcomes(report) == {
         "a.md": Outcome.FAILED,
         "b.md": Outcome.UNCHANGED,

@@ -56,12 +56,6 @@ def test_no_chunk_exceeds_the_budget() -> None:
             assert c.token_count <= max_tokens
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: _words_split cuts an over-long sentence into "
-    "equal word counts from the AVERAGE tokens per word, so a stretch of "
-    "token-dense words (identifiers, hyphenated terms) yields chunks over budget",
-)
 def test_an_unpunctuated_run_with_dense_words_still_fits_the_budget() -> None:
     run_on = " ".join(["plain"] * 100 + ["TLS_ECDHE_RSA-AES-256"] * 40)
     chunks = chunk([para(run_on)], max_tokens=64, overlap=0)

@@ -48,12 +48,6 @@ def test_hidden_files_are_ignored(samples) -> None:
     assert problems == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: discover_files only checks the file NAME for a "
-    "leading dot (child.parts[-1:]), so files inside hidden folders such as .git "
-    "or .obsidian are ingested or reported as skipped",
-)
 def test_hidden_folders_are_ignored(samples) -> None:
     samples.raw("visible.md", b"x")
     samples.raw(".obsidian/private.md", b"x")

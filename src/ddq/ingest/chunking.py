@@ -23,6 +23,14 @@ _ABBREVIATIONS = (
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def strip_control(text: str) -> str:
+    """Drop NUL and other control characters: no database should store them as text."""
+    return _CONTROL.sub("", text)
+
+
 def split_sentences(text: str) -> list[str]:
     """Split prose at sentence ends, keeping common abbreviations and decimals intact."""
     pieces: list[str] = []
@@ -78,9 +86,21 @@ def _sections(document: LoadedDocument) -> list[_Section]:
 def _words_split(text: str, budget: int, counter: TokenCounter) -> list[str]:
     """Last resort for a 'sentence' longer than the budget: cut between words."""
     words = text.split()
-    per_word = max(counter([text])[0] / max(len(words), 1), 1.0)
-    step = max(int(budget / per_word), 1)
-    return [" ".join(words[i : i + step]) for i in range(0, len(words), step)]
+    pieces: list[str] = []
+    current: list[str] = []
+    used = 0
+    # Joined words can tokenise slightly differently; a little headroom keeps every piece
+    # inside the budget.
+    limit = max(budget - 2, 1)
+    for word, tokens in zip(words, counter(words), strict=True):
+        if current and used + tokens > limit:
+            pieces.append(" ".join(current))
+            current, used = [], 0
+        current.append(word)
+        used += tokens
+    if current:
+        pieces.append(" ".join(current))
+    return pieces
 
 
 def chunk_document(
@@ -95,7 +115,10 @@ def chunk_document(
 
     def emit(text: str, kind: ChunkKind, location: Location, tokens: int, **extra: str | None
              ) -> None:
-        chunks.append(ChunkDraft(len(chunks), text, kind, location, tokens, **extra))
+        clean_extra = {k: strip_control(v) if v is not None else None for k, v in extra.items()}
+        chunks.append(
+            ChunkDraft(len(chunks), strip_control(text), kind, location, tokens, **clean_extra)
+        )
 
     for block in document.blocks:
         if block.library_question is not None:

@@ -84,8 +84,8 @@ def _rows_to_blocks(
     if header_at is None or q_col is None:
         seen = ", ".join(repr(c) for c in seen_headers) or "none"
         where = f"{source} sheet {sheet!r}" if sheet else source
-        wanted = f"a column named {columns.question!r}" if columns.question else (
-            "a question column (e.g. 'Question')"
+        wanted = f"column named {columns.question!r}" if columns.question else (
+            "question column (e.g. 'Question')"
         )
         raise DDQError(
             ErrorCode.NO_QUESTION_COLUMN, f"{where}: found no {wanted}; columns seen: {seen}"

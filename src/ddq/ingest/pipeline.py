@@ -103,7 +103,8 @@ def discover_files(paths: Sequence[Path]) -> tuple[list[Path], list[FileResult]]
     for path in paths:
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                if child.is_file() and not any(p.startswith(".") for p in child.parts[-1:]):
+                hidden = any(p.startswith(".") for p in child.relative_to(path).parts)
+                if child.is_file() and not hidden:
                     if child.suffix.lower() in SUPPORTED_SUFFIXES:
                         files.append(child)
                     else:
@@ -119,8 +120,9 @@ def discover_files(paths: Sequence[Path]) -> tuple[list[Path], list[FileResult]]
 
 def file_items(files: Iterable[Path], columns: LibraryColumns | None = None
                ) -> Iterator[IngestItem | FileResult]:
-    for path in files:
-        source = str(path.resolve())
+    for given in files:
+        path = given.resolve()
+        source = str(path)
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -285,6 +287,12 @@ class IngestPipeline:
         except DDQError as exc:
             # Roll the vector index back too: the transaction already rolled back the store.
             self._discard(inserted)
+            if len(group) > 1:
+                # One bad document must not sink the others: write them one by one (their
+                # vectors are cached now, so this costs no model time).
+                for pending in group:
+                    self._write_group([pending], report)
+                return
             for pending in group:
                 report.results.append(FileResult(pending.item.source, Outcome.FAILED,
                                                  detail=exc.detail))
