@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 from _common import DEFAULT_DATA_DIR, BenchmarkError, read_jsonl, write_result
-
 from ddq.config import load_settings
 from ddq.eval.beir import SOURCE_PREFIX, load_qrels
 from ddq.eval.metrics import summarise
