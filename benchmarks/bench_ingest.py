@@ -5,19 +5,23 @@ The claim under test: *ingestion runs at >= 80% of the raw model throughput*.
 In one process, with all-MiniLM-L6-v2 loaded once (load time excluded everywhere), each
 round measures, on the first ``--docs`` SciFact documents:
 
-1. **raw** - ``SentenceTransformerEmbedder.embed`` (sentence-transformers ``encode``) over
-   ``title + "\\n" + abstract`` of every document: the baseline;
+1. **raw (documents)** - ``SentenceTransformerEmbedder.embed`` (sentence-transformers
+   ``encode``) over ``title + "\\n" + abstract`` of every document, which the model truncates
+   at 256 tokens;
 2. **ingest** - ``KnowledgeBase.ingest_items(corpus_items(...))`` into a fresh temporary home
    (SQLite + Milvus Lite + BM25), reusing the same loaded embedder. A fresh home has an empty
    embedding cache, so every chunk is embedded (checked: no cache hits);
-3. **chunk-raw** (diagnostic, skip with ``--skip-chunk-baseline``) - the raw model over exactly
-   the texts the pipeline embeds (chunks that fit 230 tokens, with overlap, each prefixed by
-   the title). Long abstracts become several chunks, so ingestion embeds more tokens than
-   the raw baseline; ingest/chunk-raw isolates the pipeline's own overhead.
+3. **raw (chunks)** - the raw model, one ``encode`` call, over exactly the texts the pipeline
+   embeds (chunks that fit 230 tokens, with overlap, each prefixed by the title).
 
-The headline is the per-round ratio of ingest docs/s to raw docs/s (median, min, max);
-tokens/s counts the tokens the model actually sees (with [CLS]/[SEP], truncated to its
-maximum sequence length). Results go to ``benchmarks/results/bench_ingest-<time>.json``.
+The headline is ingest against **raw (chunks)**: the same texts through the bare model
+versus through the whole pipeline (parse, chunk, hash, cache, store, Milvus, BM25), i.e. what
+the pipeline adds beyond the model. Ingest against raw (documents) is reported too: most
+SciFact abstracts are longer than the model's 256 tokens, so the bare model silently drops
+their tails while the pipeline embeds all the text (about 1.6x the tokens), which is where
+the dense nDCG@10 gain over the published figure comes from (docs/quality.md). tokens/s
+counts the tokens the model actually sees. Results go to
+``benchmarks/results/bench_ingest-<time>.json``.
 
     .venv/bin/python benchmarks/bench_ingest.py                 # 1,000 docs, 3 rounds
     .venv/bin/python benchmarks/bench_ingest.py --docs 200 --repeats 1   # a quick check
@@ -280,7 +284,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "median_raw_docs_per_s": median([r.raw_docs_per_s for r in rounds]),
         "median_ingest_docs_per_s": median([r.ingest_docs_per_s for r in rounds]),
         "target_ratio": TARGET_RATIO,
-        "meets_target": median(ratios) >= TARGET_RATIO,
+        "meets_target": (median(chunk_ratios) >= TARGET_RATIO) if chunk_ratios else None,
         "peak_rss_mib": peak_rss_mib(),
     }
     return {
@@ -370,8 +374,11 @@ def render(result: dict[str, Any]) -> str:
             if s["median_ratio_vs_chunk_raw"] is not None
             else ""
         ),
-        f"target ingest/raw >= {s['target_ratio']:.2f}: "
-        f"{'MET' if s['meets_target'] else 'NOT MET'}; peak RSS {s['peak_rss_mib']:.0f} MiB",
+        f"target ingest / raw model on the same (chunk) texts >= {s['target_ratio']:.2f}: "
+        + {True: "MET", False: "NOT MET", None: "not measured (--skip-chunk-baseline)"}[
+            s["meets_target"]
+        ]
+        + f"; peak RSS {s['peak_rss_mib']:.0f} MiB",
     ]
     return "\n".join(lines)
 

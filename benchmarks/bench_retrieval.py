@@ -97,7 +97,7 @@ def count_lines(path: Path) -> int:
 
 def build_index(kb: KnowledgeBase, corpus: Path, docs: int | None) -> dict[str, Any]:
     """Ingest (or confirm) the documents; unchanged ones are skipped without the model."""
-    before = kb.store.counts(WORKSPACE)
+    before = kb.store.counts(kb.workspace)
     total = min(docs, count_lines(corpus)) if docs is not None else count_lines(corpus)
     label = (
         "checking the existing index"
@@ -112,7 +112,7 @@ def build_index(kb: KnowledgeBase, corpus: Path, docs: int | None) -> dict[str, 
             f"{len(failed)} documents failed to ingest, first: "
             f"{failed[0].source}: {failed[0].detail}"
         )
-    after = kb.store.counts(WORKSPACE)
+    after = kb.store.counts(kb.workspace)
     chunks_in_milvus = kb.chunk_index.count()
     keyword_size = kb.keyword_index.size
     if chunks_in_milvus != after.chunks or keyword_size != after.chunks:
@@ -154,14 +154,14 @@ def stage_times(kb: KnowledgeBase, questions: Sequence[str]) -> dict[str, list[f
     """Each stage of one retrieval, timed separately with the retriever's public parts."""
     retriever = kb.retriever
     s = retriever.settings
-    has_library = kb.store.library_entry_count(WORKSPACE) > 0
+    has_library = kb.store.library_entry_count(kb.workspace) > 0
     times: dict[str, list[float]] = {stage: [] for stage in (*STAGES, "library")}
     for question in questions:
         t0 = time.perf_counter()
         vectors = retriever.embedder.embed([question])
         t1 = time.perf_counter()
         dense = retriever.chunk_index.search(
-            workspace=WORKSPACE, vectors=vectors, limit=s.candidate_k
+            workspace=kb.workspace, vectors=vectors, limit=s.candidate_k
         )
         t2 = time.perf_counter()
         keyword = retriever.keyword_index.search([question], s.candidate_k)
@@ -169,14 +169,14 @@ def stage_times(kb: KnowledgeBase, questions: Sequence[str]) -> dict[str, list[f
         library_ids: list[int] = []
         if has_library:
             library = retriever.question_index.search(
-                workspace=WORKSPACE, vectors=vectors, limit=s.library_k
+                workspace=kb.workspace, vectors=vectors, limit=s.library_k
             )
             library_ids = [h.id for h in library[0]]
         t4 = time.perf_counter()
         fused = retriever.fuse([h.id for h in dense[0]], [h.id for h in keyword[0]])
         t5 = time.perf_counter()
         wanted = {i for i, _ in fused[: s.top_k * 2]} | set(library_ids)
-        kb.store.chunks_by_ids(WORKSPACE, wanted)
+        kb.store.chunks_by_ids(kb.workspace, wanted)
         t6 = time.perf_counter()
         times["embed"].append(t1 - t0)
         times["milvus"].append(t2 - t1)
@@ -220,7 +220,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         scratch = Path(tempfile.mkdtemp(prefix="ddq-bench-retrieval-"))
         home = scratch
     try:
-        settings = bench_settings(home, WORKSPACE)
+        settings = bench_settings(home, args.workspace)
         embedder = SentenceTransformerEmbedder(MODEL_NAME, batch_size=settings.embedding_batch_size)
         with announce("loading the model"), Stopwatch() as load:
             embedder.embed(["warm up the model"])
@@ -251,7 +251,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             top_k = kb.retriever.settings.top_k
             found = hit_rate(ids, first_results, relevant)
             indexed = {
-                d.source_path.removeprefix(SOURCE_PREFIX) for d in kb.store.documents(WORKSPACE)
+                d.source_path.removeprefix(SOURCE_PREFIX) for d in kb.store.documents(kb.workspace)
             }
             answerable = sum(1 for q in ids if relevant.get(q, set()) & indexed)
             empty = sum(1 for r in first_results if not r.hits)
@@ -370,6 +370,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=None,
         help="build the index here, or reuse the one already here "
         "(default: a temporary home, deleted afterwards)",
+    )
+    parser.add_argument(
+        "--workspace",
+        default=WORKSPACE,
+        help="workspace of the index (`ddq eval beir --home DIR` builds workspace 'eval')",
     )
     parser.add_argument(
         "--docs",

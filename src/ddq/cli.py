@@ -194,6 +194,28 @@ def eval_beir(
         console.print(format_table(result))
 
 
+@eval_app.command("answers")
+def eval_answers(
+    golden: Annotated[Path, typer.Argument(help="YAML golden set: cases with question and "
+                                               "expected_outcome.")],
+    home: HomeOpt = None,
+    workspace: WorkspaceOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Grade answers from the ingested knowledge against expected outcomes."""
+    from ddq.eval.answers import format_report, grade, load_golden
+
+    cases = load_golden(golden)
+    with KnowledgeBase(_settings(home, workspace, config)) as kb:
+        answers = [kb.ask(case.question) for case in cases]
+    result = grade(cases, answers)
+    if as_json:
+        console.print_json(json.dumps(result))
+    else:
+        console.print(escape(format_report(result)))
+
+
 def main() -> None:
     try:
         app()

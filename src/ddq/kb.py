@@ -216,13 +216,15 @@ class KnowledgeBase:
             progress.start(total)
         for workspace in self.store.workspaces():
             for batch in self.store.iter_chunks(workspace):
-                vectors, _ = pipeline._vectors([c.embedding_text for c in batch], report)
+                texts = [c.embedding_text for c in batch]
+                vectors, _ = pipeline.cached_vectors(texts, report)
                 self.chunk_index.insert(workspace=workspace, ids=[c.id for c in batch],
                                         document_ids=[c.document_id for c in batch],
                                         vectors=vectors)
                 library = [c for c in batch if c.question]
                 if library:
-                    qv, _ = pipeline._vectors([c.question or "" for c in library], report)
+                    asked = [c.question or "" for c in library]
+                    qv, _ = pipeline.cached_vectors(asked, report)
                     self.question_index.insert(workspace=workspace, ids=[c.id for c in library],
                                                document_ids=[c.document_id for c in library],
                                                vectors=qv)

@@ -27,7 +27,7 @@ from ddq.ingest.loaders import SUPPORTED_SUFFIXES, load_file
 from ddq.models.base import Embedder
 from ddq.store.repository import KnowledgeStore
 
-GROUP_CHUNKS = 512
+GROUP_CHUNKS = 1024
 
 
 class Outcome(StrEnum):
@@ -212,7 +212,8 @@ class IngestPipeline:
             self._question_index().flush()
         return report
 
-    def _vectors(self, texts: Sequence[str], report: IngestReport) -> tuple[np.ndarray, list[str]]:
+    def cached_vectors(self, texts: Sequence[str], report: IngestReport
+                       ) -> tuple[np.ndarray, list[str]]:
         """Vectors for ``texts``, from the cache where possible; returns (vectors, hashes)."""
         hashes = [sha256(t.encode("utf-8")) for t in texts]
         model_id = self.embedder.model_id
@@ -236,8 +237,9 @@ class IngestPipeline:
         chunk_texts = [c.embedding_text for p in group for c in p.chunks]
         library = [c for p in group for c in p.chunks if c.kind is ChunkKind.LIBRARY]
         try:
-            vectors, hashes = self._vectors(chunk_texts, report)
-            question_vectors, _ = self._vectors([c.question or "" for c in library], report)
+            vectors, hashes = self.cached_vectors(chunk_texts, report)
+            questions = [c.question or "" for c in library]
+            question_vectors, _ = self.cached_vectors(questions, report)
         except DDQError as exc:
             for pending in group:
                 report.results.append(FileResult(pending.item.source, Outcome.FAILED,
