@@ -44,6 +44,13 @@ class _Unit:
     chunk: StoredChunk
     text: str
 
+    @property
+    def in_context(self) -> str:
+        """The unit under its section heading: "Classification Tiers: Public — ..." is what
+        makes a bare list item match the question it answers."""
+        headings = self.chunk.location.heading_path
+        return f"{headings[-1]}: {self.text}" if headings else self.text
+
 
 def _label(chunk: StoredChunk) -> tuple[str, str]:
     return chunk.source_path, chunk.location.describe()
@@ -74,11 +81,11 @@ class ExtractiveAnswerer:
         terms = key_words(question)
         if not units:
             return self._abstain(question, terms, [], "nothing relevant was retrieved")
-        vectors = self.embedder.embed([question] + [u.text for u in units])
+        vectors = self.embedder.embed([question] + [u.in_context for u in units])
         similarities = vectors[1:] @ vectors[0]
         stems = {term: self._stem(term) for term in terms}
         weights = self._term_weights(list(stems.values()))
-        unit_stems = [self._stems(u.text) for u in units]
+        unit_stems = [self._stems(u.in_context) for u in units]
         total_weight = sum(weights.values()) or 1.0
 
         def coverage(indices: list[int]) -> tuple[float, list[str]]:
@@ -124,7 +131,7 @@ class ExtractiveAnswerer:
                 for sentence in stance_sentences(units[i].text, self._stems, key_stems)
             )
             stance = "no" if negative else (
-                "yes" if covered >= 0.99 and best_similarity >= 0.55 else None)
+                "yes" if covered >= 0.99 and best_similarity >= 0.7 else None)
         body = " ".join(units[i].text.rstrip() + ("" if units[i].text.rstrip()[-1:] in ".!?"
                                                    else ".") for i in chosen)
         prefix = {"yes": "Yes. ", "no": "No. "}.get(stance or "", "")

@@ -16,7 +16,8 @@ _QUESTION_NOISE = frozenset(
     may might must any all each every some such if then than so not no yes please describe
     explain provide list detail details confirm state indicate whether organization
     organisation company vendor supplier currently maintain maintained process processes ensure
-    use used using many much
+    use used using many much most recent latest copy copies type types kind kinds level levels
+    specific example examples related relevant applicable attach attached share sample
     """.split()
 )
 
