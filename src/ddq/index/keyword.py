@@ -34,6 +34,11 @@ class BM25KeywordIndex:
     """An in-memory BM25 index over chunk texts, persisted to a directory."""
 
     def __init__(self, directory: Path) -> None:
+        # Import bm25s (and scipy.sparse under it) here, on the caller's thread: searches run
+        # on a worker thread while Milvus Lite's in-process server thread may import
+        # scipy.sparse too, and two threads importing one module see it half-initialised.
+        import bm25s  # noqa: F401
+
         self.directory = directory
         self._retriever: Any = None
         self._ids: np.ndarray = np.zeros(0, dtype=np.int64)
