@@ -23,7 +23,8 @@ install: $(STAMP)
 demo: $(STAMP)
 	rm -rf $(DEMO_HOME)
 	$(BIN)/ddq ingest examples/knowledge --home $(DEMO_HOME)
-	$(BIN)/python examples/ask_samples.py --home $(DEMO_HOME) examples/sample_questions.txt
+	$(BIN)/python examples/ask_samples.py --home $(DEMO_HOME) \
+		examples/sample_questions.txt examples/out_of_scope_questions.txt
 
 ## Every test: unit, integration (real Milvus Lite, SQLite, PostgreSQL, the real model), e2e.
 test: $(STAMP)

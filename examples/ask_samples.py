@@ -4,7 +4,8 @@ The demo that ``make demo`` runs after ingesting the sample knowledge base (Harb
 Analytics, a fictional company)::
 
     .venv/bin/ddq ingest examples/knowledge --home .ddq-demo
-    .venv/bin/python examples/ask_samples.py --home .ddq-demo examples/sample_questions.txt
+    .venv/bin/python examples/ask_samples.py --home .ddq-demo \\
+        examples/sample_questions.txt examples/out_of_scope_questions.txt
 
 The questions file holds one question per line; blank lines and lines starting with ``#`` are
 skipped. The knowledge base (and so the embedding model) is opened once for all questions.
@@ -44,8 +45,8 @@ def read_questions(path: Path) -> list[str]:
     return questions
 
 
-def ask_all(home: Path, questions: list[str]) -> Counter[AnswerStatus]:
-    """Answer ``questions`` from the knowledge base in ``home``, printing each answer."""
+def ask_all(home: Path, question_sets: list[tuple[Path, list[str]]]) -> Counter[AnswerStatus]:
+    """Answer every set of questions from the knowledge base in ``home``, printing each."""
     settings = load_settings(home=home)
     tally: Counter[AnswerStatus] = Counter()
     with KnowledgeBase(settings) as kb:
@@ -55,12 +56,14 @@ def ask_all(home: Path, questions: list[str]) -> Counter[AnswerStatus]:
                 f"the knowledge base in {home} is empty; run `ddq ingest examples/knowledge "
                 f"--home {home}` first",
             )
-        for number, question in enumerate(questions, start=1):
-            if number > 1:
-                console.print()
-            answer = kb.ask(question)
-            print_answer(answer)
-            tally[answer.status] += 1
+        for path, questions in question_sets:
+            console.print(f"\n[bold]== {path} ==[/bold]\n")
+            for number, question in enumerate(questions, start=1):
+                if number > 1:
+                    console.print()
+                answer = kb.ask(question)
+                print_answer(answer)
+                tally[answer.status] += 1
     return tally
 
 
@@ -77,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Answer the questions in a file from an ingested DDQ knowledge base."
     )
-    parser.add_argument("questions", type=Path, help="text file with one question per line")
+    parser.add_argument(
+        "questions", type=Path, nargs="+", help="text files with one question per line"
+    )
     parser.add_argument(
         "--home",
         type=Path,
@@ -86,8 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        questions = read_questions(args.questions)
-        tally = ask_all(args.home, questions)
+        question_sets = [(path, read_questions(path)) for path in args.questions]
+        tally = ask_all(args.home, question_sets)
     except DDQError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
