@@ -28,6 +28,7 @@ from ddq.index.keyword import BM25KeywordIndex
 from ddq.models.base import Embedder
 
 NEEDS_INPUT = "Needs input"
+_SAME_POINT = 0.85
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +107,9 @@ class ExtractiveAnswerer:
                 break
             if similarities[index] < s.abstain_threshold or scores[index] < scores[best] - 0.08:
                 continue
-            if any(units[index].text == units[c].text for c in chosen):
+            # A line that says what a chosen one already says adds length, not support.
+            unit_vectors = vectors[1:]
+            if any(float(unit_vectors[index] @ unit_vectors[c]) >= _SAME_POINT for c in chosen):
                 continue
             chosen.append(index)
         covered, missing = coverage(chosen)
