@@ -6,7 +6,6 @@ unchanged files opens neither the model nor Milvus.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import time
 from collections.abc import Iterable, Sequence
@@ -131,8 +130,7 @@ class KnowledgeBase:
 
     def close(self) -> None:
         if self._milvus is not None:
-            with contextlib.suppress(Exception):  # closing is best effort
-                self._milvus.close()
+            MilvusVectorIndex.disconnect(self._milvus, self.settings.resolved_milvus_uri)
             self._milvus = None
         self.store.engine.dispose()
 

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from ddq.config import Settings
+from ddq.kb import KnowledgeBase
+
 pytestmark = pytest.mark.e2e
 
 
@@ -274,3 +277,22 @@ def test_invalid_workspace_is_a_clear_config_error(tmp_path: Path) -> None:
     [line] = run.error_lines
     assert line.startswith("error: invalid setting workspace:")
     assert not (tmp_path / "home").exists()  # nothing was created on the way to the error
+
+
+def test_a_milvus_lite_file_in_use_is_one_clear_error(tmp_path: Path, samples) -> None:
+    samples.text("a.md", "# Keys\n\nCustomer-managed keys are not supported.\n")
+    home = tmp_path / "home"
+    assert ddq("ingest", str(samples.folder), home=home, cwd=tmp_path).code == 0
+    settings = Settings(home=home, embedding_model="fake:hashing-64")
+    with KnowledgeBase(settings) as holder:
+        holder.retrieve("keys")  # this process now holds the Milvus Lite lock
+        run = ddq("search", "keys", home=home, cwd=tmp_path)
+    assert run.code == 1
+    assert_no_traceback(run)
+    assert run.error_lines == [
+        f"error: {home.resolve() / 'milvus.db'} is in use by another DDQ process; Milvus Lite "
+        "allows one process at a time (wait for it to finish, or use a Milvus server via "
+        "DDQ_MILVUS_URI)"
+    ]
+    # Once the other process is gone, the same command works.
+    assert ddq("search", "keys", home=home, cwd=tmp_path).code == 0

@@ -22,6 +22,7 @@ def milvus_ids() -> IdsOf:
     def ids(index: MilvusVectorIndex) -> set[int]:
         if not index.exists():
             return set()
+        index.ensure()  # a reopened Milvus Lite starts with its collections released
         rows = index._client.query(index.name, filter="id >= 0", output_fields=["id"])
         return {int(row["id"]) for row in rows}
 

@@ -73,7 +73,13 @@ def test_a_milvus_server_uri_needs_no_code_change(
 
 
 def test_an_unreachable_milvus_server_is_a_clear_error(tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path / "home", embedding_model="fake:hashing-64",
-                        milvus_uri=f"http://127.0.0.1:{_free_port()}")
-    with KnowledgeBase(settings) as kb, pytest.raises(DDQError, match="cannot open Milvus at"):
-        kb.retrieve("anything")
+    # A port bound here but never listening: nothing else can take it during the test, and
+    # connecting to it is refused.
+    with socket.socket() as reserved:
+        reserved.bind(("127.0.0.1", 0))
+        port = reserved.getsockname()[1]
+        settings = Settings(home=tmp_path / "home", embedding_model="fake:hashing-64",
+                            milvus_uri=f"http://127.0.0.1:{port}")
+        with KnowledgeBase(settings) as kb, pytest.raises(DDQError,
+                                                          match="cannot open Milvus at"):
+            kb.retrieve("anything")

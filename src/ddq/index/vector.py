@@ -7,6 +7,8 @@ side of the application; callers cannot leave the filter out.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import re
 from collections.abc import Sequence
@@ -24,6 +26,25 @@ _INSERT_BATCH = 2000
 def collection_name(model_id: str, dimension: int, role: str) -> str:
     slug = re.sub(r"[^0-9a-zA-Z]+", "_", model_id).strip("_").lower()
     return f"ddq_{role}_{slug}_{dimension}"[:255]
+
+
+def _check_not_locked(path: Path) -> None:
+    """Milvus Lite allows one process per data directory; say so before it fails obscurely."""
+    import fcntl
+
+    lock_file = path / "LOCK"
+    if not lock_file.exists():
+        return
+    with lock_file.open("rb") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            raise DDQError(
+                ErrorCode.INDEX_ERROR,
+                f"{path} is in use by another DDQ process; Milvus Lite allows one process at "
+                "a time (wait for it to finish, or use a Milvus server via DDQ_MILVUS_URI)",
+            ) from exc
+        fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +77,9 @@ class MilvusVectorIndex:
             if path.suffix != ".db":
                 raise DDQError(ErrorCode.CONFIG, f"Milvus Lite path must end in .db: {uri}")
             path.parent.mkdir(parents=True, exist_ok=True)
+            _check_not_locked(path)
+            # Milvus Lite logs its own failures with tracebacks; ours is the one clear line.
+            logging.getLogger("milvus_lite").setLevel(logging.CRITICAL)
         try:
             return MilvusClient(uri=uri, token=token or "")
         except Exception as exc:  # pymilvus raises many types; all mean "cannot open"
@@ -64,6 +88,18 @@ class MilvusVectorIndex:
                 message = f"{uri} is in use by another DDQ process ({message})"
             raise DDQError(ErrorCode.INDEX_ERROR,
                            f"cannot open Milvus at {uri}: {message}") from exc
+
+    @staticmethod
+    def disconnect(client: Any, uri: str) -> None:
+        """Close the client; for Milvus Lite also stop its in-process server, which otherwise
+        keeps the data directory locked until the process exits."""
+        with contextlib.suppress(Exception):
+            client.close()
+        if "://" not in uri:
+            with contextlib.suppress(Exception):  # an internal API of milvus-lite
+                from milvus_lite.server_manager import server_manager_instance
+
+                server_manager_instance.release_server(uri)
 
     def ensure(self) -> None:
         """Create and load the collection if it does not exist yet."""
