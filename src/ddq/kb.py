@@ -7,6 +7,7 @@ unchanged files opens neither the model nor Milvus.
 from __future__ import annotations
 
 import functools
+import itertools
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -158,9 +159,9 @@ class KnowledgeBase:
                      progress: Progress | None = None) -> IngestReport:
         started = time.perf_counter()
         files, problems = discover_files(paths)
-        items: list[IngestItem | FileResult] = [*problems]
-        report = self.ingest_items([*items, *file_items(files, columns)],
-                                   total=len(files) + len(problems), progress=progress)
+        # Streamed: a file is read when the pipeline reaches it, not all up front.
+        items = itertools.chain(problems, file_items(files, columns))
+        report = self.ingest_items(items, total=len(files) + len(problems), progress=progress)
         report.seconds = time.perf_counter() - started
         return report
 
