@@ -14,7 +14,7 @@ import resource
 import statistics
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -288,3 +288,25 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     lines.append("  ".join("-" * w for w in widths))
     lines.extend("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in cells)
     return "\n".join(lines)
+
+
+def run_benchmark(
+    name: str,
+    args: Any,
+    run: Callable[[Any], dict[str, Any]],
+    render: Callable[[dict[str, Any]], str],
+) -> int:
+    """Run, print, save; exit status 1 on an expected failure, 3 on a missed --strict target."""
+    from ddq.errors import DDQError
+
+    try:
+        result = run(args)
+    except (BenchmarkError, DDQError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(render(result))
+    path = write_result(name, result, args.output)
+    print(f"\nresults: {path}")
+    if args.strict and not result["summary"]["meets_target"]:
+        return 3
+    return 0

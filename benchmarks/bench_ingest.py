@@ -51,14 +51,13 @@ from _common import (
     load_average,
     median,
     peak_rss_mib,
+    run_benchmark,
     scifact_paths,
     settings_summary,
     table,
     warn_if_busy,
-    write_result,
 )
 from ddq.config import Settings
-from ddq.errors import DDQError
 from ddq.eval.beir import corpus_items
 from ddq.ingest.chunking import chunk_document
 from ddq.ingest.pipeline import IngestReport, Outcome
@@ -431,18 +430,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    try:
-        result = run(args)
-    except (BenchmarkError, DDQError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(render(result))
-    path = write_result("bench_ingest", result, args.output)
-    print(f"\nresults: {path}")
-    if args.strict and not result["summary"]["meets_target"]:
-        return 3
-    return 0
+    return run_benchmark("bench_ingest", parse_args(argv), run, render)
 
 
 if __name__ == "__main__":
