@@ -44,6 +44,7 @@ class BM25KeywordIndex:
         self._ids: np.ndarray = np.zeros(0, dtype=np.int64)
         self._stem = _stemmer()
         self._loaded = False
+        self._df_cache: np.ndarray | None = None  # document frequencies, derived on first use
 
     @property
     def size(self) -> int:
@@ -73,7 +74,7 @@ class BM25KeywordIndex:
         import bm25s
 
         pairs = list(items)
-        self._df_cache: np.ndarray | None = None  # frequencies of the index being replaced
+        self._df_cache = None  # the frequencies of the index being replaced are stale
         staging = self.directory.with_name(self.directory.name + ".staging")
         shutil.rmtree(staging, ignore_errors=True)
         if not pairs:
@@ -138,9 +139,8 @@ class BM25KeywordIndex:
         return out
 
     def _doc_freqs(self) -> np.ndarray:
-        cached = getattr(self, "_df_cache", None)
-        if cached is not None:
-            return cached
+        if self._df_cache is not None:
+            return self._df_cache
         matrix = self._retriever.scores
         indptr = np.asarray(matrix["indptr"])
         doc_freqs = np.diff(indptr)
