@@ -12,20 +12,25 @@ import typer
 from rich.markup import escape
 
 from ddq.cli_output import (
+    JobProgressBar,
     RichProgress,
     answer_json,
     console,
     err_console,
     hit_json,
     print_answer,
+    print_export,
+    print_extraction,
     print_hits,
     print_ingest_report,
+    print_job_result,
 )
 from ddq.config import Settings, load_settings
-from ddq.errors import DDQError
+from ddq.errors import DDQError, ErrorCode
 from ddq.ingest.library_loaders import LibraryColumns
 from ddq.ingest.pipeline import Outcome
 from ddq.kb import KnowledgeBase
+from ddq.questionnaire.model import ExtractOptions
 
 app = typer.Typer(
     help="DDQ: answer due-diligence questionnaires from your approved knowledge base.",
@@ -33,7 +38,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-eval_app = typer.Typer(help="Measure retrieval quality.", no_args_is_help=True)
+eval_app = typer.Typer(help="Measure retrieval and answer quality.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="Data directory (DDQ_HOME).")]
@@ -214,6 +219,154 @@ def eval_answers(
         console.print_json(json.dumps(result))
     else:
         console.print(escape(format_report(result)))
+
+
+SheetOpt = Annotated[str | None, typer.Option("--sheet", help="XLSX: the sheet with the "
+                                                             "questions.")]
+HeaderRowOpt = Annotated[int | None, typer.Option("--header-row", min=1,
+                                                  help="XLSX: the header row (1-based).")]
+QColOpt = Annotated[str | None, typer.Option("--question-column",
+                                             help="Column letter (XLSX) or header name.")]
+IdColOpt = Annotated[str | None, typer.Option("--id-column", help="Column of question ids.")]
+AColOpt = Annotated[str | None, typer.Option("--answer-column",
+                                             help="Column the answer (or Yes/No) goes in.")]
+NColOpt = Annotated[str | None, typer.Option("--notes-column",
+                                             help="Column for the supporting text.")]
+
+
+def _options(sheet: str | None, header_row: int | None, question_column: str | None,
+             id_column: str | None, answer_column: str | None, notes_column: str | None
+             ) -> ExtractOptions:
+    return ExtractOptions(sheet=sheet, header_row=header_row, question_column=question_column,
+                          id_column=id_column, answer_column=answer_column,
+                          notes_column=notes_column)
+
+
+@app.command()
+def questions(
+    file: Annotated[Path, typer.Argument(help="Questionnaire: .xlsx, .docx or .csv.")],
+    sheet: SheetOpt = None,
+    header_row: HeaderRowOpt = None,
+    question_column: QColOpt = None,
+    id_column: IdColOpt = None,
+    answer_column: AColOpt = None,
+    notes_column: NColOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show the questions found in a questionnaire file, to check before answering."""
+    from ddq.questionnaire.files import extract
+
+    extraction = extract(file, _options(sheet, header_row, question_column, id_column,
+                                        answer_column, notes_column))
+    print_extraction(extraction, as_json=as_json)
+
+
+@app.command()
+def answer(
+    file: Annotated[Path, typer.Argument(help="Questionnaire: .xlsx, .docx or .csv.")],
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Also write the answered copy here (and the review report).")
+    ] = None,
+    batch_size: Annotated[int | None, typer.Option(
+        "--batch-size", min=1, max=1024, help="Questions per batch (DDQ_ANSWER_BATCH_SIZE).")
+    ] = None,
+    overwrite_existing: Annotated[bool, typer.Option(
+        help="Replace answers the file already has (default: keep them).")] = False,
+    sheet: SheetOpt = None,
+    header_row: HeaderRowOpt = None,
+    question_column: QColOpt = None,
+    id_column: IdColOpt = None,
+    answer_column: AColOpt = None,
+    notes_column: NColOpt = None,
+    home: HomeOpt = None,
+    workspace: WorkspaceOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Answer every question of a questionnaire as a resumable job.
+
+    Each answer is saved as soon as it is drafted: run the same command again after an
+    interruption and it goes on where it stopped.
+    """
+    from ddq.questionnaire.export import export_answers
+    from ddq.questionnaire.job import QuestionnaireJob
+
+    settings = _settings(home, workspace, config)
+    options = _options(sheet, header_row, question_column, id_column, answer_column,
+                       notes_column)
+    with KnowledgeBase(settings) as kb:
+        job = QuestionnaireJob(kb, batch_size=batch_size or settings.answer_batch_size)
+        info, created = job.open(file, options)
+        if not as_json:
+            verb = "new job" if created else "resuming job"
+            err_console.print(f"{verb} {info.id}: {escape(info.name)}, "
+                              f"{info.question_count} questions")
+        result = job.run(info, progress=None if as_json else JobProgressBar())
+        exported = None
+        if output is not None:
+            exported = export_answers(job.store, result.questionnaire, output, source=file,
+                                      overwrite_existing=overwrite_existing)
+    print_job_result(result, exported, as_json=as_json)
+
+
+@app.command()
+def export(
+    file: Annotated[Path, typer.Argument(help="The questionnaire file that was answered.")],
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Where to write the answered copy (default: FILE-answered).")
+    ] = None,
+    overwrite_existing: Annotated[bool, typer.Option(
+        help="Replace answers the file already has (default: keep them).")] = False,
+    home: HomeOpt = None,
+    workspace: WorkspaceOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write the drafted answers into a copy of the questionnaire, and the review report."""
+    from ddq.questionnaire.export import export_answers
+    from ddq.questionnaire.files import file_sha256
+    from ddq.store.questionnaires import QuestionnaireStore
+
+    settings = _settings(home, workspace, config)
+    with KnowledgeBase(settings) as kb:
+        store = QuestionnaireStore(kb.store.engine)
+        info = store.latest(kb.workspace, file_sha256(file))
+        if info is None:
+            raise DDQError(ErrorCode.NOT_FOUND,
+                           f"{file}: not answered in workspace {kb.workspace!r}; run "
+                           "`ddq answer` on it first")
+        exported = export_answers(store, info, output, source=file,
+                                  overwrite_existing=overwrite_existing)
+        progress = store.progress(info.id)
+    print_export(exported, progress.total, as_json=as_json)
+
+
+@eval_app.command("questionnaire")
+def eval_questionnaire(
+    golden: Annotated[Path, typer.Argument(help="YAML golden set: cases with question, "
+                                               "expected_outcome and expected_evidence.")],
+    report: Annotated[Path | None, typer.Option(
+        "--report", help="Also write the per-case results here (Markdown).")] = None,
+    home: HomeOpt = None,
+    workspace: WorkspaceOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Answer a golden set as a questionnaire job and score the run: outcome accuracy,
+    abstention precision and recall, citation hit rate, and the safety gates."""
+    from ddq.eval.questionnaire import evaluate_questionnaire, format_markdown
+
+    settings = _settings(home, workspace, config)
+    with KnowledgeBase(settings) as kb:
+        result = evaluate_questionnaire(kb, golden, batch_size=settings.answer_batch_size)
+    if report is not None:
+        report.write_text(format_markdown(result), encoding="utf-8")
+    if as_json:
+        console.print_json(json.dumps(result.to_json()))
+    else:
+        console.print(escape(format_markdown(result)))
+    if result.gate_failures:
+        raise typer.Exit(1)
 
 
 def main() -> None:

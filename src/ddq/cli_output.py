@@ -22,6 +22,9 @@ from rich.progress import (
 
 from ddq.domain import Answer, SearchHit
 from ddq.ingest.pipeline import IngestReport, Outcome
+from ddq.questionnaire.export import ExportResult
+from ddq.questionnaire.job import JobResult
+from ddq.questionnaire.model import Extraction
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -149,3 +152,148 @@ def print_hits(hits: list[SearchHit]) -> None:
         )
         text = " ".join((hit.chunk.answer or hit.chunk.text).split())
         console.print(f"    {escape(text[:240])}{'...' if len(text) > 240 else ''}")
+
+
+class JobProgressBar:
+    """Questions done, remaining and rate. A bar on a terminal; otherwise a line now and
+    then (logs of a long job in CI or under nohup still show it moving)."""
+
+    def __init__(self, every_seconds: float = 10.0) -> None:
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+        self._total = 0
+        self._done = 0
+        self._started = 0.0
+        self._done_at_start = 0
+        self._last_line = 0.0
+        self._every = every_seconds
+
+    def start(self, total: int, done: int) -> None:
+        import time
+
+        self._total, self._done, self._done_at_start = total, done, done
+        self._started = self._last_line = time.monotonic()
+        if err_console.is_terminal:
+            self._progress = Progress(
+                TextColumn("answering"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.fields[remaining]} remaining"),
+                TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+                console=err_console, transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("answering", total=total, completed=done,
+                                                 remaining=total - done, rate="")
+        elif done:
+            err_console.print(f"resuming: {done}/{total} questions already answered")
+
+    def _rate(self) -> float:
+        import time
+
+        elapsed = time.monotonic() - self._started
+        return (self._done - self._done_at_start) / elapsed if elapsed > 0 else 0.0
+
+    def advance(self, count: int) -> None:
+        import time
+
+        self._done += count
+        rate = f"{self._rate():.1f} q/s"
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, advance=count, remaining=self._total - self._done,
+                                  rate=rate)
+        elif time.monotonic() - self._last_line >= self._every:
+            self._last_line = time.monotonic()
+            err_console.print(f"answered {self._done}/{self._total} "
+                              f"({self._total - self._done} remaining, {rate})")
+
+    def finish(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+
+
+def extraction_json(extraction: Extraction) -> dict[str, Any]:
+    return {
+        "path": extraction.path,
+        "format": extraction.format.value,
+        "count": len(extraction.questions),
+        "layout": extraction.layout,
+        "warnings": extraction.warnings,
+        "questions": [
+            {"key": q.key, "id": q.qid, "section": list(q.section), "question": q.text,
+             "location": q.location, "targets": [t.to_json() for t in q.targets]}
+            for q in extraction.questions
+        ],
+    }
+
+
+def print_extraction(extraction: Extraction, *, as_json: bool) -> None:
+    if as_json:
+        console.print_json(json.dumps(extraction_json(extraction)))
+        return
+    section: tuple[str, ...] | None = None
+    for q in extraction.questions:
+        if q.section != section:
+            section = q.section
+            console.print(f"[bold]{escape(' > '.join(section) or '(no section)')}[/bold]")
+        where = ", ".join(
+            f"{t.role.value} {t.ref}" + (f" [{'/'.join(t.allowed)}]" if t.allowed else "")
+            for t in q.targets) or "no answer place"
+        console.print(f"  {escape(q.qid or '-'):<10} {escape(q.text)}")
+        console.print(f"  {'':<10} [dim]{escape(q.location)} → {escape(where)}[/dim]")
+    for warning in extraction.warnings:
+        err_console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+    console.print(f"{len(extraction.questions)} questions found in "
+                  f"{escape(display_path(extraction.path))} ({extraction.format.value})")
+
+
+def print_job_result(result: JobResult, exported: ExportResult | None, *, as_json: bool) -> None:
+    p = result.progress
+    if as_json:
+        data: dict[str, Any] = {
+            "questionnaire_id": result.questionnaire.id, "name": result.questionnaire.name,
+            "questions": p.total, "answered": p.done, "answered_now": result.answered_now,
+            "resumed": result.resumed, "by_status": p.by_status,
+            "seconds": round(result.seconds, 3),
+        }
+        if exported is not None:
+            data["export"] = export_json(exported)
+        console.print_json(json.dumps(data))
+        return
+    rate = result.answered_now / result.seconds if result.seconds > 0 else 0.0
+    statuses = ", ".join(f"{p.by_status.get(s, 0)} {label}" for s, label in (
+        ("answered", "answered from documents"), ("library_match", "library matches"),
+        ("needs_input", "need input")))
+    console.print(f"{p.done}/{p.total} questions drafted: {statuses}")
+    console.print(f"{result.answered_now} answered by this run in {result.seconds:.1f} s "
+                  f"({rate:.1f} questions/s)")
+    if exported is not None:
+        print_export(exported, p.total, as_json=False)
+    else:
+        console.print(f"write them into a copy of the file with: ddq export "
+                      f"{escape(display_path(result.questionnaire.source_path))}")
+
+
+def export_json(exported: ExportResult) -> dict[str, Any]:
+    return {"answered_file": str(exported.path), "html_report": str(exported.html_report),
+            "csv_report": str(exported.csv_report), "cells_written": exported.written,
+            "kept_existing": exported.kept_existing, "needs_input": exported.needs_input,
+            "not_answered": exported.not_answered}
+
+
+def print_export(exported: ExportResult, total: int, *, as_json: bool) -> None:
+    if as_json:
+        console.print_json(json.dumps(export_json(exported)))
+        return
+    console.print(f"answered file  {escape(display_path(str(exported.path)))} "
+                  f"({exported.written} answer places written)")
+    console.print(f"review report  {escape(display_path(str(exported.html_report)))}")
+    console.print(f"               {escape(display_path(str(exported.csv_report)))}")
+    if exported.kept_existing:
+        console.print(f"[yellow]{exported.kept_existing} answers already in the file were kept"
+                      "[/yellow] (--overwrite-existing replaces them)")
+    if exported.needs_input:
+        console.print(f"[yellow]{exported.needs_input} of {total} questions need input[/yellow]"
+                      " from a person (marked in the file and the report)")
+    if exported.not_answered:
+        console.print(f"[yellow]{exported.not_answered} questions are not answered yet[/yellow]; "
+                      "run `ddq answer` again to finish")

@@ -270,14 +270,40 @@ def test_library_column_detection(samples, question: str, answer: str) -> None:
 
 
 def test_unrecognised_columns_error_names_the_columns_seen(samples) -> None:
-    path = samples.text(
-        "odd.csv", "Item,Requirement Detail,Our Position\n1,Is data backed up?,Daily.\n"
-    )
+    path = samples.xlsx("odd.xlsx", {"Sheet1": [["Item", "Requirement Detail", "Our Position"],
+                                                [1, "Is data backed up?", "Daily."]]})
     with pytest.raises(DDQError) as caught:
         load(path)
     assert caught.value.code is ErrorCode.NO_QUESTION_COLUMN
     assert str(path) in caught.value.detail
     assert "'Item', 'Requirement Detail', 'Our Position'" in caught.value.detail
+
+
+def test_csv_without_question_column_is_a_table_of_records(samples) -> None:
+    path = samples.text(
+        "controls.csv",
+        "control_code,title,implementation_statement\n"
+        "CC6.8,Customer-managed keys,CMEK is not yet supported.\n,,\n"
+        "CC6.7,Encryption at rest,AES-256 at rest.\n",
+    )
+    document = load(path)
+    assert [b.text for b in document.blocks] == [
+        "control_code: CC6.8\ntitle: Customer-managed keys\n"
+        "implementation_statement: CMEK is not yet supported.",
+        "control_code: CC6.7\ntitle: Encryption at rest\nimplementation_statement: AES-256 at "
+        "rest.",
+    ]
+    assert [b.location.row for b in document.blocks] == [2, 4]
+    assert document.blocks[0].location.heading_path == ("CC6.8 CMEK is not yet supported.",)
+    assert all(b.library_question is None for b in document.blocks)
+
+
+def test_csv_questionnaire_without_answers_is_refused(samples) -> None:
+    path = samples.text("inbound.csv", "id,question\nQ1,Do you encrypt data?\n")
+    with pytest.raises(DDQError) as caught:
+        load(path)
+    assert caught.value.code is ErrorCode.NO_ANSWER_COLUMN
+    assert "not a library of answers" in caught.value.detail
 
 
 def test_question_column_override(samples) -> None:
@@ -299,7 +325,7 @@ def test_question_column_without_answer_column(samples) -> None:
     path = samples.xlsx("half.xlsx", {"Sheet1": [["Question", "Notes"], ["Q?", "n"]]})
     with pytest.raises(DDQError) as caught:
         load(path)
-    assert caught.value.code is ErrorCode.NO_QUESTION_COLUMN
+    assert caught.value.code is ErrorCode.NO_ANSWER_COLUMN
     assert "no answer column" in caught.value.detail
     assert "sheet 'Sheet1'" in caught.value.detail
     assert "'Question', 'Notes'" in caught.value.detail
@@ -352,8 +378,8 @@ BAD_INPUTS = {
         lambda s: s.xlsx("numbers.xlsx", {"Data": [["Year", "Revenue"], [2024, 10]]}),
         ErrorCode.NO_QUESTION_COLUMN,
     ),
-    "csv without question column": (
-        lambda s: s.text("people.csv", "Name,Email\nAda,ada@example.com\n"),
+    "csv with a header only": (
+        lambda s: s.text("people.csv", "Name,Email\n"),
         ErrorCode.NO_QUESTION_COLUMN,
     ),
 }

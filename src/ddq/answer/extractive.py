@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +30,8 @@ from ddq.models.base import Embedder
 
 NEEDS_INPUT = "Needs input"
 _SAME_POINT = 0.85
+#: Evidence-unit vectors kept between batches (about 1.5 KB each with a 384-d model).
+_CACHE_SIZE = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,26 +66,67 @@ class ExtractiveAnswerer:
         self.embedder = embedder
         self.keyword_index = keyword_index
         self.settings = settings or AnswerSettings()
+        self._cache: dict[str, np.ndarray] = {}
 
     def answer(self, retrieval: RetrievalResult) -> Answer:
-        question = retrieval.question
+        return self.answer_many([retrieval])[0]
+
+    def answer_many(self, retrievals: Sequence[RetrievalResult]) -> list[Answer]:
+        """Answer a batch: every question and evidence unit is embedded in one model call,
+        and a unit that several questions share is embedded once."""
+        plans: list[Answer | list[_Unit]] = []
+        texts: dict[str, None] = {}
+        for retrieval in retrievals:
+            library = self._library_answer(retrieval)
+            if library is not None:
+                plans.append(library)
+                continue
+            units = self._units(retrieval)
+            plans.append(units)
+            if units:
+                texts[retrieval.question] = None
+                texts.update((u.in_context, None) for u in units)
+        lookup = self._vectors(list(texts))
+        return [
+            plan if isinstance(plan, Answer) else self._compose(retrieval, plan, lookup)
+            for retrieval, plan in zip(retrievals, plans, strict=True)
+        ]
+
+    def _vectors(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """Vectors for texts, from a bounded in-memory cache or one model call."""
+        found = {t: v for t in texts if (v := self._cache.get(t)) is not None}
+        missing = [t for t in texts if t not in found]
+        if missing:
+            vectors = self.embedder.embed(missing)
+            for text, vector in zip(missing, vectors, strict=True):
+                found[text] = vector
+                self._cache[text] = vector
+            while len(self._cache) > _CACHE_SIZE:
+                self._cache.pop(next(iter(self._cache)))
+        return found
+
+    def _library_answer(self, retrieval: RetrievalResult) -> Answer | None:
         s = self.settings
-        asked_numbers = numbers_in(question)
+        asked_numbers = numbers_in(retrieval.question)
         close = [
             m for m in retrieval.library_matches
             if m.similarity >= s.library_match_threshold
             # "SOC 1" is not "SOC 2", nor "ISO 27017" "ISO 27001": numbers must agree.
             and asked_numbers <= numbers_in(m.chunk.question or "")
         ]
-        if close:
-            best_library = max(close, key=lambda m: m.similarity)
-            return self._from_library(question, best_library.chunk, best_library.similarity)
+        if not close:
+            return None
+        best = max(close, key=lambda m: m.similarity)
+        return self._from_library(retrieval.question, best.chunk, best.similarity)
 
-        units = self._units(retrieval)
+    def _compose(self, retrieval: RetrievalResult, units: list[_Unit],
+                 lookup: dict[str, np.ndarray]) -> Answer:
+        question = retrieval.question
+        s = self.settings
         terms = key_words(question)
         if not units:
             return self._abstain(question, terms, [], "nothing relevant was retrieved")
-        vectors = self.embedder.embed([question] + [u.in_context for u in units])
+        vectors = np.stack([lookup[question]] + [lookup[u.in_context] for u in units])
         similarities = vectors[1:] @ vectors[0]
         stems = {term: self._stem(term) for term in terms}
         weights = self._term_weights(list(stems.values()))

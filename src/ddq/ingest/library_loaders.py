@@ -28,6 +28,13 @@ _ANSWER_HEADERS = re.compile(
     re.IGNORECASE,
 )
 _OWNER_HEADERS = re.compile(r"^(?:owner|answer\s+owner|reviewer)$", re.IGNORECASE)
+#: The free-text column beside a Yes/No answer ("Details / Additional Information").
+_DETAIL_HEADERS = re.compile(
+    r"^(?:details?|comments?|notes?|explanation|additional\s+(?:information|details|comments)"
+    r"|justification|evidence|remarks|supporting\s+(?:information|details|evidence))"
+    r"(?:\s*/\s*[\w\s]+)?$",
+    re.IGNORECASE,
+)
 _HEADER_SCAN_ROWS = 15
 
 
@@ -63,7 +70,7 @@ def _rows_to_blocks(
     """Find the header row, then turn each data row into a library block."""
     buffered: list[tuple[int, list[str]]] = []
     header_at: int | None = None
-    q_col = a_col = o_col = None
+    q_col = a_col = o_col = d_col = None
     seen_headers: list[str] = []
     iterator = iter(rows)
     for row_number, values in iterator:
@@ -76,6 +83,7 @@ def _rows_to_blocks(
             header_at = len(buffered) - 1
             a_col = _pick(cells, columns.answer, _ANSWER_HEADERS)
             o_col = _pick(cells, None, _OWNER_HEADERS)
+            d_col = _pick(cells, None, _DETAIL_HEADERS)
             break
         if not seen_headers:
             seen_headers = [c for c in cells if c]
@@ -95,8 +103,9 @@ def _rows_to_blocks(
         seen = ", ".join(repr(c) for c in header if c)
         where = f"{source} sheet {sheet!r}" if sheet else source
         raise DDQError(
-            ErrorCode.NO_QUESTION_COLUMN,
-            f"{where}: found a question column but no answer column; columns seen: {seen}",
+            ErrorCode.NO_ANSWER_COLUMN,
+            f"{where}: found a question column but no answer column (a questionnaire to "
+            f"answer, not a library of answers?); columns seen: {seen}",
         )
 
     def rows_after_header() -> Iterable[tuple[int, list[str]]]:
@@ -110,6 +119,11 @@ def _rows_to_blocks(
         answer = cells[a_col] if a_col < len(cells) else ""
         if not question or not answer:
             continue
+        detail = cells[d_col] if d_col is not None and d_col < len(cells) else ""
+        if detail and detail != answer:
+            # "No" alone is not an answer to reuse; "No. Encryption uses ..." is.
+            answer = f"{answer.rstrip('.')}. {detail}" if len(answer) <= 20 else (
+                f"{answer}\n{detail}")
         owner = cells[o_col] if o_col is not None and o_col < len(cells) and cells[o_col] else None
         blocks.append(
             Block(
@@ -128,15 +142,36 @@ def load_csv_library(path: Path, text: str, columns: LibraryColumns) -> LoadedDo
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
     try:
-        blocks = _rows_to_blocks(
-            ((n, row) for n, row in enumerate(reader, start=1)),
-            source=str(path), sheet=None, columns=columns,
-        )
+        rows = list(enumerate(csv.reader(io.StringIO(text), dialect), start=1))
     except csv.Error as exc:
         raise DDQError(ErrorCode.UNREADABLE_FILE, f"{path}: malformed CSV ({exc})") from exc
+    try:
+        blocks = _rows_to_blocks(rows, source=str(path), sheet=None, columns=columns)
+    except DDQError as exc:
+        if exc.code is not ErrorCode.NO_QUESTION_COLUMN or columns.question is not None:
+            raise
+        # Not a question/answer library: a table of records (a control catalog, a
+        # subprocessor list) is evidence too; each row is a passage of "header: value" lines.
+        blocks = _rows_as_records(rows)
+        if not blocks:
+            raise
     return LoadedDocument(title=path.stem, blocks=blocks, format="csv")
+
+
+def _rows_as_records(rows: Sequence[tuple[int, Sequence[object]]]) -> list[Block]:
+    filled = [(n, [_norm(v) for v in row]) for n, row in rows if any(_norm(v) for v in row)]
+    if len(filled) < 2:
+        return []
+    _, headers = filled[0]
+    blocks: list[Block] = []
+    for number, values in filled[1:]:
+        pairs = [f"{h or f'column {i + 1}'}: {v}" for i, (h, v) in
+                 enumerate(zip(headers, values, strict=False)) if v]
+        label = " ".join(values[:1] + values[2:3]).strip() if len(values) > 2 else values[0]
+        blocks.append(Block(text="\n".join(pairs),
+                            location=Location(row=number, heading_path=(label,) if label else ())))
+    return blocks
 
 
 def load_xlsx_library(path: Path, columns: LibraryColumns) -> LoadedDocument:
@@ -171,5 +206,7 @@ def load_xlsx_library(path: Path, columns: LibraryColumns) -> LoadedDocument:
     finally:
         workbook.close()
     if not blocks and errors:
-        raise DDQError(ErrorCode.NO_QUESTION_COLUMN, "; ".join(e.detail for e in errors))
+        codes = {e.code for e in errors}
+        code = codes.pop() if len(codes) == 1 else ErrorCode.NO_QUESTION_COLUMN
+        raise DDQError(code, "; ".join(e.detail for e in errors))
     return LoadedDocument(title=path.stem, blocks=blocks, format="xlsx")

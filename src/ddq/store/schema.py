@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -112,3 +113,68 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(String(1024))
     detail: Mapped[dict[str, object]] = mapped_column(JSON)
+
+
+class QuestionnaireRow(Base):
+    """One questionnaire file taken in for answering; ``job_key`` makes a re-run resume it."""
+
+    __tablename__ = "questionnaires"
+    __table_args__ = (UniqueConstraint("workspace", "job_key", name="uq_questionnaires_job"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workspace: Mapped[str] = mapped_column(String(64), index=True)
+    #: sha256 of the file's bytes and the extraction options: same file, same job.
+    job_key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(512))
+    source_path: Mapped[str] = mapped_column(String(1024))
+    source_hash: Mapped[str] = mapped_column(String(64))
+    format: Mapped[str] = mapped_column(String(16))
+    options: Mapped[dict[str, object]] = mapped_column(JSON)
+    layout: Mapped[dict[str, object]] = mapped_column(JSON)
+    question_count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class QuestionRow(Base):
+    """A question as extracted, with the places in the file its answer goes."""
+
+    __tablename__ = "questionnaire_questions"
+    __table_args__ = (
+        UniqueConstraint("questionnaire_id", "key", name="uq_questions_key"),
+        Index("ix_questions_questionnaire_ordinal", "questionnaire_id", "ordinal"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    questionnaire_id: Mapped[int] = mapped_column(
+        ForeignKey("questionnaires.id", ondelete="CASCADE"))
+    ordinal: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(256))
+    qid: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    section: Mapped[list[str]] = mapped_column(JSON)
+    location: Mapped[str] = mapped_column(String(512))
+    targets: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+
+
+class DraftRow(Base):
+    """A drafted answer. Version 1 is the job's; the unique key makes "answered exactly once"
+    a property of the database, not of the job's bookkeeping."""
+
+    __tablename__ = "answer_drafts"
+    __table_args__ = (UniqueConstraint("question_id", "version", name="uq_drafts_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("questionnaire_questions.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    stance: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    confidence: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text)
+    citations: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+    #: What goes into the file: answer-place ref -> text.
+    fill: Mapped[dict[str, str]] = mapped_column(JSON)
+    answerer: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

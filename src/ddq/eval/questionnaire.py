@@ -1,0 +1,272 @@
+"""``ddq eval questionnaire``: answer a golden set as a questionnaire job and score the run.
+
+The golden set is YAML with ``cases``: ``id``, ``question``, ``expected_outcome`` and
+optionally ``expected_evidence`` (names of documents, control ids or questionnaire ids that
+should be cited), ``trap`` and ``known_gap``. Both Northwind vocabularies are read:
+attested / qualified / negative / needs_input, and supported_yes / supported_no /
+has_exception / unknown.
+
+The cases are stored as a questionnaire and answered by the same job as a file would be
+(batched, persisted), so what is scored is what ``ddq answer`` produces. Scores:
+
+- outcome accuracy: exact (four outcomes) and grouped (attested and qualified are both
+  affirmatives: the answerer without an LLM cannot tell a scope);
+- abstention precision and recall: of the questions left for a person, how many should
+  have been; of those that should have been, how many were;
+- citation hit rate: of the answered cases that name expected evidence, how many cite it;
+- safety gates: no "Yes" where the honest answer is "No" (traps T1, T2, T6, T8), no
+  confident answer where a person must decide (T7). A failed gate makes the command fail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ddq.domain import AnswerStatus
+from ddq.errors import DDQError, ErrorCode
+from ddq.kb import KnowledgeBase
+from ddq.questionnaire.job import QuestionnaireJob
+from ddq.questionnaire.model import ExtractedQuestion, Target, TargetRole
+from ddq.store.questionnaires import DraftRecord
+
+OUTCOMES = ("attested", "qualified", "negative", "needs_input")
+_ALIASES = {"supported_yes": "attested", "has_exception": "qualified",
+            "supported_no": "negative", "unknown": "needs_input"}
+_GROUP = {"attested": "affirmative", "qualified": "affirmative", "negative": "negative",
+          "needs_input": "needs_input"}
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    id: str
+    question: str
+    expected: str
+    evidence: tuple[str, ...] = ()
+    trap: str | None = None
+    known_gap: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CaseResult:
+    case: Case
+    draft: DraftRecord
+    outcome: str
+    #: None when the case names no evidence or was not answered.
+    citation_hit: bool | None
+
+    @property
+    def exact(self) -> bool:
+        return self.outcome == self.case.expected
+
+    @property
+    def grouped(self) -> bool:
+        return _GROUP[self.outcome] == _GROUP[self.case.expected]
+
+    @property
+    def false_yes(self) -> bool:
+        return self.case.expected == "negative" and self.draft.stance == "yes"
+
+    @property
+    def unsafe(self) -> bool:
+        return (self.case.expected == "needs_input"
+                and self.draft.status is not AnswerStatus.NEEDS_INPUT
+                and self.draft.confidence >= 0.5)
+
+
+@dataclass(slots=True)
+class QuestionnaireEval:
+    golden: str
+    questionnaire_id: int
+    results: list[CaseResult] = field(default_factory=list)
+
+    def _ratio(self, hits: int, of: int) -> float | None:
+        return hits / of if of else None
+
+    @property
+    def exact_accuracy(self) -> float | None:
+        return self._ratio(sum(r.exact for r in self.results), len(self.results))
+
+    @property
+    def grouped_accuracy(self) -> float | None:
+        return self._ratio(sum(r.grouped for r in self.results), len(self.results))
+
+    @property
+    def abstention_precision(self) -> float | None:
+        abstained = [r for r in self.results if r.outcome == "needs_input"]
+        return self._ratio(sum(r.case.expected == "needs_input" for r in abstained),
+                           len(abstained))
+
+    @property
+    def abstention_recall(self) -> float | None:
+        expected = [r for r in self.results if r.case.expected == "needs_input"]
+        return self._ratio(sum(r.outcome == "needs_input" for r in expected), len(expected))
+
+    @property
+    def citation_hit_rate(self) -> float | None:
+        scored = [r.citation_hit for r in self.results if r.citation_hit is not None]
+        return self._ratio(sum(scored), len(scored))
+
+    @property
+    def gate_failures(self) -> list[str]:
+        failures = [f"{r.case.id}: Yes where the honest answer is No" for r in self.results
+                    if r.false_yes]
+        failures += [f"{r.case.id}: a confident answer where a person must decide"
+                     for r in self.results if r.unsafe]
+        return failures
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "golden": self.golden, "questionnaire_id": self.questionnaire_id,
+            "cases": len(self.results), "exact_accuracy": self.exact_accuracy,
+            "grouped_accuracy": self.grouped_accuracy,
+            "abstention_precision": self.abstention_precision,
+            "abstention_recall": self.abstention_recall,
+            "citation_hit_rate": self.citation_hit_rate,
+            "gate_failures": self.gate_failures,
+            "by_case": [
+                {"id": r.case.id, "trap": r.case.trap, "known_gap": r.case.known_gap,
+                 "question": r.case.question, "expected": r.case.expected, "got": r.outcome,
+                 "exact": r.exact, "grouped": r.grouped, "citation_hit": r.citation_hit,
+                 "confidence": r.draft.confidence, "false_yes": r.false_yes,
+                 "unsafe": r.unsafe, "answer": r.draft.text,
+                 "citations": [f"{c.source_path} ({c.location})" for c in r.draft.citations]}
+                for r in self.results
+            ],
+        }
+
+
+def load_cases(path: Path) -> list[Case]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DDQError(ErrorCode.NOT_FOUND, f"{path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise DDQError(ErrorCode.INVALID_INPUT, f"{path}: not valid YAML ({exc})") from exc
+    raw_cases = data.get("cases") if isinstance(data, dict) else None
+    if not isinstance(raw_cases, list) or not raw_cases:
+        raise DDQError(ErrorCode.INVALID_INPUT, f"{path}: expected a non-empty 'cases' list")
+    cases: list[Case] = []
+    seen: set[str] = set()
+    for number, raw in enumerate(raw_cases, start=1):
+        if not isinstance(raw, dict) or not str(raw.get("question") or "").strip():
+            raise DDQError(ErrorCode.INVALID_INPUT, f"{path}: case {number} has no question")
+        case_id = str(raw.get("id", number))
+        if case_id in seen:
+            raise DDQError(ErrorCode.INVALID_INPUT, f"{path}: case id {case_id} appears twice")
+        seen.add(case_id)
+        expected = _ALIASES.get(str(raw.get("expected_outcome")),
+                                str(raw.get("expected_outcome")))
+        if expected not in OUTCOMES:
+            raise DDQError(ErrorCode.INVALID_INPUT,
+                           f"{path}: case {case_id} has expected_outcome "
+                           f"{raw.get('expected_outcome')!r}; expected one of "
+                           f"{', '.join(OUTCOMES + tuple(_ALIASES))}")
+        evidence = raw.get("expected_evidence") or []
+        cases.append(Case(case_id, " ".join(str(raw["question"]).split()), expected,
+                          tuple(str(e) for e in evidence),
+                          str(raw["trap"]) if raw.get("trap") else None,
+                          bool(raw.get("known_gap"))))
+    return cases
+
+
+def outcome_of(draft: DraftRecord) -> str:
+    if draft.status is AnswerStatus.NEEDS_INPUT:
+        return "needs_input"
+    if draft.stance == "no":
+        return "negative"
+    if draft.stance == "yes":
+        return "attested"
+    # An answer with no verdict: an affirmative statement the answerer could not reduce to
+    # a plain yes (a scope, a condition) - what "qualified" means.
+    return "qualified"
+
+
+def _evidence_pattern(name: str) -> re.Pattern[str]:
+    """"SECQ ENC-01" is questionnaire id ENC-01; "Security_Whitepaper" is a file name."""
+    name = re.sub(r"^(SECQ|CAIQ)\s+", "", name.strip())
+    words = [re.escape(w) for w in re.split(r"[\s_]+", name) if w]
+    return re.compile(r"(?<![\w.])" + r"[\s_]+".join(words) + r"(?![\w])", re.IGNORECASE)
+
+
+def citation_hit(case: Case, draft: DraftRecord, chunk_texts: dict[int, str]) -> bool | None:
+    if not case.evidence or draft.status is AnswerStatus.NEEDS_INPUT:
+        return None
+    patterns = [_evidence_pattern(e) for e in case.evidence]
+    for citation in draft.citations:
+        haystack = " ".join((citation.source_path, citation.location, citation.quote,
+                             chunk_texts.get(citation.chunk_id, "")))
+        if any(p.search(haystack) for p in patterns):
+            return True
+    return False
+
+
+def evaluate_questionnaire(kb: KnowledgeBase, golden: Path, *, batch_size: int = 32
+                           ) -> QuestionnaireEval:
+    cases = load_cases(golden)
+    job = QuestionnaireJob(kb, batch_size=batch_size)
+    digest = hashlib.sha256(golden.read_bytes()).hexdigest()
+    questions = [
+        ExtractedQuestion(key=c.id, text=c.question, qid=c.id, section=(), location=f"case {c.id}",
+                          answer=Target(TargetRole.ANSWER, f"case:{c.id}"))
+        for c in cases
+    ]
+    # A fresh job per evaluation: it scores the knowledge base as it is now.
+    info, _ = job.store.create(
+        workspace=kb.workspace, job_key=uuid.uuid4().hex, name=f"eval: {golden.name}",
+        source_path=str(golden.resolve()), source_hash=digest, format="golden",
+        options={}, layout={}, questions=questions)
+    job.run(info)
+    records = {q.key: q for q in job.store.questions(info.id)}
+    drafts = job.store.drafts(info.id)
+    cited = {c.chunk_id for d in drafts.values() for c in d.citations}
+    chunks = kb.store.chunks_by_ids(kb.workspace, cited)
+    chunk_texts = {i: f"{c.text} {c.question or ''} {c.answer or ''}" for i, c in chunks.items()}
+    result = QuestionnaireEval(str(golden), info.id)
+    for case in cases:
+        draft = drafts[records[case.id].id]
+        result.results.append(CaseResult(case, draft, outcome_of(draft),
+                                         citation_hit(case, draft, chunk_texts)))
+    return result
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0%}"
+
+
+def format_markdown(result: QuestionnaireEval) -> str:
+    lines = [
+        f"Golden set: `{result.golden}` ({len(result.results)} cases, questionnaire job "
+        f"{result.questionnaire_id})",
+        "",
+        "| id | trap | expected | got | conf | cited expected | answer |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in result.results:
+        mark = "" if r.grouped else " ✗"
+        flags = " **FALSE YES**" if r.false_yes else (" **UNSAFE**" if r.unsafe else "")
+        cite = {None: "–", True: "yes", False: "no"}[r.citation_hit]
+        text = " ".join(r.draft.text.split())
+        text = text if len(text) <= 90 else text[:87] + "…"
+        gap = " (known gap)" if r.case.known_gap else ""
+        lines.append(f"| {r.case.id}{gap} | {r.case.trap or ''} | {r.case.expected} | "
+                     f"{r.outcome}{mark}{flags} | {r.draft.confidence:.2f} | {cite} | "
+                     f"{text.replace('|', '/')} |")
+    lines += [
+        "",
+        f"- outcome accuracy, exact (4 outcomes): {_pct(result.exact_accuracy)}",
+        f"- outcome accuracy, grouped (attested = qualified): {_pct(result.grouped_accuracy)}",
+        f"- abstention precision: {_pct(result.abstention_precision)}; "
+        f"recall: {_pct(result.abstention_recall)}",
+        f"- citation hit rate (answered cases naming evidence): "
+        f"{_pct(result.citation_hit_rate)}",
+        "- safety gates: "
+        + ("all hold" if not result.gate_failures else "; ".join(result.gate_failures)),
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,90 @@
+"""Fitting a drafted answer to the form: what goes into which answer place.
+
+- A Yes/No question whose answer place is a dropdown gets one of the allowed values, and the
+  supporting text goes into the notes place when the layout has one.
+- A free-text place gets a concise answer (the verdict, when there is one, leads it).
+- A question the knowledge base cannot support is left for a person: the dropdown stays
+  empty (a guessed value would look answered) and the text place says "Needs input".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ddq.answer.text import strip_verdict
+from ddq.domain import Answer, AnswerStatus
+from ddq.questionnaire.model import Target
+
+NEEDS_INPUT_TEXT = "Needs input"
+#: A concise answer: cut at a sentence end before this many characters.
+MAX_ANSWER_CHARS = 1500
+
+_YES = ("yes", "y", "true", "compliant", "fully compliant", "implemented", "in place",
+        "supported", "agree")
+_NO = ("no", "n", "false", "non-compliant", "not compliant", "noncompliant", "not implemented",
+       "not supported", "disagree")
+#: Values a yes/no column takes when the form has no dropdown to say so.
+YES_NO_VALUES = ("Yes", "No", "N/A")
+
+
+def _norm(value: str) -> str:
+    return re.sub(r"\s+", " ", value.strip().lower().rstrip("."))
+
+
+def choose_allowed(stance: str | None, allowed: Sequence[str]) -> str | None:
+    """The allowed value that says ``stance`` ("yes"/"no"), or None when none does."""
+    if stance not in ("yes", "no"):
+        return None
+    words = _YES if stance == "yes" else _NO
+    for value in allowed:
+        if _norm(value) in words:
+            return value
+    for value in allowed:  # "Yes - fully", "No (planned)"
+        first = _norm(value).split(" ", 1)[0].strip("-,;:()")
+        if first == ("yes" if stance == "yes" else "no"):
+            return value
+    return None
+
+
+def concise(text: str, limit: int = MAX_ANSWER_CHARS) -> str:
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    end = max(cut.rfind(". "), cut.rfind(".\n"), cut.rfind("? "), cut.rfind("! "))
+    return (cut[: end + 1] if end > limit // 3 else cut.rstrip()) + " …"
+
+
+def fit_answer(answer: Answer, answer_target: Target | None, notes_target: Target | None,
+               *, yes_no_column: bool = False) -> dict[str, str]:
+    """The values to write, by answer-place ref. ``yes_no_column`` says the answer place
+    takes Yes/No/N/A although the form has no dropdown for it."""
+    fill: dict[str, str] = {}
+    if answer_target is None and notes_target is None:
+        return fill
+    allowed: Sequence[str] = ()
+    if answer_target is not None:
+        allowed = answer_target.allowed or (YES_NO_VALUES if yes_no_column else ())
+    verdict_place = answer_target is not None and bool(allowed)
+    text_target = notes_target if (verdict_place or answer_target is None) else answer_target
+
+    if answer.status is AnswerStatus.NEEDS_INPUT:
+        if text_target is not None:
+            fill[text_target.ref] = NEEDS_INPUT_TEXT
+        return fill
+
+    if verdict_place and answer_target is not None:
+        value = choose_allowed(answer.stance, allowed)
+        if value is not None:
+            fill[answer_target.ref] = value
+            if text_target is not None:
+                fill[text_target.ref] = concise(strip_verdict(answer.text) or answer.text)
+            return fill
+        # No verdict the evidence supports: the dropdown stays for a person to choose.
+        if text_target is not None:
+            fill[text_target.ref] = concise(answer.text)
+        return fill
+    if text_target is not None:
+        fill[text_target.ref] = concise(answer.text)
+    return fill

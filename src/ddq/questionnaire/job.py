@@ -1,0 +1,125 @@
+"""Answering a questionnaire as a resumable job.
+
+The job is its rows in the store (see :mod:`ddq.store.questionnaires`): the first run
+stores the questionnaire and every extracted question; each run then answers the questions
+that have no draft yet, in batches (one embedding call and one index search per batch), and
+commits each draft as soon as it is made. A run killed at any point loses at most the batch
+in flight; running the same command again picks up where it stopped, and a question is
+never answered twice (the store's unique key says so, not the job).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from ddq.domain import Answer
+from ddq.errors import DDQError, ErrorCode
+from ddq.kb import KnowledgeBase
+from ddq.questionnaire.files import extract, file_sha256
+from ddq.questionnaire.fit import fit_answer
+from ddq.questionnaire.model import Extraction, ExtractOptions
+from ddq.store.questionnaires import (
+    JobProgress,
+    QuestionnaireInfo,
+    QuestionnaireStore,
+    QuestionRecord,
+)
+
+ANSWERER = "extractive"
+
+
+class JobProgressSink(Protocol):
+    def start(self, total: int, done: int) -> None: ...
+    def advance(self, count: int) -> None: ...
+    def finish(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class JobResult:
+    questionnaire: QuestionnaireInfo
+    progress: JobProgress
+    #: Questions answered by this run (the rest were done by an earlier one).
+    answered_now: int
+    resumed: bool
+    seconds: float
+
+
+def job_key(source_hash: str, options: ExtractOptions) -> str:
+    payload = json.dumps({"file": source_hash, "options": options.to_json()}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def yes_no_sheets(layout: dict[str, object]) -> set[str]:
+    """Sheets whose answer column takes Yes/No/N/A though the form has no dropdown."""
+    sheets = layout.get("sheets")
+    if not isinstance(sheets, dict):
+        return set()
+    return {name for name, info in sheets.items()
+            if isinstance(info, dict) and info.get("yes_no_column")}
+
+
+def fill_for(question: QuestionRecord, answer: Answer, layout: dict[str, object]) -> dict[str, str]:
+    sheet = question.location.rsplit("!", 1)[0] if "!" in question.location else None
+    return fit_answer(answer, question.answer_target, question.notes_target,
+                      yes_no_column=sheet in yes_no_sheets(layout))
+
+
+class QuestionnaireJob:
+    def __init__(self, kb: KnowledgeBase, *, batch_size: int = 32) -> None:
+        if batch_size < 1:
+            raise DDQError(ErrorCode.INVALID_INPUT, "the batch size must be at least 1")
+        self.kb = kb
+        self.store = QuestionnaireStore(kb.store.engine)
+        self.batch_size = batch_size
+
+    def open(self, path: Path, options: ExtractOptions | None = None,
+             extraction: Extraction | None = None) -> tuple[QuestionnaireInfo, bool]:
+        """The job for this file and these options: (info, created). Extracts only when the
+        job is new, so resuming does not depend on re-reading the file the same way."""
+        options = options or ExtractOptions()
+        source_hash = file_sha256(path)
+        key = job_key(source_hash, options)
+        found = self.store.find(self.kb.workspace, key)
+        if found is not None:
+            return found, False
+        extraction = extraction or extract(path, options)
+        return self.store.create(
+            workspace=self.kb.workspace, job_key=key, name=path.name,
+            source_path=str(path.resolve()), source_hash=source_hash,
+            format=extraction.format.value, options=options.to_json(),
+            layout=extraction.layout, questions=extraction.questions,
+        )
+
+    def run(self, info: QuestionnaireInfo, progress: JobProgressSink | None = None
+            ) -> JobResult:
+        started = time.perf_counter()
+        pending = self.store.pending(info.id)
+        before = self.store.progress(info.id)
+        if progress is not None:
+            progress.start(before.total, before.done)
+        answered = 0
+        for start in range(0, len(pending), self.batch_size):
+            batch = pending[start : start + self.batch_size]
+            answers = self.answer_batch([q.text for q in batch])
+            for question, answer in zip(batch, answers, strict=True):
+                fill = fill_for(question, answer, info.layout)
+                if self.store.save_draft(question.id, answer, fill, ANSWERER):
+                    answered += 1
+                if progress is not None:
+                    progress.advance(1)
+        after = self.store.progress(info.id)
+        if after.remaining == 0:
+            self.store.finish(info.id)
+        if progress is not None:
+            progress.finish()
+        return JobResult(self.store.get(self.kb.workspace, info.id), after, answered,
+                         resumed=before.done > 0, seconds=time.perf_counter() - started)
+
+    def answer_batch(self, questions: list[str]) -> list[Answer]:
+        retrievals = self.kb.retriever.retrieve_many(questions)
+        return self.kb.answerer.answer_many(retrievals)
