@@ -119,7 +119,8 @@ def empty_pg_url(pg_url: str) -> str:
     engine = open_engine(pg_url)
     try:
         with engine.begin() as conn:
-            conn.execute(text("TRUNCATE audit_log, embeddings, library_entries, chunks, documents"))
+            conn.execute(text("TRUNCATE answer_drafts, questionnaire_questions, questionnaires, "
+                              "audit_log, embeddings, library_entries, chunks, documents"))
     finally:
         engine.dispose()
     return pg_url

@@ -1,0 +1,98 @@
+"""The questionnaire-job store contract, on SQLite and on a real PostgreSQL database: a job
+is created once, each question gets exactly one job draft, and progress is read back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ddq.domain import Answer, AnswerStatus, Citation
+from ddq.questionnaire.model import ExtractedQuestion, Target, TargetRole
+from ddq.store.db import open_engine
+from ddq.store.questionnaires import QuestionnaireStore
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def qstore(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[QuestionnaireStore]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store' / 'ddq.sqlite3'}"
+    else:
+        url = request.getfixturevalue("empty_pg_url")
+    engine = open_engine(url)
+    try:
+        yield QuestionnaireStore(engine)
+    finally:
+        engine.dispose()
+
+
+def questions(n: int) -> list[ExtractedQuestion]:
+    return [
+        ExtractedQuestion(
+            key=f"Q{i}", text=f"Question {i}?", qid=f"Q{i}", section=("Security", "Access"),
+            location=f"Sheet!B{i + 2}",
+            answer=Target(TargetRole.ANSWER, f"Sheet!C{i + 2}", ("Yes", "No", "N/A")),
+            notes=Target(TargetRole.NOTES, f"Sheet!D{i + 2}", (), "kept" if i == 0 else None),
+        )
+        for i in range(n)
+    ]
+
+
+def create(store: QuestionnaireStore, key: str = "job-1", n: int = 3):  # type: ignore[no-untyped-def]
+    return store.create(workspace="w", job_key=key, name="q.xlsx", source_path="/tmp/q.xlsx",
+                        source_hash="abc", format="xlsx", options={"sheet": "Sheet"},
+                        layout={"sheets": {"Sheet": {"header_row": 1}}}, questions=questions(n))
+
+
+def answer(text: str = "Yes. We do.", status: AnswerStatus = AnswerStatus.ANSWERED) -> Answer:
+    return Answer("q", status, text, 0.8, "because", [Citation(7, "policy.md", "§2", "We do.")],
+                  "yes")
+
+
+def test_a_job_is_created_once_with_its_questions(qstore: QuestionnaireStore) -> None:
+    info, created = create(qstore)
+    again, created_again = create(qstore)
+    assert created and not created_again
+    assert again.id == info.id and info.question_count == 3
+    assert info.options == {"sheet": "Sheet"}
+    stored = qstore.questions(info.id)
+    assert [q.key for q in stored] == ["Q0", "Q1", "Q2"]
+    first = stored[0]
+    assert first.section == ("Security", "Access")
+    assert first.answer_target == Target(TargetRole.ANSWER, "Sheet!C2", ("Yes", "No", "N/A"))
+    assert first.notes_target is not None and first.notes_target.current == "kept"
+    other, created_other = create(qstore, key="job-2", n=1)
+    assert created_other and other.id != info.id
+    assert [q.id for q in qstore.all("w")] == [info.id, other.id]
+    assert qstore.all("elsewhere") == []
+
+
+def test_each_question_gets_exactly_one_job_draft(qstore: QuestionnaireStore) -> None:
+    info, _ = create(qstore)
+    first, second, third = qstore.questions(info.id)
+    assert qstore.save_draft(first.id, answer(), {"Sheet!C2": "Yes"}, "extractive")
+    # A second run (or a second process) reaching the same question does not add a draft.
+    assert not qstore.save_draft(first.id, answer("No."), {"Sheet!C2": "No"}, "extractive")
+    assert qstore.save_draft(third.id, answer("Needs input", AnswerStatus.NEEDS_INPUT), {},
+                             "extractive")
+    assert [q.id for q in qstore.pending(info.id)] == [second.id]
+    drafts = qstore.drafts(info.id)
+    assert drafts[first.id].text == "Yes. We do." and drafts[first.id].fill == {"Sheet!C2": "Yes"}
+    assert drafts[first.id].citations == [Citation(7, "policy.md", "§2", "We do.")]
+    assert qstore.draft_counts(info.id) == {first.id: 1, second.id: 0, third.id: 1}
+    progress = qstore.progress(info.id)
+    assert (progress.total, progress.done, progress.remaining) == (3, 2, 1)
+    assert progress.by_status == {"answered": 1, "needs_input": 1}
+
+
+def test_finish_is_recorded_once(qstore: QuestionnaireStore) -> None:
+    info, _ = create(qstore, n=1)
+    assert info.finished_at is None
+    qstore.finish(info.id)
+    finished = qstore.get("w", info.id).finished_at
+    assert finished is not None
+    qstore.finish(info.id)
+    assert qstore.get("w", info.id).finished_at == finished

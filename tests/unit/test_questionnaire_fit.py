@@ -1,0 +1,88 @@
+"""Fitting drafted answers to the form: dropdown values, notes, needs input, neutralising."""
+
+from __future__ import annotations
+
+import pytest
+
+from ddq.domain import Answer, AnswerStatus, Citation
+from ddq.questionnaire.fit import choose_allowed, concise, fit_answer
+from ddq.questionnaire.model import Target, TargetRole, neutralise
+
+pytestmark = pytest.mark.unit
+
+DROPDOWN = Target(TargetRole.ANSWER, "S!C5", ("Yes", "No", "N/A"))
+FREE = Target(TargetRole.ANSWER, "S!C5")
+NOTES = Target(TargetRole.NOTES, "S!D5")
+CITE = [Citation(1, "policy.md", "§3", "Data is encrypted.")]
+
+
+def answer(text: str, stance: str | None = None,
+           status: AnswerStatus = AnswerStatus.ANSWERED) -> Answer:
+    return Answer("Do you encrypt data?", status, text, 0.9, "why", CITE, stance)
+
+
+@pytest.mark.parametrize(("stance", "allowed", "expected"), [
+    ("yes", ("Yes", "No", "N/A"), "Yes"),
+    ("no", ("Yes", "No", "N/A"), "No"),
+    (None, ("Yes", "No", "N/A"), None),
+    ("yes", ("Compliant", "Non-compliant", "Partially compliant"), "Compliant"),
+    ("no", ("Compliant", "Non-compliant", "Partially compliant"), "Non-compliant"),
+    ("yes", ("Y", "N"), "Y"),
+    ("no", ("Yes - fully", "No (planned)"), "No (planned)"),
+    ("yes", ("High", "Medium", "Low"), None),
+])
+def test_choose_allowed(stance: str | None, allowed: tuple[str, ...], expected: str | None
+                        ) -> None:
+    assert choose_allowed(stance, allowed) == expected
+
+
+def test_yes_no_dropdown_gets_the_value_and_the_notes_get_the_text() -> None:
+    fill = fit_answer(answer("Yes. All data is encrypted with AES-256.", "yes"), DROPDOWN, NOTES)
+    assert fill == {"S!C5": "Yes", "S!D5": "All data is encrypted with AES-256."}
+
+
+def test_an_honest_no_is_written_as_no() -> None:
+    fill = fit_answer(answer("No. CMEK is not supported; planned for H2 2026.", "no"),
+                      DROPDOWN, NOTES)
+    assert fill == {"S!C5": "No", "S!D5": "CMEK is not supported; planned for H2 2026."}
+
+
+def test_no_verdict_leaves_the_dropdown_for_a_person() -> None:
+    fill = fit_answer(answer("Keys are rotated yearly."), DROPDOWN, NOTES)
+    assert fill == {"S!D5": "Keys are rotated yearly."}
+
+
+def test_needs_input_never_fills_a_guess() -> None:
+    needs = answer("Needs input", None, AnswerStatus.NEEDS_INPUT)
+    assert fit_answer(needs, DROPDOWN, NOTES) == {"S!D5": "Needs input"}
+    assert fit_answer(needs, FREE, None) == {"S!C5": "Needs input"}
+    assert fit_answer(needs, DROPDOWN, None) == {}
+
+
+def test_free_text_gets_the_whole_answer_with_its_verdict() -> None:
+    fill = fit_answer(answer("Yes. All data is encrypted.", "yes"), FREE, None)
+    assert fill == {"S!C5": "Yes. All data is encrypted."}
+
+
+def test_a_yes_no_column_without_dropdown_takes_yes_no() -> None:
+    fill = fit_answer(answer("No. Not supported.", "no"), FREE, NOTES, yes_no_column=True)
+    assert fill == {"S!C5": "No", "S!D5": "Not supported."}
+
+
+def test_notes_only_layout_gets_the_text() -> None:
+    assert fit_answer(answer("Yes. Encrypted.", "yes"), None, NOTES) == {
+        "S!D5": "Yes. Encrypted."}
+    assert fit_answer(answer("x"), None, None) == {}
+
+
+def test_concise_cuts_at_a_sentence_end() -> None:
+    text = "First sentence here. " * 100
+    short = concise(text, limit=200)
+    assert len(short) <= 202 and short.endswith("here. …")
+    assert concise("Short.") == "Short."
+
+
+@pytest.mark.parametrize("dangerous", ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx"])
+def test_formula_text_is_neutralised(dangerous: str) -> None:
+    assert neutralise(dangerous) == "'" + dangerous
+    assert neutralise("Yes, =1 inside is fine") == "Yes, =1 inside is fine"
