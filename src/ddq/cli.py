@@ -251,13 +251,17 @@ def questions(
     id_column: IdColOpt = None,
     answer_column: AColOpt = None,
     notes_column: NColOpt = None,
+    home: HomeOpt = None,
+    workspace: WorkspaceOpt = None,
+    config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Show the questions found in a questionnaire file, to check before answering."""
     from ddq.questionnaire.files import extract
 
+    settings = _settings(home, workspace, config)
     extraction = extract(file, _options(sheet, header_row, question_column, id_column,
-                                        answer_column, notes_column))
+                                        answer_column, notes_column), settings.package_limits)
     print_extraction(extraction, as_json=as_json)
 
 

