@@ -29,6 +29,7 @@ demo: $(STAMP)
 ## Every test: unit, integration (real Milvus Lite, SQLite, PostgreSQL, the real model), e2e.
 test: $(STAMP)
 	bash scripts/services.sh
+	bash scripts/system-packages.sh
 	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/mypy
 	DDQ_TEST_POSTGRES_URL=$${DDQ_TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/test} \

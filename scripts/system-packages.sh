@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# System packages the tests use that PyPI cannot provide: LibreOffice (headless), which
+# opens every exported questionnaire to prove Office applications accept it.
+# Installs them from Debian's packages when they are missing; a no-op when present.
+set -euo pipefail
+
+missing=()
+command -v libreoffice >/dev/null 2>&1 || missing+=(libreoffice-calc-nogui libreoffice-writer-nogui)
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "error: missing ${missing[*]}; install LibreOffice (headless) with your package manager" >&2
+  exit 1
+fi
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO="sudo"
+fi
+echo "installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
