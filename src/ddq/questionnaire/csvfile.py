@@ -1,0 +1,558 @@
+"""CSV questionnaires: one question per row, the answer in a column (added when missing).
+
+Reading finds the encoding (UTF-8, with or without a BOM, else Windows-1252), the delimiter
+(comma, semicolon or tab) and the header row, whose names say which column holds the
+question, its id, its section, the answer and the notes; the options override any of them.
+
+Writing keeps every record that gets no value exactly as it was in the file, character for
+character, and only re-quotes the records that get one, so an answered copy differs from the
+original only where answers went. A missing answer column is appended at the right end.
+
+The header rules (:func:`classify_headers`) are shared with DOCX question tables.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import tempfile
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ddq.errors import DDQError, ErrorCode
+from ddq.questionnaire.model import (
+    ExtractedQuestion,
+    Extraction,
+    ExtractOptions,
+    FileFormat,
+    Target,
+    TargetRole,
+    neutralise,
+)
+from ddq.questionnaire.package import DEFAULT_LIMITS, PackageLimits, check_file_size
+
+# --- header rules (shared with DOCX tables) ---------------------------------------------------
+
+_ID_HEADER = re.compile(
+    r"^(?:#|id|no\.?|nr\.?|num(?:ber)?|ref\.?|reference|item(?:\s*(?:#|no\.?|id))?"
+    r"|(?:question|q|control|req(?:uirement)?|item)\s*(?:id|#|no\.?|number|ref\.?)"
+    r"|s\.?\s*no\.?|sl\.?\s*no\.?)$"
+)
+_QUESTION_HEADER = re.compile(
+    r"^(?:(?:control|security|assessment|due\s+diligence|ddq)\s+)?"
+    r"(?:questions?|question\s*text|query|queries|requirements?|request|prompt|controls?"
+    r"|control\s*(?:question|description|text|statement))$"
+)
+_SECTION_HEADER = re.compile(
+    r"^(?:domain|section|category|area|topic|group|heading|chapter|theme"
+    r"|control\s*(?:domain|area|family|category))$"
+)
+_YES_NO_HEADER = re.compile(
+    r"^(?:yes\s*/\s*no(?:\s*/\s*n/?a)?|y\s*/\s*n(?:\s*/\s*n/?a)?|compliant\??|compliance"
+    r"|compliant\s*\(y(?:es)?\s*/\s*n(?:o)?\)|in\s+place\??|implemented\??"
+    r"|(?:answer|response)\s*\(\s*y(?:es)?\s*/\s*n(?:o)?(?:\s*/\s*n/?a)?\s*\))$"
+)
+_ANSWER_HEADER = re.compile(
+    r"^(?:(?:vendor|supplier|your|company|manager|provider|respondent|our|firm)(?:'s)?\s+)?"
+    r"(?:answers?|responses?|reply|answer\s*text|response\s*text)(?:\s*\(.*\))?$"
+)
+_NOTES_HEADER = re.compile(
+    r"^(?:(?:vendor|supplier|additional|your|respondent)\s+)?"
+    r"(?:comments?|notes?|details?|explanation|remarks?|evidence|justification"
+    r"|additional\s+information|supporting\s+(?:information|details|evidence))$"
+)
+#: What a Yes/No column takes when the file has no list of its own.
+YES_NO_VALUES = ("Yes", "No", "N/A")
+
+
+def normalise_header(value: str) -> str:
+    return re.sub(r"\s+", " ", value).strip().strip(":*").strip().lower()
+
+
+def find_column(headers: Sequence[str], wanted: str) -> int | None:
+    """The column ``wanted`` names: a header (case-insensitive) or a 1-based number."""
+    wanted = wanted.strip()
+    lowered = [normalise_header(h) for h in headers]
+    if normalise_header(wanted) in lowered:
+        return lowered.index(normalise_header(wanted))
+    if wanted.isdigit() and 1 <= int(wanted) <= len(headers):
+        return int(wanted) - 1
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderColumns:
+    """Which column (0-based) plays which part; None when the header has none."""
+
+    question: int | None
+    id: int | None = None
+    section: int | None = None
+    answer: int | None = None
+    notes: int | None = None
+    #: The answer column takes Yes/No/N/A (its header says so).
+    yes_no: bool = False
+
+
+def _first(headers: Sequence[str], pattern: re.Pattern[str], taken: set[int]) -> int | None:
+    for index, header in enumerate(headers):
+        if index not in taken and pattern.match(normalise_header(header)):
+            return index
+    return None
+
+
+def classify_headers(headers: Sequence[str], options: ExtractOptions = ExtractOptions()
+                     ) -> HeaderColumns:
+    """Read a header row. With a Yes/No column, it is the answer and the response or comments
+    column takes the notes; without one, the response column is the answer (or, failing
+    that, the comments column). Options name columns by header or 1-based number."""
+    taken: set[int] = set()
+
+    def pick(option: str | None, pattern: re.Pattern[str]) -> int | None:
+        index = find_column(headers, option) if option else _first(headers, pattern, taken)
+        if index is not None:
+            taken.add(index)
+        return index
+
+    id_col = pick(options.id_column, _ID_HEADER)
+    question = pick(options.question_column, _QUESTION_HEADER)
+    section = pick(None, _SECTION_HEADER)
+    if options.answer_column:
+        answer = pick(options.answer_column, _ANSWER_HEADER)
+        yes_no = answer is not None and bool(_YES_NO_HEADER.match(normalise_header(
+            headers[answer])))
+        notes = pick(options.notes_column, _NOTES_HEADER)
+        return HeaderColumns(question, id_col, section, answer, notes, yes_no)
+    yes_no_col = pick(None, _YES_NO_HEADER)
+    response = pick(None, _ANSWER_HEADER)
+    notes = pick(options.notes_column, _NOTES_HEADER) if options.notes_column else None
+    comments = notes if options.notes_column else pick(None, _NOTES_HEADER)
+    if yes_no_col is not None:
+        return HeaderColumns(question, id_col, section, yes_no_col,
+                             response if response is not None else comments, True)
+    if response is None:
+        return HeaderColumns(question, id_col, section, comments, None, False)
+    return HeaderColumns(question, id_col, section, response, comments, False)
+
+
+def refuse_overwrite(src: Path, dst: Path) -> None:
+    """An answered copy must never replace the questionnaire it was made from."""
+    same = dst.resolve() == src.resolve()
+    if not same and dst.exists():
+        try:
+            same = os.path.samefile(src, dst)
+        except OSError:
+            same = False
+    if same:
+        raise DDQError(ErrorCode.INVALID_INPUT,
+                       f"{dst}: an export never overwrites the original; choose another "
+                       "output path")
+
+
+def replace_atomically(dst: Path, data: bytes) -> None:
+    """Write next to ``dst`` and rename, so a failed export leaves no half-written file."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, dst)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+_BOM = b"\xef\xbb\xbf"
+_DELIMITERS = (",", ";", "\t")
+_SNIFF_LINES = 50
+_HEADER_SCAN = 15
+_SECTION_ROW_MAX = 120
+_LOOKS_LIKE_ID = re.compile(r"^[A-Za-z]{0,6}[-_.]?\d[\w.\-]*$")
+# Characters outside Windows-1252 that answers commonly hold, for a cp1252 file.
+_CP1252_SUBSTITUTES = str.maketrans({"≥": ">=", "≤": "<=", "→": "->", "←": "<-",
+                                     "✓": "v", "✔": "v", "✗": "x", "\u2011": "-",
+                                     "\u2212": "-", "\u2009": " ", "\u202f": " "})
+
+
+@dataclass(frozen=True, slots=True)
+class _Record:
+    fields: list[str]
+    #: The record as it is in the file, its line terminator included.
+    raw: str
+    line: int  # 1-based line it starts on
+
+    @property
+    def blank(self) -> bool:
+        return not any(f.strip() for f in self.fields)
+
+    @property
+    def body_and_end(self) -> tuple[str, str]:
+        body = self.raw.rstrip("\r\n")
+        return body, self.raw[len(body):]
+
+
+@dataclass(slots=True)
+class _CsvFile:
+    encoding: str  # "utf-8" or "cp1252"
+    bom: bool
+    delimiter: str
+    records: list[_Record] = field(default_factory=list)
+
+    @property
+    def line_terminator(self) -> str:
+        for record in self.records:
+            end = record.body_and_end[1]
+            if end:
+                return end
+        return "\r\n"
+
+
+def _decode(path: Path, data: bytes) -> tuple[str, str, bool]:
+    if b"\x00" in data[:8192]:
+        raise DDQError(ErrorCode.UNREADABLE_FILE, f"{path}: binary content, not CSV text")
+    bom = data.startswith(_BOM)
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            text = data[len(_BOM) if bom else 0:].decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        sample = text[:8192]
+        controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n\f")
+        if controls > max(2, len(sample) // 100):
+            raise DDQError(ErrorCode.UNREADABLE_FILE, f"{path}: binary content, not CSV text")
+        return text, encoding, bom
+    raise DDQError(ErrorCode.UNREADABLE_FILE,
+                   f"{path}: not valid UTF-8 or Windows-1252 text")
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The delimiter that splits most records into the same number (2+) of columns."""
+    sample = "".join(io.StringIO(text, newline="").readlines()[:_SNIFF_LINES])
+    best, best_score = ",", (0, 0)
+    for delimiter in _DELIMITERS:
+        try:
+            rows = [r for r in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+                    if any(c.strip() for c in r)]
+        except csv.Error:
+            continue
+        widths = Counter(len(r) for r in rows if len(r) >= 2)
+        if not widths:
+            continue
+        width, count = widths.most_common(1)[0]
+        score = (count, width)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _records(text: str, delimiter: str) -> Iterator[_Record]:
+    """Parse, keeping each record's own text so it can be written back untouched."""
+    consumed: list[str] = []
+
+    def lines() -> Iterator[str]:
+        for line in io.StringIO(text, newline=""):
+            consumed.append(line)
+            yield line
+
+    line_no = 1
+    for fields in csv.reader(lines(), delimiter=delimiter, quotechar='"', doublequote=True):
+        raw = "".join(consumed)
+        count = len(consumed)
+        consumed.clear()
+        yield _Record(fields, raw, line_no)
+        line_no += count
+
+
+def _read(path: Path, limits: PackageLimits = DEFAULT_LIMITS) -> _CsvFile:
+    check_file_size(path, limits)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DDQError(ErrorCode.UNREADABLE_FILE, f"{path}: {exc.strerror}") from exc
+    text, encoding, bom = _decode(path, data)
+    if not text.strip():
+        raise DDQError(ErrorCode.EMPTY_FILE, f"{path}: the file has no rows")
+    delimiter = _sniff_delimiter(text)
+    parsed = _CsvFile(encoding, bom, delimiter)
+    try:
+        parsed.records = list(_records(text, delimiter))
+    except csv.Error as exc:
+        raise DDQError(ErrorCode.UNREADABLE_FILE, f"{path}: not a readable CSV file ({exc})") \
+            from exc
+    return parsed
+
+
+def _header_index(parsed: _CsvFile, options: ExtractOptions) -> int | None:
+    """The header record: by option (1-based line), else the first one naming a question."""
+    if options.header_row is not None:
+        for index, record in enumerate(parsed.records):
+            if record.line == options.header_row and not record.blank:
+                return index
+        return None
+    for index, record in enumerate(parsed.records[:_HEADER_SCAN]):
+        if not record.blank and classify_headers(record.fields, options).question is not None:
+            return index
+    return None
+
+
+def _describe_columns(headers: Sequence[str]) -> str:
+    return ", ".join(repr(h.strip()) for h in headers if h.strip()) or "none"
+
+
+def _no_question_column(path: Path, parsed: _CsvFile, options: ExtractOptions) -> DDQError:
+    first = next((r for r in parsed.records if not r.blank), None)
+    seen = _describe_columns(first.fields if first else [])
+    wanted = (f"no column {options.question_column!r}; " if options.question_column else "")
+    return DDQError(ErrorCode.NO_QUESTION_COLUMN,
+                    f"{path}: {wanted}no question column found (columns: {seen}); name it with "
+                    "--question-column (a header name or a 1-based column number)")
+
+
+def _check_option_columns(path: Path, headers: Sequence[str], options: ExtractOptions) -> None:
+    for label, wanted in (("id", options.id_column), ("notes", options.notes_column)):
+        if wanted and find_column(headers, wanted) is None:
+            raise DDQError(ErrorCode.INVALID_INPUT,
+                           f"{path}: no {label} column {wanted!r} (columns: "
+                           f"{_describe_columns(headers)})")
+
+
+def _column_name(headers: Sequence[str], index: int) -> str:
+    return headers[index].strip() if index < len(headers) else ""
+
+
+def _cell(fields: Sequence[str], index: int | None) -> str:
+    if index is None or index >= len(fields):
+        return ""
+    return fields[index].strip()
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """Where answers go: existing column names, or a new column's name."""
+
+    answer: str
+    notes: str | None
+    new_columns: tuple[str, ...]
+
+
+def _plan(headers: Sequence[str], columns: HeaderColumns, options: ExtractOptions) -> _Plan:
+    if columns.answer is not None:
+        answer = _column_name(headers, columns.answer)
+        new: tuple[str, ...] = ()
+    else:
+        wanted = (options.answer_column or "").strip()
+        answer = wanted if wanted and not wanted.isdigit() else "Answer"
+        new = (answer,)
+    notes = _column_name(headers, columns.notes) if columns.notes is not None else None
+    return _Plan(answer, notes, new)
+
+
+def extract_csv(path: Path, options: ExtractOptions = ExtractOptions(),
+                limits: PackageLimits = DEFAULT_LIMITS) -> Extraction:
+    """Questions from a CSV file, one per row with a question; see the module docstring."""
+    parsed = _read(path, limits)
+    header_at = _header_index(parsed, options)
+    if header_at is None:
+        raise _no_question_column(path, parsed, options)
+    headers = parsed.records[header_at].fields
+    columns = classify_headers(headers, options)
+    if columns.question is None:
+        raise _no_question_column(path, parsed, options)
+    _check_option_columns(path, headers, options)
+    plan = _plan(headers, columns, options)
+    found = _questions(parsed.records[header_at + 1:], columns, plan)
+    if not found:
+        raise DDQError(ErrorCode.NO_QUESTIONS,
+                       f"{path}: no questions found (the question column "
+                       f"{_column_name(headers, columns.question)!r} is empty)")
+    questions, warnings = _keyed(found)
+    layout = {
+        "encoding": parsed.encoding, "bom": parsed.bom, "delimiter": parsed.delimiter,
+        "line_terminator": parsed.line_terminator,
+        "header_row": parsed.records[header_at].line,
+        "columns": {role: (_column_name(headers, index) if index is not None else None)
+                    for role, index in (("id", columns.id), ("question", columns.question),
+                                        ("section", columns.section))}
+        | {"answer": plan.answer, "notes": plan.notes},
+        "answer_allowed": list(YES_NO_VALUES) if columns.yes_no else [],
+        "new_columns": list(plan.new_columns),
+    }
+    return Extraction(str(path), FileFormat.CSV, questions, layout, warnings)
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    text: str
+    qid: str | None
+    section: tuple[str, ...]
+    line: int
+    answer: Target
+    notes: Target | None
+
+
+def _section_row(record: _Record, columns: HeaderColumns) -> str | None:
+    """A row with one short value and no question: a section heading (no section column)."""
+    filled = [(i, v.strip()) for i, v in enumerate(record.fields) if v.strip()]
+    if columns.section is not None or len(filled) != 1:
+        return None
+    index, value = filled[0]
+    if len(value) > _SECTION_ROW_MAX or (index == columns.id and _LOOKS_LIKE_ID.match(value)):
+        return None  # an id without its question is not a heading
+    return value
+
+
+def _questions(records: Sequence[_Record], columns: HeaderColumns, plan: _Plan) -> list[_Found]:
+    found: list[_Found] = []
+    heading: str | None = None
+    allowed = YES_NO_VALUES if columns.yes_no else ()
+    answer_col = columns.answer
+    for row, record in enumerate(records):
+        if record.blank:
+            continue
+        question = _cell(record.fields, columns.question)
+        if not question:
+            heading = _section_row(record, columns) or heading
+            continue
+        section_value = _cell(record.fields, columns.section)
+        section = (section_value,) if section_value else ((heading,) if heading else ())
+        current = _cell(record.fields, answer_col) if answer_col is not None else ""
+        answer = Target(TargetRole.ANSWER, f"row:{row}:{plan.answer}", allowed, current or None)
+        notes = None
+        if plan.notes is not None:
+            note = _cell(record.fields, columns.notes)
+            notes = Target(TargetRole.NOTES, f"row:{row}:{plan.notes}", (), note or None)
+        found.append(_Found(question, _cell(record.fields, columns.id) or None, section,
+                            record.line, answer, notes))
+    return found
+
+
+def _keyed(found: Sequence[_Found]) -> tuple[list[ExtractedQuestion], list[str]]:
+    counts = Counter(f.qid for f in found if f.qid)
+    warnings = [f"question id {qid!r} appears {n} times; those questions are keyed by row"
+                for qid, n in counts.items() if n > 1]
+    questions = [
+        ExtractedQuestion(
+            key=f.qid if f.qid and counts[f.qid] == 1 else f"row {f.line}",
+            text=f.text, qid=f.qid, section=f.section, location=f"row {f.line}",
+            answer=f.answer, notes=f.notes)
+        for f in found
+    ]
+    return questions, warnings
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+_REF = re.compile(r"^row:(\d+):(.*)$", re.DOTALL)
+
+
+def _parse_refs(values: Mapping[str, str]) -> list[tuple[int, str, str]]:
+    parsed = []
+    for ref, value in values.items():
+        match = _REF.match(ref)
+        if match is None:
+            raise DDQError(ErrorCode.INVALID_INPUT,
+                           f"{ref!r} is not a CSV answer place (expected row:<n>:<column>)")
+        parsed.append((int(match.group(1)), match.group(2), neutralise(str(value))))
+    return parsed
+
+
+def _writer_header(parsed: _CsvFile, names: set[str]) -> int:
+    """The header the refs were made against: the detected one, else the first naming them."""
+    detected = _header_index(parsed, ExtractOptions())
+    if detected is not None:
+        return detected
+    wanted = {normalise_header(n) for n in names}
+    candidates = [i for i, r in enumerate(parsed.records[:_HEADER_SCAN]) if not r.blank]
+    for index in candidates:
+        if wanted & {normalise_header(f) for f in parsed.records[index].fields}:
+            return index
+    if not candidates:
+        raise DDQError(ErrorCode.INVALID_INPUT, "the CSV file has no header row")
+    return candidates[0]
+
+
+def _column_index(headers: Sequence[str], name: str) -> int | None:
+    stripped = [h.strip() for h in headers]
+    if name in stripped:
+        return stripped.index(name)
+    lowered = [h.lower() for h in stripped]
+    return lowered.index(name.lower()) if name.lower() in lowered else None
+
+
+def _serialise(fields: Sequence[str], delimiter: str) -> str:
+    out = io.StringIO()
+    # The terminator is cut off again; it must hold \r\n so that cells with line breaks
+    # are quoted.
+    csv.writer(out, delimiter=delimiter, quotechar='"', lineterminator="\r\n",
+               quoting=csv.QUOTE_MINIMAL).writerow(fields)
+    text = out.getvalue()[:-2]
+    return "" if list(fields) == [""] else text
+
+
+def _rewrite(record: _Record, edits: Mapping[int, str], new_values: Sequence[str], base: int,
+             delimiter: str) -> str:
+    """The record with ``edits`` in existing columns and ``new_values`` from column ``base``."""
+    body, end = record.body_and_end
+    width = len(record.fields)
+    if edits:
+        fields = list(record.fields) + [""] * (max(edits) + 1 - width)
+        for index, value in edits.items():
+            fields[index] = value
+        body, width = _serialise(fields, delimiter), len(fields)
+    if new_values:
+        body += delimiter * max(0, base - width)
+        body += "".join(delimiter + _serialise([v], delimiter) for v in new_values)
+    return body + end
+
+
+def _encode(parsed: _CsvFile, text: str) -> bytes:
+    if parsed.encoding == "utf-8":
+        return (_BOM if parsed.bom else b"") + text.encode("utf-8")
+    return text.translate(_CP1252_SUBSTITUTES).encode("cp1252", errors="replace")
+
+
+def write_csv(src: Path, dst: Path, values: Mapping[str, str]) -> int:
+    """Write ``values`` (by ``row:<r>:<column>`` ref) into a copy of ``src`` at ``dst``.
+
+    Same encoding, BOM, delimiter and line ends as the source; records without a value are
+    copied as they were; a column the header lacks is appended at the right end. Returns the
+    number of values written.
+    """
+    refuse_overwrite(src, dst)
+    parsed = _read(src)
+    refs = _parse_refs(values)
+    header_at = _writer_header(parsed, {name for _, name, _ in refs})
+    header = parsed.records[header_at]
+    data = parsed.records[header_at + 1:]
+    new_columns: list[str] = []
+    edits: dict[int, dict[int, str]] = {}
+    appended: dict[int, dict[str, str]] = {}
+    for row, name, value in refs:
+        if row >= len(data) or data[row].blank:
+            raise DDQError(ErrorCode.INVALID_INPUT, f"row:{row}:{name}: no such data row")
+        index = _column_index(header.fields, name)
+        if index is None:
+            if not name.strip():
+                raise DDQError(ErrorCode.INVALID_INPUT, f"row:{row}:{name}: no column named")
+            if name not in new_columns:
+                new_columns.append(name)
+            appended.setdefault(row, {})[name] = value
+        else:
+            edits.setdefault(row, {})[index] = value
+    base = max(len(r.fields) for r in parsed.records[header_at:])
+    out: list[str] = [r.raw for r in parsed.records[:header_at]]
+    out.append(_rewrite(header, {}, new_columns, base, parsed.delimiter))
+    for row, record in enumerate(data):
+        if row not in edits and row not in appended:
+            out.append(record.raw)
+            continue
+        extra = appended.get(row, {})
+        new_values = [extra.get(name, "") for name in new_columns] if extra else []
+        out.append(_rewrite(record, edits.get(row, {}), new_values, base, parsed.delimiter))
+    replace_atomically(dst, _encode(parsed, "".join(out)))
+    return len(refs)

@@ -1,0 +1,1059 @@
+"""Word (DOCX) questionnaires: numbered question paragraphs and question/answer tables.
+
+Extraction walks the body in document order (paragraphs and tables interleaved), keeping the
+headings above as the section. A question is either
+
+- a numbered paragraph (list numbering, or a written "1.2", "Q3:", "a)") that reads as a
+  question, answered in the paragraph right after it when that one is empty, labelled
+  ("Answer:") or a placeholder ("[Answer]"), else in a new paragraph inserted after it; or
+- a row of a table whose header names a question column and an answer column (a Yes/No
+  column is the answer and the comments the notes), or of a two-column table of questions.
+
+Writing changes only the answer places: python-docx parses the package, the answer paragraphs
+and cells are edited in ``word/document.xml``, and the copy is assembled from the original
+zip with every other part copied byte for byte (images, headers, styles, numbering, ...).
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import re
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lxml import etree
+
+from ddq.errors import DDQError, ErrorCode
+from ddq.questionnaire.csvfile import (
+    YES_NO_VALUES,
+    HeaderColumns,
+    classify_headers,
+    refuse_overwrite,
+    replace_atomically,
+)
+from ddq.questionnaire.model import (
+    ExtractedQuestion,
+    Extraction,
+    ExtractOptions,
+    FileFormat,
+    Target,
+    TargetRole,
+    neutralise,
+)
+from ddq.questionnaire.package import DEFAULT_LIMITS, PackageLimits, check_package
+
+if TYPE_CHECKING:
+    from docx.document import Document as DocxDocument
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+_NS = {"w": W_NS}
+_Element = Any  # an lxml element of word/document.xml
+
+
+def _w(tag: str) -> str:
+    return f"{{{W_NS}}}{tag}"
+
+
+def _val(element: _Element | None, attr: str = "val") -> str | None:
+    return None if element is None else element.get(_w(attr))
+
+
+def _xpath(expression: str) -> etree.XPath:
+    return etree.XPath(expression, namespaces=_NS)
+
+
+W_P, W_TBL, W_TR, W_TC, W_R, W_SDT = (_w(t) for t in ("p", "tbl", "tr", "tc", "r", "sdt"))
+
+# --- text ------------------------------------------------------------------------------------
+
+_RUN_ITEMS = (_w("t"), _w("tab"), _w("br"), _w("cr"), _w("noBreakHyphen"))
+_STOP = frozenset({_w("txbxContent"), _w("pPr"), _w("rPr"), _w("del"), _w("moveFrom")})
+
+
+def _in_run_content(item: _Element, paragraph: _Element) -> bool:
+    """Run text of this paragraph itself, not of a text box, the tab stops or a deletion."""
+    if item.getparent() is None or item.getparent().tag != W_R:
+        return False
+    node = item.getparent().getparent()
+    while node is not None and node is not paragraph:
+        if node.tag in _STOP:
+            return False
+        node = node.getparent()
+    return True
+
+
+def paragraph_text(paragraph: _Element) -> str:
+    parts: list[str] = []
+    for item in paragraph.iter(*_RUN_ITEMS):
+        if not _in_run_content(item, paragraph):
+            continue
+        if item.tag == _w("t"):
+            parts.append(item.text or "")
+        elif item.tag == _w("tab"):
+            parts.append("\t")
+        elif item.tag == _w("noBreakHyphen"):
+            parts.append("-")
+        elif _val(item, "type") in (None, "textWrapping"):
+            parts.append("\n")
+    return "".join(parts)
+
+
+_cell_paragraphs = _xpath("./w:p | ./w:sdt/w:sdtContent/w:p")
+
+
+def cell_text(tc: _Element) -> str:
+    return "\n".join(paragraph_text(p) for p in _cell_paragraphs(tc)).strip()
+
+
+# --- what reads as a question, an answer place, a placeholder --------------------------------
+
+_WRITTEN_NUMBER = re.compile(
+    r"^\s*(?:"
+    r"(?P<q>(?:Q|Question)\s?\d{1,3}(?:\.\d{1,3})*[a-z]?)\s*[.:)\-–]?"
+    r"|(?P<n>\d{1,3}(?:\.\d{1,3})*)[.):]?"
+    r"|\(?(?P<l>[a-zA-Z]|[ivxIVX]{1,4})[.)]"
+    r")\s+(?P<text>\S.*)$",
+    re.DOTALL,
+)
+_QUESTION_WORDS = frozenset(
+    "describe explain provide list please do does did is are was were have has had can could "
+    "will would should shall may must how what which when where who whom whose why indicate "
+    "confirm state specify outline detail identify summarise summarize attach submit give "
+    "discuss clarify".split()
+)
+_ANSWER_LABEL = re.compile(
+    r"^\s*(?:answer|response|vendor\s+response|reply|a)\s*[:：]\s*", re.IGNORECASE)
+_PLACEHOLDER = re.compile(
+    r"^[\[<({]?\s*(?:"
+    r"(?:insert|enter|type|add|provide)\s+(?:your\s+)?(?:answer|response|text|comments?)"
+    r"(?:\s+here)?"
+    r"|(?:your\s+)?(?:answer|response)(?:\s+here)?"
+    r"|click\s+(?:or\s+tap\s+)?here\s+to\s+enter\s+(?:a\s+)?(?:text|date)"
+    r"|choose\s+an\s+item"
+    r"|_{3,}|\.{4,}|…+"
+    r")\s*[\])>}]?\s*\.?$",
+    re.IGNORECASE,
+)
+_MIN_QUESTION_CHARS = 8
+
+
+def is_placeholder(text: str) -> bool:
+    return bool(_PLACEHOLDER.match(text.strip()))
+
+
+def looks_like_question(text: str) -> bool:
+    text = text.strip()
+    if len(text) < _MIN_QUESTION_CHARS:
+        return False
+    if text.rstrip("\"')”’ ").endswith("?"):
+        return True
+    first = re.split(r"[\s,:;(]", text, maxsplit=1)[0].lower()
+    return first in _QUESTION_WORDS
+
+
+def split_written_number(text: str) -> tuple[str | None, str]:
+    """("1.2", "Describe ...") for "1.2 Describe ..."; (None, text) without a number."""
+    match = _WRITTEN_NUMBER.match(text)
+    if match is None:
+        return None, text.strip()
+    number = match.group("q") or match.group("n") or match.group("l")
+    return number, match.group("text").strip()
+
+
+_has_objects = _xpath(".//w:drawing | .//w:pict | .//w:object | .//w:br[@w:type='page']")
+_inline_sdts = _xpath("./w:sdt | ./w:hyperlink/w:sdt | ./w:customXml/w:sdt")
+_dropdowns = _xpath(".//w:sdt[w:sdtPr/w:dropDownList]")
+_showing_placeholder = _xpath("./w:sdtPr/w:showingPlcHdr")
+_list_items = _xpath("./w:sdtPr/w:dropDownList/w:listItem")
+
+
+def _dropdown_values(element: _Element) -> tuple[str, ...]:
+    """The items of the first dropdown content control in ``element``, as Word shows them."""
+    for sdt in _dropdowns(element):
+        values: list[str] = []
+        for item in _list_items(sdt):
+            shown = (_val(item, "displayText") or _val(item, "value") or "").strip()
+            if shown and not is_placeholder(shown) and shown not in values:
+                values.append(shown)
+        if values:
+            return tuple(values)
+    return ()
+
+
+def _showing_sdt_placeholder(element: _Element) -> bool:
+    sdts = [element] if element.tag == W_SDT else list(element.iter(W_SDT))
+    return any(_showing_placeholder(s) for s in sdts)
+
+
+def _style_id(paragraph: _Element) -> str | None:
+    return _val(paragraph.find(f"{_w('pPr')}/{_w('pStyle')}"))
+
+
+def _slot(paragraph: _Element, answer_styles: frozenset[str] = frozenset()
+          ) -> tuple[bool, str | None]:
+    """Whether a paragraph is an answer place, and the answer it already holds.
+
+    Empty, labelled ("Answer: ...") and placeholder paragraphs are answer places; so is any
+    paragraph in the document's answer style, which is how an answered copy is read back.
+    """
+    if _has_objects(paragraph):
+        return False, None
+    text = paragraph_text(paragraph).strip()
+    if not text or is_placeholder(text) or _showing_sdt_placeholder(paragraph):
+        return True, None
+    label = _ANSWER_LABEL.match(text)
+    if label is None:
+        return (True, text) if _style_id(paragraph) in answer_styles else (False, None)
+    rest = text[label.end():].strip()
+    return True, (rest if rest and not is_placeholder(rest) else None)
+
+
+def _current(text: str, element: _Element) -> str | None:
+    text = text.strip()
+    if not text or is_placeholder(text) or _showing_sdt_placeholder(element):
+        return None
+    return text
+
+
+# --- list numbering ---------------------------------------------------------------------------
+
+_ROMAN = ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
+          (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i"))
+_MAX_LEVELS = 9
+
+
+def _roman(number: int) -> str:
+    out = []
+    for value, letters in _ROMAN:
+        while number >= value:
+            out.append(letters)
+            number -= value
+    return "".join(out)
+
+
+def _format_number(number: int, fmt: str) -> str | None:
+    if fmt in ("decimal", "decimalZero"):
+        return f"{number:02d}" if fmt == "decimalZero" and number < 10 else str(number)
+    if fmt in ("lowerLetter", "upperLetter") and number >= 1:
+        letter = chr(ord("a") + (number - 1) % 26) * ((number - 1) // 26 + 1)
+        return letter.upper() if fmt == "upperLetter" else letter
+    if fmt in ("lowerRoman", "upperRoman") and number >= 1:
+        return _roman(number).upper() if fmt == "upperRoman" else _roman(number)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Level:
+    fmt: str
+    text: str
+    start: int
+
+
+class _ListNumbers:
+    """The number Word shows in front of each list paragraph, when it is simple to know.
+
+    Counted per numbering instance (numId) and level in document order, deeper levels
+    restarting under a new item; bullets, picture bullets and style-linked lists give None.
+    """
+
+    _num = _xpath("w:num[@w:numId=$id]")
+    _abstract = _xpath("w:abstractNum[@w:abstractNumId=$id]")
+    _style = _xpath("w:style[@w:styleId=$id]")
+    _default_style = _xpath("w:style[@w:type='paragraph' and @w:default='1']")
+
+    def __init__(self, numbering: _Element | None, styles: _Element | None) -> None:
+        self._numbering = numbering
+        self._styles = styles
+        self._counters: dict[str, list[int | None]] = {}
+        self._levels: dict[tuple[str, int], _Level | None] = {}
+
+    def num_pr(self, paragraph: _Element) -> tuple[str, int] | None:
+        """(numId, level) of a list paragraph, from its own properties or its style's."""
+        ppr = paragraph.find(_w("pPr"))
+        num_pr = ppr.find(_w("numPr")) if ppr is not None else None
+        num_id = _val(num_pr.find(_w("numId"))) if num_pr is not None else None
+        ilvl = _val(num_pr.find(_w("ilvl"))) if num_pr is not None else None
+        style_id = _val(ppr.find(_w("pStyle"))) if ppr is not None else None
+        for style in self._style_chain(style_id):
+            style_num = style.find(f"{_w('pPr')}/{_w('numPr')}")
+            if style_num is not None:
+                num_id = num_id or _val(style_num.find(_w("numId")))
+                ilvl = ilvl or _val(style_num.find(_w("ilvl")))
+        if not num_id or num_id == "0":
+            return None
+        level = int(ilvl) if ilvl and ilvl.isdigit() else 0
+        return num_id, min(level, _MAX_LEVELS - 1)
+
+    def _style_chain(self, style_id: str | None) -> Iterator[_Element]:
+        if self._styles is None:
+            return
+        found = (self._style(self._styles, id=style_id) if style_id
+                 else self._default_style(self._styles))
+        seen: set[str] = set()
+        while found and len(seen) < 10:
+            style = found[0]
+            yield style
+            seen.add(style.get(_w("styleId")) or "")
+            based_on = _val(style.find(_w("basedOn")))
+            if not based_on or based_on in seen:
+                return
+            found = self._style(self._styles, id=based_on)
+
+    def _level(self, num_id: str, ilvl: int) -> _Level | None:
+        key = (num_id, ilvl)
+        if key not in self._levels:
+            self._levels[key] = self._read_level(num_id, ilvl)
+        return self._levels[key]
+
+    def _read_level(self, num_id: str, ilvl: int) -> _Level | None:
+        if self._numbering is None:
+            return None
+        nums = self._num(self._numbering, id=num_id)
+        if not nums:
+            return None
+        override = nums[0].find(f"{_w('lvlOverride')}[@{_w('ilvl')}='{ilvl}']")
+        lvl = override.find(_w("lvl")) if override is not None else None
+        if lvl is None:
+            abstract = self._abstract(self._numbering,
+                                      id=_val(nums[0].find(_w("abstractNumId"))) or "")
+            if not abstract or abstract[0].find(_w("numStyleLink")) is not None:
+                return None
+            lvl = abstract[0].find(f"{_w('lvl')}[@{_w('ilvl')}='{ilvl}']")
+        if lvl is None:
+            return None
+        start = _val(lvl.find(_w("start"))) or "0"
+        restart = _val(override.find(_w("startOverride"))) if override is not None else None
+        fmt = _val(lvl.find(_w("numFmt"))) or "decimal"
+        if lvl.find(_w("isLgl")) is not None:
+            fmt = "decimal"
+        text = _val(lvl.find(_w("lvlText")))
+        if text is None:
+            return None
+        first = restart or start
+        return _Level(fmt, text, int(first) if first.lstrip("-").isdigit() else 0)
+
+    def advance(self, paragraph: _Element) -> tuple[bool, str | None]:
+        """Count ``paragraph`` (in document order): (is a list item, its shown number)."""
+        found = self.num_pr(paragraph)
+        if found is None:
+            return False, None
+        num_id, ilvl = found
+        level = self._level(num_id, ilvl)
+        counters = self._counters.setdefault(num_id, [None] * _MAX_LEVELS)
+        current = counters[ilvl]
+        counters[ilvl] = (level.start if level else 1) if current is None else current + 1
+        for deeper in range(ilvl + 1, _MAX_LEVELS):
+            counters[deeper] = None
+        return True, self._shown(num_id, level, counters)
+
+    def _shown(self, num_id: str, level: _Level | None,
+               counters: Sequence[int | None]) -> str | None:
+        if level is None or level.fmt in ("bullet", "none"):
+            return None
+
+        def number(match: re.Match[str]) -> str:
+            index = int(match.group(1)) - 1
+            at = self._level(num_id, index)
+            value = counters[index]
+            if at is None:
+                raise ValueError("unknown level")
+            shown = _format_number(value if value is not None else at.start, at.fmt)
+            if shown is None:
+                raise ValueError("unsupported format")
+            return shown
+
+        try:
+            text = re.sub(r"%([1-9])", number, level.text)
+        except ValueError:
+            return None
+        text = text.strip().strip(".):").lstrip("(").strip()
+        return text or None
+
+
+def _list_numbers(document: DocxDocument) -> dict[_Element, tuple[bool, str | None]]:
+    """Every body paragraph's list state, counted over the whole body in document order."""
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+
+    try:
+        part: Any = document.part.part_related_by(RT.NUMBERING)
+        numbering = part.element
+    except (KeyError, AttributeError):
+        numbering = None
+    try:
+        styles = document.styles.element
+    except (KeyError, AttributeError):
+        styles = None
+    numbers = _ListNumbers(numbering, styles)
+    return {p: numbers.advance(p) for p in document.element.body.iter(W_P)}
+
+
+# --- tables ------------------------------------------------------------------------------------
+
+
+def _grid(tr: _Element) -> list[_Element | None]:
+    """The row's cell per grid column: a spanned cell repeats; skipped columns are None."""
+    cells: list[_Element | None] = []
+    before = _val(tr.find(f"{_w('trPr')}/{_w('gridBefore')}"))
+    cells.extend([None] * (int(before) if before and before.isdigit() else 0))
+    for tc in tr.iterchildren(W_TC):
+        span = _val(tc.find(f"{_w('tcPr')}/{_w('gridSpan')}"))
+        cells.extend([tc] * (int(span) if span and span.isdigit() and int(span) > 0 else 1))
+    return cells
+
+
+def _continues_merge(tc: _Element) -> bool:
+    v_merge = tc.find(f"{_w('tcPr')}/{_w('vMerge')}")
+    return v_merge is not None and _val(v_merge) != "restart"
+
+
+def _merge_origin(rows: Sequence[_Element], row: int, col: int) -> _Element | None:
+    """The cell a vertically merged grid position shows: the first one of the merge."""
+    for index in range(row, -1, -1):
+        grid = _grid(rows[index])
+        tc = grid[col] if col < len(grid) else None
+        if tc is None or not _continues_merge(tc):
+            return tc
+    return None
+
+
+def _merged_across(grid: Sequence[_Element | None]) -> bool:
+    cells = [tc for tc in grid if tc is not None]
+    return len(grid) > 1 and len(cells) == len(grid) and len({id(tc) for tc in cells}) == 1
+
+
+def _header_texts(grid: Sequence[_Element | None]) -> list[str]:
+    texts: list[str] = []
+    previous: _Element | None = None
+    for tc in grid:
+        texts.append("" if tc is None or tc is previous else cell_text(tc))
+        previous = tc
+    return texts
+
+
+# --- the walk ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    text: str
+    qid: str | None
+    section: tuple[str, ...]
+    location: str
+    answer: Target | None
+    notes: Target | None = None
+
+
+@dataclass(slots=True)
+class _Scan:
+    found: list[_Found] = field(default_factory=list)
+    tables: list[dict[str, Any]] = field(default_factory=list)
+    #: Paragraphs (index, element) that are answer places below a question paragraph.
+    slots: list[tuple[int, _Element]] = field(default_factory=list)
+    after_targets: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def _heading_level(paragraph: Any) -> int | None:
+    """0 for Title, n for "Heading n" (or a style based on one), None for body text."""
+    try:
+        style = paragraph.style
+    except (KeyError, ValueError, AttributeError):
+        return None
+    for _ in range(10):
+        if style is None:
+            return None
+        name = (style.name or "").strip()
+        match = re.fullmatch(r"heading\s*([1-9])", name, re.IGNORECASE)
+        if match:
+            return int(match.group(1))
+        if name.lower() == "title":
+            return 0
+        style = style.base_style
+    return None
+
+
+class _Walker:
+    def __init__(self, document: DocxDocument, options: ExtractOptions,
+                 answer_styles: frozenset[str] = frozenset()) -> None:
+        self.document = document
+        self.options = options
+        self.answer_styles = answer_styles
+        self.numbers = _list_numbers(document)
+        self.headings: list[tuple[int, str]] = []
+        self.scan = _Scan()
+        self.body = list(document.element.body.iterchildren())
+        self.paragraphs = document.paragraphs
+        self.p_index = {p: i for i, p in enumerate(c for c in self.body if c.tag == W_P)}
+
+    @property
+    def section(self) -> tuple[str, ...]:
+        return tuple(text for _, text in self.headings)
+
+    def run(self) -> _Scan:
+        table_index = -1
+        wrapped = 0
+        for position, child in enumerate(self.body):
+            if child.tag == W_P:
+                self._paragraph(child, position)
+            elif child.tag == W_TBL:
+                table_index += 1
+                _TableReader(self, child, table_index).read()
+            elif child.tag in (W_SDT, _w("customXml")) and "".join(child.itertext()).strip():
+                wrapped += 1
+        if wrapped:
+            # Answer refs address body paragraphs and tables; wrapped ones have no address.
+            self.scan.warnings.append(
+                f"{wrapped} content control(s) wrap body text; questions inside them are not "
+                "read (remove the content controls in Word to include them)")
+        return self.scan
+
+    def _next_paragraph(self, position: int) -> _Element | None:
+        if position + 1 < len(self.body) and self.body[position + 1].tag == W_P:
+            return self.body[position + 1]
+        return None
+
+    def _paragraph(self, element: _Element, position: int) -> None:
+        index = self.p_index[element]
+        text = paragraph_text(element).strip()
+        if not text:
+            return
+        level = _heading_level(self.paragraphs[index])
+        if level is not None:
+            while self.headings and self.headings[-1][0] >= level:
+                self.headings.pop()
+            self.headings.append((level, " ".join(text.split())))
+            return
+        numbered, shown = self.numbers.get(element, (False, None))
+        written, rest = split_written_number(text)
+        following = self._next_paragraph(position)
+        slot, current = ((False, None) if following is None
+                         else _slot(following, self.answer_styles))
+        if following is not None and slot and _heading_level(
+                self.paragraphs[index + 1]) is not None:
+            slot = False
+        if not looks_like_question(rest):
+            return
+        if not (numbered or written):
+            # An unnumbered question counts only above an explicit answer place.
+            explicit = following is not None and slot and bool(paragraph_text(following).strip())
+            if not (explicit and rest.endswith("?")):
+                return
+        self._add_paragraph_question(index, rest, written or shown, following, slot, current)
+
+    def _add_paragraph_question(self, index: int, text: str, qid: str | None,
+                                following: _Element | None, slot: bool,
+                                current: str | None) -> None:
+        if following is not None and slot:
+            target = Target(TargetRole.ANSWER, f"paragraph:{index + 1}",
+                            _dropdown_values(following), current)
+            self.scan.slots.append((index + 1, following))
+        else:
+            target = Target(TargetRole.ANSWER, f"after:{index}")
+            self.scan.after_targets += 1
+        self.scan.found.append(_Found(" ".join(text.split()), qid, self.section,
+                                      f"paragraph {index + 1}", target))
+
+
+class _TableReader:
+    """Questions from one body table: a header-named layout, or two columns of Q and A."""
+
+    def __init__(self, walker: _Walker, tbl: _Element, index: int) -> None:
+        self.walker = walker
+        self.index = index
+        self.rows = list(tbl.iterchildren(W_TR))
+        self.grids = [_grid(tr) for tr in self.rows]
+
+    def read(self) -> None:
+        found = self._header_layout()
+        if found is not None:
+            header_row, columns = found
+            kind = "header"
+        elif self._two_columns():
+            header_row, columns, kind = None, HeaderColumns(question=0, answer=1), "two_column"
+        else:
+            return
+        count = self._read_rows(header_row, columns, kind == "two_column")
+        self.walker.scan.tables.append({
+            "table": self.index, "kind": kind, "header_row": header_row,
+            "columns": {"id": columns.id, "question": columns.question,
+                        "section": columns.section, "answer": columns.answer,
+                        "notes": columns.notes},
+            "yes_no": columns.yes_no, "questions": count,
+        })
+
+    def _header_layout(self) -> tuple[int, HeaderColumns] | None:
+        options = self.walker.options
+        if options.header_row is not None:
+            candidates = [options.header_row - 1]
+        else:
+            candidates = list(range(min(3, len(self.rows))))
+        for row in candidates:
+            if not 0 <= row < len(self.rows) or _merged_across(self.grids[row]):
+                continue
+            headers = _header_texts(self.grids[row])
+            columns = classify_headers(headers, options)
+            if columns.question is None:
+                continue
+            if columns.answer is None and len(headers) == 2 and not headers[1 - columns.question]:
+                # "Question | (blank)": the unnamed column is where the answers go.
+                columns = HeaderColumns(columns.question, answer=1 - columns.question)
+            if columns.answer is not None:
+                return row, columns
+        return None
+
+    def _two_columns(self) -> bool:
+        """Two columns, and at least half the rows with a left cell ask a question."""
+        lefts = [cell_text(g[0]) for g in self.grids
+                 if len(g) == 2 and g[0] is not None and not _merged_across(g)]
+        lefts = [t for t in lefts if t]
+        questions = [t for t in lefts if looks_like_question(split_written_number(t)[1])]
+        return bool(questions) and 2 * len(questions) >= len(lefts) and all(
+            len(g) == 2 for g in self.grids if not _merged_across(g))
+
+    def _cell(self, row: int, col: int | None) -> _Element | None:
+        if col is None or col >= len(self.grids[row]):
+            return None
+        return self.grids[row][col]
+
+    def _read_rows(self, header_row: int | None, columns: HeaderColumns,
+                   require_question: bool) -> int:
+        count = 0
+        sub_section: str | None = None
+        header = _header_texts(self.grids[header_row]) if header_row is not None else None
+        first = 0 if header_row is None else header_row + 1
+        for row in range(first, len(self.rows)):
+            grid = self.grids[row]
+            if _merged_across(grid):
+                sub_section = " ".join(cell_text(grid[0]).split()) or sub_section
+                continue
+            q_cell = self._cell(row, columns.question)
+            if q_cell is None or _continues_merge(q_cell):
+                continue
+            text = cell_text(q_cell)
+            if not text or (header is not None and _header_texts(grid) == header):
+                continue
+            found = self._row_question(row, text, q_cell, columns, sub_section,
+                                       require_question)
+            if found is not None:
+                self.walker.scan.found.append(found)
+                count += 1
+        return count
+
+    def _row_question(self, row: int, text: str, q_cell: _Element, columns: HeaderColumns,
+                      sub_section: str | None, require_question: bool) -> _Found | None:
+        written, rest = split_written_number(text)
+        if require_question and not looks_like_question(rest):
+            return None
+        qid = self._id(row, columns.id) or written or self._shown_number(q_cell)
+        if columns.id is None and written is None:
+            rest = text
+        section = self.walker.section
+        section_cell = self._cell(row, columns.section)
+        if section_cell is not None and cell_text(section_cell):
+            section += (" ".join(cell_text(section_cell).split()),)
+        if sub_section:
+            section += (sub_section,)
+        answer = self._target(row, columns.answer, TargetRole.ANSWER, columns.yes_no)
+        notes = self._target(row, columns.notes, TargetRole.NOTES, False)
+        return _Found(" ".join(rest.split()), qid, section,
+                      f"table {self.index + 1}, row {row + 1}", answer, notes)
+
+    def _id(self, row: int, col: int | None) -> str | None:
+        cell = self._cell(row, col)
+        if cell is None:
+            return None
+        return cell_text(cell).rstrip(".") or self._shown_number(cell)
+
+    def _shown_number(self, cell: _Element) -> str | None:
+        paragraphs = _cell_paragraphs(cell)
+        return self.walker.numbers.get(paragraphs[0], (False, None))[1] if paragraphs else None
+
+    def _target(self, row: int, col: int | None, role: TargetRole,
+                yes_no: bool) -> Target | None:
+        if col is None or self._cell(row, col) is None:
+            return None
+        cell = _merge_origin(self.rows, row, col)
+        if cell is None:
+            return None
+        allowed = _dropdown_values(cell) or (YES_NO_VALUES if yes_no else ())
+        return Target(role, f"table:{self.index}:{row}:{col}", allowed,
+                      _current(cell_text(cell), cell))
+
+
+# --- extraction ----------------------------------------------------------------------------------
+
+
+def _open(path: Path) -> DocxDocument:
+    import docx
+
+    try:
+        return docx.Document(str(path))
+    except Exception as exc:  # python-docx raises many types for a damaged package
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise DDQError(ErrorCode.UNREADABLE_FILE,
+                       f"{path}: not a readable DOCX file ({reason})") from exc
+
+
+_paragraph_styles = _xpath("w:style[@w:type='paragraph']")
+_ANSWER_STYLE_NAME = re.compile(r"\b(?:answers?|responses?)\b", re.IGNORECASE)
+
+
+def _answer_styles(document: DocxDocument) -> tuple[frozenset[str], set[str]]:
+    """Styles named for answers ("DDQ Response"), and the default style (never one)."""
+    try:
+        styles = list(_paragraph_styles(document.styles.element))
+    except (KeyError, AttributeError):
+        return frozenset(), set()
+    named = frozenset(s.get(_w("styleId")) or "" for s in styles
+                      if _ANSWER_STYLE_NAME.search(_val(s.find(_w("name"))) or ""))
+    default = {s.get(_w("styleId")) or "" for s in styles if s.get(_w("default")) in ("1", "true")}
+    return named - default, default
+
+
+def _scan(document: DocxDocument, options: ExtractOptions) -> _Scan:
+    """Walk the body; walk again when its empty answer places show a style for answers."""
+    named, default = _answer_styles(document)
+    first = _Walker(document, options, named).run()
+    learned = {_style_id(p) for _, p in first.slots} - {None} - default
+    if not learned - named:
+        return first
+    return _Walker(document, options, named | frozenset(s for s in learned if s)).run()
+
+
+def _keyed(found: Sequence[_Found]) -> tuple[list[ExtractedQuestion], list[str]]:
+    counts = Counter(f.qid for f in found if f.qid)
+    warnings = [f"question number {qid!r} appears {n} times; those questions are keyed by "
+                "location" for qid, n in counts.items() if n > 1]
+    questions = [
+        ExtractedQuestion(key=f.qid if f.qid and counts[f.qid] == 1 else f.location,
+                          text=f.text, qid=f.qid, section=f.section, location=f.location,
+                          answer=f.answer, notes=f.notes)
+        for f in found
+    ]
+    return questions, warnings
+
+
+def _style_name(document: DocxDocument, index: int | None) -> str | None:
+    if index is None:
+        return None
+    try:
+        style = document.paragraphs[index].style
+    except (KeyError, ValueError, AttributeError, IndexError):
+        return None
+    return style.name if style is not None else None
+
+
+def extract_docx(path: Path, options: ExtractOptions = ExtractOptions(),
+                 limits: PackageLimits = DEFAULT_LIMITS) -> Extraction:
+    """Questions from a Word document; see the module docstring for the shapes found."""
+    check_package(path, "DOCX", limits)
+    document = _open(path)
+    scan = _scan(document, options)
+    if not scan.found:
+        raise DDQError(ErrorCode.NO_QUESTIONS,
+                       f"{path}: no questions found (looked for numbered question paragraphs "
+                       "and question/answer tables)")
+    questions, warnings = _keyed(scan.found)
+    layout = {
+        "paragraph_questions": sum(1 for f in scan.found if f.location.startswith("paragraph")),
+        "after_targets": scan.after_targets,
+        "answer_style": _style_name(document, _convention_index(scan)),
+        "tables": scan.tables,
+    }
+    return Extraction(str(path), FileFormat.DOCX, questions, layout, scan.warnings + warnings)
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+_CONTENT = frozenset(_w(t) for t in (
+    "r", "hyperlink", "ins", "del", "smartTag", "fldSimple", "sdt", "proofErr", "customXml",
+    "moveFrom", "moveTo", "dir", "bdo"))
+_MARK_ONLY = frozenset(_w(t) for t in ("ins", "del", "moveFrom", "moveTo", "rPrChange"))
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_REF = re.compile(r"^(?:(?P<kind>paragraph|after):(?P<p>\d+)"
+                  r"|table:(?P<t>\d+):(?P<row>\d+):(?P<col>\d+))$")
+_runs = _xpath(".//w:r[not(ancestor::w:txbxContent)]")
+
+
+def _formatting_run(element: _Element) -> _Element | None:
+    """The run whose looks an answer takes: the first with text, else the first at all."""
+    runs = _runs(element)
+    return next((r for r in runs if _run_text(r).strip()), runs[0] if runs else None)
+
+
+
+def _clean_value(value: str) -> str:
+    text = neutralise(str(value)).replace("\r\n", "\n").replace("\r", "\n")
+    return _XML_ILLEGAL.sub("", text)
+
+
+def _run_properties(source: _Element | None) -> _Element | None:
+    """A copy of run formatting (a run's, or a paragraph mark's) for a new run."""
+    if source is None:
+        return None
+    rpr = copy.deepcopy(source)
+    for child in list(rpr):
+        if child.tag in _MARK_ONLY or (
+                child.tag == _w("rStyle") and (_val(child) or "").lower() == "placeholdertext"):
+            rpr.remove(child)
+    return rpr
+
+
+def _mark_properties(paragraph: _Element) -> _Element | None:
+    return paragraph.find(f"{_w('pPr')}/{_w('rPr')}")
+
+
+def _make_run(text: str, rpr: _Element | None) -> _Element:
+    from docx.oxml import OxmlElement
+
+    run = OxmlElement("w:r")
+    if rpr is not None:
+        run.append(rpr)
+    for number, line in enumerate(text.split("\n")):
+        if number:
+            run.append(OxmlElement("w:br"))
+        for part_number, part in enumerate(line.split("\t")):
+            if part_number:
+                run.append(OxmlElement("w:tab"))
+            if part:
+                t = OxmlElement("w:t")
+                t.text = part
+                if part != part.strip():
+                    t.set(f"{{{XML_NS}}}space", "preserve")
+                run.append(t)
+    return run
+
+
+def _label_runs(paragraph: _Element, label: str) -> list[_Element]:
+    """The leading runs that hold exactly the answer label ("Response: "), if they do."""
+    runs: list[_Element] = []
+    text = ""
+    for child in paragraph:
+        if child.tag not in _CONTENT:
+            continue  # properties, bookmarks, comment marks
+        if child.tag != W_R:
+            return []
+        runs.append(child)
+        text += _run_text(child)
+        if text.strip() == label.strip():
+            return runs
+        if len(text.strip()) > len(label.strip()):
+            return []
+    return []
+
+
+def _run_text(run: _Element) -> str:
+    return "".join(t.text or "" for t in run.iterchildren(_w("t"))) + "\t" * len(
+        run.findall(_w("tab")))
+
+
+def _write_sdt(sdt: _Element, text: str) -> None:
+    """Fill a content control (dropdown, plain text) and keep the control itself."""
+    for marker in _showing_placeholder(sdt):
+        marker.getparent().remove(marker)
+    content = sdt.find(_w("sdtContent"))
+    if content is None:
+        return
+    block = content.findall(W_P)
+    if block:
+        _write_paragraph(block[0], text)
+        for extra in block[1:]:
+            content.remove(extra)
+        return
+    first = _formatting_run(content)
+    rpr = _run_properties(first.find(_w("rPr"))) if first is not None else None
+    for child in list(content):
+        content.remove(child)
+    content.append(_make_run(text, rpr))
+
+
+def _write_paragraph(paragraph: _Element, text: str) -> None:
+    """Replace a paragraph's text, keeping its style and the first run's formatting."""
+    existing = paragraph_text(paragraph).strip()
+    sdts = _inline_sdts(paragraph)
+    outside = "".join(_run_text(r) for r in paragraph.iterchildren(W_R)).strip()
+    if len(sdts) == 1 and not outside:
+        _write_sdt(sdts[0], text)
+        return
+    keep: list[_Element] = []
+    first = _formatting_run(paragraph)
+    rpr_source = first.find(_w("rPr")) if first is not None else _mark_properties(paragraph)
+    label = _ANSWER_LABEL.match(existing)
+    if not existing or is_placeholder(existing):
+        rpr_source = _mark_properties(paragraph)  # placeholder looks are not answer looks
+    elif label is not None:
+        keep = _label_runs(paragraph, existing[:label.end()])
+        if keep:
+            following = keep[-1].getnext()
+            rpr_source = (following.find(_w("rPr")) if following is not None
+                          and following.tag == W_R else _mark_properties(paragraph))
+        else:
+            text = existing[:label.end()].rstrip() + " " + text
+    position = None
+    for child in list(paragraph):
+        if child.tag in _CONTENT and not any(child is k for k in keep):
+            position = paragraph.index(child) if position is None else position
+            paragraph.remove(child)
+    run = _make_run(text, _run_properties(rpr_source))
+    if keep:
+        keep[-1].addnext(run)
+    elif position is not None:
+        paragraph.insert(position, run)
+    else:
+        paragraph.append(run)
+
+
+def _write_cell(tc: _Element, text: str) -> None:
+    paragraphs = _cell_paragraphs(tc)
+    if not paragraphs:
+        from docx.oxml import OxmlElement
+
+        tc.append(OxmlElement("w:p"))
+        paragraphs = _cell_paragraphs(tc)
+    _write_paragraph(paragraphs[0], text)
+    parent = paragraphs[0].getparent()
+    if parent.tag == _w("sdtContent"):
+        for marker in _showing_placeholder(parent.getparent()):
+            marker.getparent().remove(marker)
+    has_table = tc.find(W_TBL) is not None
+    for extra in paragraphs[1:]:
+        if has_table:
+            _write_paragraph(extra, "")
+        else:
+            extra.getparent().remove(extra)
+
+
+@dataclass(frozen=True, slots=True)
+class _Convention:
+    """How the document's answer paragraphs look, for the ones it is missing."""
+
+    ppr: _Element | None
+    rpr: _Element | None
+
+
+def _convention_index(scan: _Scan) -> int | None:
+    """The first answer paragraph of the most common answer style (its body index)."""
+    if not scan.slots:
+        return None
+
+    common = Counter(_style_id(p) for _, p in scan.slots).most_common(1)[0][0]
+    return next(i for i, p in scan.slots if _style_id(p) == common)
+
+
+def _convention(scan: _Scan) -> _Element | None:
+    index = _convention_index(scan)
+    return None if index is None else dict(scan.slots)[index]
+
+
+def _convention_of(document: DocxDocument) -> _Convention:
+    try:
+        model = _convention(_scan(document, ExtractOptions()))
+    except DDQError:
+        model = None
+    if model is None:
+        return _Convention(None, None)
+    ppr = model.find(_w("pPr"))
+    if ppr is not None:
+        ppr = copy.deepcopy(ppr)
+        for child in list(ppr):
+            if child.tag in (_w("sectPr"), _w("numPr"), _w("pPrChange")):
+                ppr.remove(child)
+    # The paragraph mark's formatting, not a run's: a run may be an "Answer:" label.
+    return _Convention(ppr, _run_properties(_mark_properties(model)))
+
+
+def _insert_after(paragraph: _Element, text: str, convention: _Convention) -> None:
+    from docx.oxml import OxmlElement
+
+    new = OxmlElement("w:p")
+    if convention.ppr is not None:
+        new.append(copy.deepcopy(convention.ppr))
+    rpr = copy.deepcopy(convention.rpr) if convention.rpr is not None else None
+    new.append(_make_run(text, rpr))
+    paragraph.addnext(new)
+
+
+def _bad_ref(ref: str, why: str) -> DDQError:
+    return DDQError(ErrorCode.INVALID_INPUT, f"{ref!r}: {why}")
+
+
+def _resolve(ref: str, paragraphs: Sequence[_Element], tables: Sequence[_Element]
+             ) -> tuple[str, _Element]:
+    """The element an answer ref names, in the document as it was read."""
+    match = _REF.match(ref)
+    if match is None:
+        raise _bad_ref(ref, "not a DOCX answer place (paragraph:<p>, after:<p> or "
+                            "table:<t>:<row>:<col>)")
+    if match.group("kind"):
+        index = int(match.group("p"))
+        if index >= len(paragraphs):
+            raise _bad_ref(ref, f"the document has {len(paragraphs)} paragraphs")
+        return match.group("kind"), paragraphs[index]
+    t, row, col = int(match.group("t")), int(match.group("row")), int(match.group("col"))
+    if t >= len(tables):
+        raise _bad_ref(ref, f"the document has {len(tables)} tables")
+    rows = list(tables[t].iterchildren(W_TR))
+    if row >= len(rows):
+        raise _bad_ref(ref, f"table {t} has {len(rows)} rows")
+    cell = _merge_origin(rows, row, col) if col < len(_grid(rows[row])) else None
+    if cell is None:
+        raise _bad_ref(ref, f"table {t}, row {row} has no cell in column {col}")
+    return "cell", cell
+
+
+def _package_with(src: Path, part_name: str, blob: bytes) -> bytes:
+    """The source package with one part replaced; every other entry copied as it was."""
+    out = io.BytesIO()
+    replaced = False
+    with zipfile.ZipFile(src) as package, zipfile.ZipFile(out, "w") as copy_:
+        for info in package.infolist():
+            ours = info.filename.lower() == part_name.lower()
+            replaced = replaced or ours
+            data = blob if ours else package.read(info)
+            entry = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+            entry.compress_type = info.compress_type
+            entry.external_attr = info.external_attr
+            entry.create_system = info.create_system
+            copy_.writestr(entry, data)
+    if not replaced:
+        raise DDQError(ErrorCode.UNREADABLE_FILE,
+                       f"{src}: the main document part {part_name} is not in the package")
+    return out.getvalue()
+
+
+def write_docx(src: Path, dst: Path, values: Mapping[str, str]) -> int:
+    """Write ``values`` (by answer ref) into a copy of ``src`` at ``dst``; see module docs.
+
+    Every ref is resolved against the document as it was read before anything is inserted,
+    so "after:" paragraphs never shift the others. Returns the number of values written.
+    """
+    refuse_overwrite(src, dst)
+    check_package(src, "DOCX")
+    document = _open(src)
+    body = document.element.body
+    paragraphs = list(body.iterchildren(W_P))
+    tables = list(body.iterchildren(W_TBL))
+    places = [(*_resolve(ref, paragraphs, tables), _clean_value(value))
+              for ref, value in values.items()]
+    convention = (_convention_of(document) if any(k == "after" for k, _, _ in places)
+                  else _Convention(None, None))
+    writers: dict[str, Callable[[_Element, str], None]] = {
+        "paragraph": _write_paragraph, "cell": _write_cell,
+        "after": lambda element, text: _insert_after(element, text, convention),
+    }
+    for kind, element, text in places:
+        writers[kind](element, text)
+    part = document.part
+    blob = part.blob
+    try:
+        replace_atomically(dst, _package_with(src, str(part.partname).lstrip("/"), blob))
+    except OSError as exc:
+        raise DDQError(ErrorCode.INVALID_INPUT, f"{dst}: cannot write the answered copy "
+                                                f"({exc.strerror or exc})") from exc
+    return len(places)
