@@ -276,6 +276,8 @@ def answer(
     ] = None,
     overwrite_existing: Annotated[bool, typer.Option(
         help="Replace answers the file already has (default: keep them).")] = False,
+    restart: Annotated[bool, typer.Option(
+        help="Discard this file's earlier drafts and answer every question again.")] = False,
     sheet: SheetOpt = None,
     header_row: HeaderRowOpt = None,
     question_column: QColOpt = None,
@@ -300,7 +302,7 @@ def answer(
                        notes_column)
     with KnowledgeBase(settings) as kb:
         job = QuestionnaireJob(kb, batch_size=batch_size or settings.answer_batch_size)
-        info, created = job.open(file, options)
+        info, created = job.open(file, options, restart=restart)
         if not as_json:
             verb = "new job" if created else "resuming job"
             err_console.print(f"{verb} {info.id}: {escape(info.name)}, "

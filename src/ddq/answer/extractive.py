@@ -23,6 +23,7 @@ from ddq.answer.text import (
     numbers_in,
     stance_sentences,
     strip_verdict,
+    term_alternatives,
 )
 from ddq.domain import Answer, AnswerStatus, Citation, RetrievalResult, StoredChunk
 from ddq.index.keyword import BM25KeywordIndex
@@ -129,14 +130,17 @@ class ExtractiveAnswerer:
         vectors = np.stack([lookup[question]] + [lookup[u.in_context] for u in units])
         similarities = vectors[1:] @ vectors[0]
         stems = {term: self._stem(term) for term in terms}
+        # "annually" is answered by "every year", "MFA" by "multi-factor authentication".
+        accepted = {term: {stems[term], *(self._stem(a) for a in term_alternatives(term))}
+                    for term in terms}
         weights = self._term_weights(list(stems.values()))
         unit_stems = [self._stems(u.in_context) for u in units]
         total_weight = sum(weights.values()) or 1.0
 
         def coverage(indices: list[int]) -> tuple[float, list[str]]:
             present = set().union(*(unit_stems[i] for i in indices)) if indices else set()
-            missing = [t for t, st in stems.items() if st not in present]
-            covered = sum(weights[st] for t, st in stems.items() if st in present)
+            missing = [t for t in stems if not accepted[t] & present]
+            covered = sum(weights[st] for t, st in stems.items() if accepted[t] & present)
             return covered / total_weight, missing
 
         scores = np.array([

@@ -18,8 +18,31 @@ _QUESTION_NOISE = frozenset(
     organisation company vendor supplier currently maintain maintained process processes ensure
     use used using many much most recent latest copy copies type types kind kinds level levels
     specific example examples related relevant applicable attach attached share sample
+    least once documented formal formally current established periodic periodically regular
+    regularly appropriate adequate
     """.split()
 )
+
+# Words a questionnaire uses where policies often say the same thing another way.
+_ALTERNATIVES: dict[str, tuple[str, ...]] = {
+    "annually": ("annual", "year", "yearly"),
+    "annual": ("annually", "year", "yearly"),
+    "yearly": ("annual", "annually", "year"),
+    "quarterly": ("quarter",),
+    "monthly": ("month",),
+    "weekly": ("week",),
+    "daily": ("day",),
+    "mfa": ("multi-factor", "multifactor", "2fa"),
+    "2fa": ("mfa", "multi-factor", "two-factor"),
+    "sso": ("sign-on", "saml"),
+    "byok": ("customer-managed",),
+    "cmek": ("customer-managed",),
+    "dpa": ("processing",),
+    "dr": ("disaster",),
+    "pentest": ("penetration",),
+    "employees": ("staff", "personnel", "workforce"),
+    "staff": ("employees", "personnel", "workforce"),
+}
 
 _NEGATIVE = re.compile(
     r"\b(?:not|never|no longer|cannot|can't|don't|doesn't|isn't|aren't|won't|unsupported|"
@@ -59,6 +82,11 @@ def is_yes_no_question(question: str) -> bool:
 
 def has_negative_cue(text: str) -> bool:
     return bool(_NEGATIVE.search(text))
+
+
+def term_alternatives(term: str) -> tuple[str, ...]:
+    """Other words that, in evidence, cover a key term of the question."""
+    return _ALTERNATIVES.get(term, ())
 
 
 def key_words(question: str) -> list[str]:

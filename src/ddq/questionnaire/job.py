@@ -78,15 +78,21 @@ class QuestionnaireJob:
         self.batch_size = batch_size
 
     def open(self, path: Path, options: ExtractOptions | None = None,
-             extraction: Extraction | None = None) -> tuple[QuestionnaireInfo, bool]:
+             extraction: Extraction | None = None, *, restart: bool = False
+             ) -> tuple[QuestionnaireInfo, bool]:
         """The job for this file and these options: (info, created). Extracts only when the
-        job is new, so resuming does not depend on re-reading the file the same way."""
+        job is new, so resuming does not depend on re-reading the file the same way.
+        ``restart`` drops an existing job first (after new knowledge was ingested, say)."""
         options = options or ExtractOptions()
         source_hash = file_sha256(path)
         key = job_key(source_hash, options)
         found = self.store.find(self.kb.workspace, key)
+        if found is not None and restart:
+            self.store.delete(found.id)
+            found = None
         if found is not None:
             return found, False
+        self._require_knowledge()
         extraction = extraction or extract(path, options, self.kb.settings.package_limits)
         return self.store.create(
             workspace=self.kb.workspace, job_key=key, name=path.name,
@@ -99,6 +105,7 @@ class QuestionnaireJob:
             ) -> JobResult:
         pending = self.store.pending(info.id)
         if pending:
+            self._require_knowledge()
             self.kb.embedder.embed(["warm up"])  # load the model before the clock starts
         started = time.perf_counter()
         before = self.store.progress(info.id)
@@ -121,6 +128,12 @@ class QuestionnaireJob:
             progress.finish()
         return JobResult(self.store.get(self.kb.workspace, info.id), after, answered,
                          resumed=before.done > 0, seconds=time.perf_counter() - started)
+
+    def _require_knowledge(self) -> None:
+        if self.kb.store.counts(self.kb.workspace).chunks == 0:
+            raise DDQError(ErrorCode.NOT_FOUND,
+                           f"the knowledge base of workspace {self.kb.workspace!r} is empty; "
+                           "ingest your policies and answer library with `ddq ingest` first")
 
     def answer_batch(self, questions: list[str]) -> list[Answer]:
         retrievals = self.kb.retriever.retrieve_many(questions)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -190,6 +190,22 @@ class QuestionnaireStore:
                 raise
             return found, False
         return info, True
+
+    def delete(self, questionnaire_id: int) -> None:
+        """Delete a job with its questions and drafts (to answer the file afresh)."""
+        with self._write() as session:
+            row = session.get(QuestionnaireRow, questionnaire_id)
+            if row is None:
+                return
+            question_ids = select(QuestionRow.id).where(
+                QuestionRow.questionnaire_id == questionnaire_id)
+            session.execute(delete(DraftRow).where(DraftRow.question_id.in_(question_ids)))
+            session.execute(delete(QuestionRow).where(
+                QuestionRow.questionnaire_id == questionnaire_id))
+            session.add(AuditRow(workspace=row.workspace, actor="ddq",
+                                 action="questionnaire.deleted", subject=row.name,
+                                 detail={"questionnaire_id": questionnaire_id}))
+            session.delete(row)
 
     def questions(self, questionnaire_id: int) -> list[QuestionRecord]:
         with self._sessions() as session:
