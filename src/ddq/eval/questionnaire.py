@@ -148,7 +148,11 @@ def load_cases(path: Path) -> list[Case]:
     except OSError as exc:
         raise DDQError(ErrorCode.NOT_FOUND, f"{path}: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
-        raise DDQError(ErrorCode.INVALID_INPUT, f"{path}: not valid YAML ({exc})") from exc
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "malformed"
+        raise DDQError(ErrorCode.INVALID_INPUT,
+                       f"{path}: not valid YAML{where} ({problem})") from exc
     raw_cases = data.get("cases") if isinstance(data, dict) else None
     if not isinstance(raw_cases, list) or not raw_cases:
         raise DDQError(ErrorCode.INVALID_INPUT, f"{path}: expected a non-empty 'cases' list")
