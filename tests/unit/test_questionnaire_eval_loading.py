@@ -46,9 +46,9 @@ cases:
     ("cases: [", "not valid YAML"),
     ("meta: {}", "non-empty 'cases'"),
     ("cases:\n  - {id: A, expected_outcome: attested}", "has no question"),
-    ("cases:\n  - {id: A, question: "Q?", expected_outcome: maybe}", "expected_outcome 'maybe'"),
-    ("cases:\n  - {id: A, question: "Q?", expected_outcome: attested}\n"
-     "  - {id: A, question: "R?", expected_outcome: attested}", "appears twice"),
+    ("cases:\n  - {id: A, question: 'Q?', expected_outcome: maybe}", "expected_outcome 'maybe'"),
+    ("cases:\n  - {id: A, question: 'Q?', expected_outcome: attested}\n"
+     "  - {id: A, question: 'R?', expected_outcome: attested}", "appears twice"),
 ])
 def test_bad_golden_sets_are_clear_errors(tmp_path: Path, body: str, message: str) -> None:
     with pytest.raises(DDQError) as caught:
