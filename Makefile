@@ -19,12 +19,17 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## The main job on the embedded defaults (SQLite + Milvus Lite + the local model, no network):
-## ingest the sample knowledge base, then answer the sample questions with citations.
+## ingest the sample knowledge base, answer the sample questionnaire (XLSX) as a job, and
+## write the answered workbook and the review report into $(DEMO_OUT).
+DEMO_OUT ?= demo-output
+DEMO_FILE ?= examples/questionnaires/harborline_vendor_security.xlsx
+
 demo: $(STAMP)
-	rm -rf $(DEMO_HOME)
+	rm -rf $(DEMO_HOME) $(DEMO_OUT)
 	$(BIN)/ddq ingest examples/knowledge --home $(DEMO_HOME)
-	$(BIN)/python examples/ask_samples.py --home $(DEMO_HOME) \
-		examples/sample_questions.txt examples/out_of_scope_questions.txt
+	$(BIN)/ddq questions $(DEMO_FILE) --home $(DEMO_HOME) | tail -n 1
+	$(BIN)/ddq answer $(DEMO_FILE) --home $(DEMO_HOME) \
+		-o $(DEMO_OUT)/$(basename $(notdir $(DEMO_FILE)))-answered$(suffix $(DEMO_FILE))
 
 ## Every test: unit, integration (real Milvus Lite, SQLite, PostgreSQL, the real model), e2e.
 test: $(STAMP)
