@@ -68,3 +68,31 @@ def test_evidence_units_are_lines_and_long_lines_split_into_sentences() -> None:
     units = evidence_units("First line.\n\n  Second line  \n" + long_line)
     assert units[:2] == ["First line.", "Second line"]
     assert units[2:] == [f"Sentence {i} has exactly seven words here." for i in range(10)]
+
+
+@pytest.mark.parametrize(("question", "universal"), [
+    ("Were all findings from your most recent penetration test remediated?", True),
+    ("Is access always removed within one business day?", True),
+    ("Is every laptop encrypted?", True),
+    ("Is customer data encrypted at rest?", False),
+    ("Do you allow overall admin access?", False),
+])
+def test_universal_questions(question: str, universal: bool) -> None:
+    from ddq.answer.text import asks_universal
+
+    assert asks_universal(question) is universal
+
+
+def test_only_a_label_hands_the_verdict_to_the_next_sentence() -> None:
+    from ddq.answer.text import stance_sentences
+
+    def stems(text: str) -> set[str]:
+        return set(text.lower().replace(".", "").replace("(", "").replace(")", "").split())
+
+    label = "Customer-managed keys (CMEK). Not currently supported. Other text."
+    assert stance_sentences(label, stems, {"cmek", "keys"}) == [
+        "Customer-managed keys (CMEK).", "Not currently supported."]
+    full = ("Keys are managed in a key management service with yearly rotation. "
+            "Customer keys are not supported.")
+    assert stance_sentences(full, stems, {"keys", "managed", "management", "service"}) == [
+        "Keys are managed in a key management service with yearly rotation."]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ddq.answer.text import (
+    asks_universal,
     evidence_units,
     has_negative_cue,
     is_yes_no_question,
@@ -176,13 +177,16 @@ class ExtractiveAnswerer:
         stance = None
         if is_yes_no_question(question):
             key_stems = set(stems.values())
-            negative = any(
-                has_negative_cue(sentence)
-                for i in chosen
-                for sentence in stance_sentences(units[i].text, self._stems, key_stems)
-            )
+            # The verdict is read from the best-matching unit only: another chosen line is
+            # about something near the subject, and its "not" is not this question's "No".
+            negative = any(has_negative_cue(sentence) for sentence in
+                           stance_sentences(units[best].text, self._stems, key_stems))
+            # "Were ALL findings remediated?", "Is access ALWAYS removed within a day?":
+            # evidence of a practice is not evidence of no exception; a person says Yes.
+            universal = asks_universal(question)
             stance = "no" if negative else (
-                "yes" if covered >= 0.99 and best_similarity >= 0.7 else None)
+                "yes" if covered >= 0.99 and best_similarity >= 0.7 and not universal
+                else None)
         body = " ".join(units[i].text.rstrip() + ("" if units[i].text.rstrip()[-1:] in ".!?"
                                                    else ".") for i in chosen)
         prefix = {"yes": "Yes. ", "no": "No. "}.get(stance or "", "")

@@ -124,4 +124,17 @@ def stance_sentences(unit: str, stems_of: Callable[[str], set[str]], key_stems: 
     sentences = split_sentences(unit) or [unit]
     overlaps = [len(stems_of(sentence) & key_stems) for sentence in sentences]
     best = max(range(len(sentences)), key=lambda i: overlaps[i])
-    return sentences[best : best + 2]
+    # Only a label-like sentence ("Customer-managed keys (CMEK / BYOK).") hands the verdict
+    # to the next one; a full sentence carries its own.
+    if len(sentences[best].split()) <= _LABEL_WORDS:
+        return sentences[best : best + 2]
+    return sentences[best : best + 1]
+
+
+_UNIVERSAL = re.compile(r"\b(?:all|every|always|each|any|never|fully|100%)\b", re.IGNORECASE)
+_LABEL_WORDS = 8
+
+
+def asks_universal(question: str) -> bool:
+    """Whether the question asks about all cases ("all findings", "always within a day")."""
+    return bool(_UNIVERSAL.search(question))

@@ -141,6 +141,10 @@ class QuestionnaireEval:
 
 
 def load_cases(path: Path) -> list[Case]:
+    """Cases from a YAML golden set, or from a questionnaire someone already answered
+    (XLSX, DOCX, CSV): its Yes/No answers are the expected outcomes."""
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".docx", ".csv", ".tsv"):
+        return _cases_from_answered(path)
     import yaml
 
     try:
@@ -180,6 +184,24 @@ def load_cases(path: Path) -> list[Case]:
     return cases
 
 
+_VERDICTS = {"yes": "attested", "y": "attested", "no": "negative", "n": "negative"}
+
+
+def _cases_from_answered(path: Path) -> list[Case]:
+    from ddq.questionnaire.files import extract
+
+    cases = []
+    for q in extract(path).questions:
+        current = (q.answer.current or "") if q.answer is not None else ""
+        expected = _VERDICTS.get(current.strip().rstrip(".").lower())
+        if expected is not None:
+            cases.append(Case(q.qid or q.key, q.text, expected))
+    if not cases:
+        raise DDQError(ErrorCode.INVALID_INPUT,
+                       f"{path}: no question has a Yes or No answer to grade against")
+    return cases
+
+
 def outcome_of(draft: DraftRecord) -> str:
     if draft.status is AnswerStatus.NEEDS_INPUT:
         return "needs_input"
@@ -215,7 +237,7 @@ def evaluate_questionnaire(kb: KnowledgeBase, golden: Path, *, batch_size: int =
                            ) -> QuestionnaireEval:
     cases = load_cases(golden)
     job = QuestionnaireJob(kb, batch_size=batch_size)
-    digest = hashlib.sha256(golden.read_bytes()).hexdigest()
+    digest = hashlib.sha256(golden.read_bytes()).hexdigest()  # after load_cases checked it
     questions = [
         ExtractedQuestion(key=c.id, text=c.question, qid=c.id, section=(), location=f"case {c.id}",
                           answer=Target(TargetRole.ANSWER, f"case:{c.id}"))
