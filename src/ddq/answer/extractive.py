@@ -58,6 +58,28 @@ class _Unit:
         return f"{headings[-1]}: {self.text}" if headings else self.text
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A question with its evidence units and key terms, before any vector is needed."""
+
+    question: str
+    terms: list[str]
+    units: list[_Unit]
+    stems: dict[str, str]
+    accepted: dict[str, set[str]]
+    weights: dict[str, float]
+    unit_stems: list[set[str]]
+
+    def coverage(self, indices: list[int]) -> tuple[float, list[str]]:
+        """Share of the key terms' weight the units cover, and the terms they miss."""
+        present: set[str] = set().union(*(self.unit_stems[i] for i in indices))
+        missing = [t for t in self.stems if not self.accepted[t] & present]
+        total = sum(self.weights.values()) or 1.0
+        covered = sum(self.weights[st] for t, st in self.stems.items()
+                      if self.accepted[t] & present)
+        return covered / total, missing
+
+
 def _label(chunk: StoredChunk) -> tuple[str, str]:
     return chunk.source_path, chunk.location.describe()
 
@@ -76,23 +98,21 @@ class ExtractiveAnswerer:
     def answer_many(self, retrievals: Sequence[RetrievalResult]) -> list[Answer]:
         """Answer a batch: every question and evidence unit is embedded in one model call,
         and a unit that several questions share is embedded once."""
-        plans: list[Answer | list[_Unit]] = []
+        plans: list[Answer | _Plan] = []
         texts: dict[str, None] = {}
         for retrieval in retrievals:
             library = self._library_answer(retrieval)
             if library is not None:
                 plans.append(library)
                 continue
-            units = self._units(retrieval)
-            plans.append(units)
-            if units:
+            plan = self._prepare(retrieval, self._units(retrieval))
+            plans.append(plan)
+            if isinstance(plan, _Plan):
                 texts[retrieval.question] = None
-                texts.update((u.in_context, None) for u in units)
+                texts.update((u.in_context, None) for u in plan.units)
         lookup = self._vectors(list(texts))
-        return [
-            plan if isinstance(plan, Answer) else self._compose(retrieval, plan, lookup)
-            for retrieval, plan in zip(retrievals, plans, strict=True)
-        ]
+        return [plan if isinstance(plan, Answer) else self._compose(plan, lookup)
+                for plan in plans]
 
     def _vectors(self, texts: list[str]) -> dict[str, np.ndarray]:
         """Vectors for texts, from a bounded in-memory cache or one model call."""
@@ -121,28 +141,35 @@ class ExtractiveAnswerer:
         best = max(close, key=lambda m: m.similarity)
         return self._from_library(retrieval.question, best.chunk, best.similarity)
 
-    def _compose(self, retrieval: RetrievalResult, units: list[_Unit],
-                 lookup: dict[str, np.ndarray]) -> Answer:
+    def _prepare(self, retrieval: RetrievalResult, units: list[_Unit]) -> _Plan | Answer:
+        """Everything about a question that needs no vectors, and the abstentions that
+        follow from it alone: a question whose key terms the evidence does not mention is
+        answered "needs input" without embedding any of its evidence."""
         question = retrieval.question
-        s = self.settings
         terms = key_words(question)
         if not units:
             return self._abstain(question, terms, [], "nothing relevant was retrieved")
-        vectors = np.stack([lookup[question]] + [lookup[u.in_context] for u in units])
-        similarities = vectors[1:] @ vectors[0]
         stems = {term: self._stem(term) for term in terms}
         # "annually" is answered by "every year", "MFA" by "multi-factor authentication".
         accepted = {term: {stems[term], *(self._stem(a) for a in term_alternatives(term))}
                     for term in terms}
-        weights = self._term_weights(list(stems.values()))
-        unit_stems = [self._stems(u.in_context) for u in units]
-        total_weight = sum(weights.values()) or 1.0
+        plan = _Plan(question, terms, units, stems, accepted,
+                     self._term_weights(list(stems.values())),
+                     [self._stems(u.in_context) for u in units])
+        whole_coverage, whole_missing = plan.coverage(list(range(len(units))))
+        if whole_coverage < self.settings.min_term_coverage:
+            return self._abstain(
+                question, terms, whole_missing,
+                f"the evidence does not mention {', '.join(whole_missing)}",
+            )
+        return plan
 
-        def coverage(indices: list[int]) -> tuple[float, list[str]]:
-            present = set().union(*(unit_stems[i] for i in indices)) if indices else set()
-            missing = [t for t in stems if not accepted[t] & present]
-            covered = sum(weights[st] for t, st in stems.items() if accepted[t] & present)
-            return covered / total_weight, missing
+    def _compose(self, plan: _Plan, lookup: dict[str, np.ndarray]) -> Answer:
+        question, terms, units, stems = plan.question, plan.terms, plan.units, plan.stems
+        s = self.settings
+        coverage = plan.coverage
+        vectors = np.stack([lookup[question]] + [lookup[u.in_context] for u in units])
+        similarities = vectors[1:] @ vectors[0]
 
         scores = np.array([
             0.75 * float(similarities[i]) + 0.25 * coverage([i])[0] for i in range(len(units))
@@ -162,12 +189,6 @@ class ExtractiveAnswerer:
                 continue
             chosen.append(index)
         covered, missing = coverage(chosen)
-        whole_coverage, whole_missing = coverage(list(range(len(units))))
-        if whole_coverage < s.min_term_coverage:
-            return self._abstain(
-                question, terms, whole_missing,
-                f"the evidence does not mention {', '.join(whole_missing)}",
-            )
         if best_similarity < s.abstain_threshold:
             return self._abstain(
                 question, terms, missing,
