@@ -296,3 +296,33 @@ def test_exports_open_in_libreoffice(tmp_path: Path) -> None:
         assert pdf.is_file() and pdf.stat().st_size > 0, (result.stdout, result.stderr)
         text = " ".join(page.extract_text() for page in PdfReader(pdf).pages)
         assert "leading and trailing spaces" in " ".join(text.split()), export.name
+
+
+@pytest.mark.integration
+def test_the_answer_job_and_export_change_only_answer_cells(tmp_path: Path, kb: Any) -> None:
+    """The product path: `ddq answer` + `ddq export` on the blanked Northwind questionnaire
+    (with the FAKE embedder: what is answered does not matter here, where it goes does)."""
+    from ddq.questionnaire.export import export_answers
+    from ddq.questionnaire.job import QuestionnaireJob
+
+    source = northwind()
+    extraction = extract_xlsx(source)
+    blank = tmp_path / "blank.xlsx"
+    write_xlsx(source, blank, {t.ref: "" for q in extraction.questions for t in q.targets})
+    kb.ingest_paths([ROOT / "examples" / "knowledge"])
+    job = QuestionnaireJob(kb, batch_size=16)
+    info, created = job.open(blank)
+    assert created and info.question_count == 108
+    result = job.run(info)
+    assert result.progress.done == 108
+    out = tmp_path / "out" / "answered.xlsx"
+    exported = export_answers(job.store, result.questionnaire, out)
+    written = {ref: value for draft in job.store.drafts(info.id).values()
+               for ref, value in draft.fill.items()}
+    assert exported.written == len(written) > 0
+    compare_workbooks(blank, out, written)
+    compare_packages(blank, out, {"xl/worksheets/sheet2.xml"})
+    compare_sheet_xml(sheet_part(blank, 2), sheet_part(out, 2), {_split(r)[1] for r in written})
+    # Dropdown-less Yes/No column: only Yes/No/N/A ever lands in it.
+    responses = {v for r, v in written.items() if _split(r)[1].startswith("D")}
+    assert responses <= {"Yes", "No", "N/A"}

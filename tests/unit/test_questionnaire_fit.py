@@ -86,3 +86,21 @@ def test_concise_cuts_at_a_sentence_end() -> None:
 def test_formula_text_is_neutralised(dangerous: str) -> None:
     assert neutralise(dangerous) == "'" + dangerous
     assert neutralise("Yes, =1 inside is fine") == "Yes, =1 inside is fine"
+
+
+def test_an_answer_column_beside_notes_takes_the_verdict_of_a_yes_no_question() -> None:
+    from ddq.questionnaire.job import fill_for
+    from ddq.store.questionnaires import QuestionRecord
+
+    def record(text: str) -> QuestionRecord:
+        return QuestionRecord(1, 0, "Q1", "Q1", text, (), "S!B5", (FREE, NOTES))
+
+    yes = answer("Yes. All data is encrypted.", "yes")
+    assert fill_for(record("Is data encrypted?"), yes, {}) == {
+        "S!C5": "Yes", "S!D5": "All data is encrypted."}
+    rto = answer("The RTO is 8 hours.")
+    assert fill_for(record("What is your RTO?"), rto, {}) == {"S!C5": "The RTO is 8 hours."}
+    # A layout whose answer column holds Yes/No values says so for every question.
+    layout = {"sheets": {"S": {"yes_no_column": True}}}
+    assert fill_for(record("Describe key rotation."), answer("No. Never.", "no"), layout) == {
+        "S!C5": "No", "S!D5": "Never."}

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from ddq.answer.text import is_yes_no_question
 from ddq.domain import Answer
 from ddq.errors import DDQError, ErrorCode
 from ddq.kb import KnowledgeBase
@@ -64,9 +65,14 @@ def yes_no_sheets(layout: dict[str, object]) -> set[str]:
 
 
 def fill_for(question: QuestionRecord, answer: Answer, layout: dict[str, object]) -> dict[str, str]:
+    """The cell values for a drafted answer. An answer column beside a notes column takes
+    the verdict of a yes/no question (the text goes to the notes), as a column whose values
+    are all Yes/No does, even when the form has no dropdown to say so."""
     sheet = question.location.rsplit("!", 1)[0] if "!" in question.location else None
+    verdict_column = sheet in yes_no_sheets(layout) or (
+        question.notes_target is not None and is_yes_no_question(question.text))
     return fit_answer(answer, question.answer_target, question.notes_target,
-                      yes_no_column=sheet in yes_no_sheets(layout))
+                      yes_no_column=verdict_column)
 
 
 class QuestionnaireJob:
