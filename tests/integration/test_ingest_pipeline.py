@@ -155,7 +155,8 @@ def test_a_bad_file_is_reported_by_name_and_the_rest_ingested(kb: KnowledgeBase,
         samples.ole("locked.docx"): "password-protected",
         samples.raw("empty.txt", b""): "empty",
         samples.text("headings.md", "# Only a heading\n"): "no text to index",
-        samples.text("people.csv", "Name,Email\nAda,ada@example.com\n"): "columns seen",
+        samples.xlsx("people.xlsx", {"Data": [["Name", "Email"], ["Ada", "a@example.com"]]}):
+            "columns seen",
     }
     missing = samples.folder / "gone.md"
     report = kb.ingest_paths([samples.folder, missing])
