@@ -127,6 +127,7 @@ class KnowledgeBase:
             keyword_index=self.keyword_index,
             settings=AnswerSettings(library_match_threshold=s.library_match_threshold,
                                     abstain_threshold=s.abstain_threshold),
+            vector_cache=self.store,
         )
 
     def close(self) -> None:

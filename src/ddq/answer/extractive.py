@@ -9,8 +9,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -27,6 +30,7 @@ from ddq.answer.text import (
     term_alternatives,
 )
 from ddq.domain import Answer, AnswerStatus, Citation, RetrievalResult, StoredChunk
+from ddq.errors import DDQError
 from ddq.index.keyword import BM25KeywordIndex
 from ddq.models.base import Embedder
 
@@ -84,12 +88,22 @@ def _label(chunk: StoredChunk) -> tuple[str, str]:
     return chunk.source_path, chunk.location.describe()
 
 
+class VectorCache(Protocol):
+    """Persistent vectors by (model id, sha256 of the text): the store's embedding cache."""
+
+    def cached_vectors(self, model_id: str, hashes: Sequence[str]) -> dict[str, np.ndarray]: ...
+
+    def cache_vectors(self, model_id: str, items: dict[str, np.ndarray]) -> None: ...
+
+
 class ExtractiveAnswerer:
     def __init__(self, *, embedder: Embedder, keyword_index: BM25KeywordIndex,
-                 settings: AnswerSettings | None = None) -> None:
+                 settings: AnswerSettings | None = None,
+                 vector_cache: VectorCache | None = None) -> None:
         self.embedder = embedder
         self.keyword_index = keyword_index
         self.settings = settings or AnswerSettings()
+        self.vector_cache = vector_cache
         self._cache: dict[str, np.ndarray] = {}
 
     def answer(self, retrieval: RetrievalResult) -> Answer:
@@ -115,17 +129,36 @@ class ExtractiveAnswerer:
                 for plan in plans]
 
     def _vectors(self, texts: list[str]) -> dict[str, np.ndarray]:
-        """Vectors for texts, from a bounded in-memory cache or one model call."""
+        """Vectors for texts: from a bounded in-memory cache, then the persistent cache (an
+        evidence sentence is embedded once per knowledge base, not once per questionnaire),
+        then one model call for the rest, which is written back."""
         found = {t: v for t in texts if (v := self._cache.get(t)) is not None}
         missing = [t for t in texts if t not in found]
+        digests = {t: hashlib.sha256(t.encode("utf-8")).hexdigest() for t in missing}
+        if missing and self.vector_cache is not None:
+            model_id = self.embedder.model_id
+            stored = self.vector_cache.cached_vectors(model_id, list(digests.values()))
+            for text in missing:
+                vector = stored.get(digests[text])
+                if vector is not None:
+                    found[text] = self._remember(text, vector)
+            missing = [t for t in missing if t not in found]
         if missing:
             vectors = self.embedder.embed(missing)
             for text, vector in zip(missing, vectors, strict=True):
-                found[text] = vector
-                self._cache[text] = vector
-            while len(self._cache) > _CACHE_SIZE:
-                self._cache.pop(next(iter(self._cache)))
+                found[text] = self._remember(text, vector)
+            if self.vector_cache is not None:
+                fresh = {digests[t]: found[t] for t in missing}
+                # A cache that cannot be written costs speed later, not this answer.
+                with contextlib.suppress(DDQError):
+                    self.vector_cache.cache_vectors(self.embedder.model_id, fresh)
+        while len(self._cache) > _CACHE_SIZE:
+            self._cache.pop(next(iter(self._cache)))
         return found
+
+    def _remember(self, text: str, vector: np.ndarray) -> np.ndarray:
+        self._cache[text] = vector
+        return vector
 
     def _library_answer(self, retrieval: RetrievalResult) -> Answer | None:
         s = self.settings
