@@ -12,6 +12,7 @@ from ddq.domain import AnswerStatus
 from ddq.errors import DDQError, ErrorCode
 from ddq.ingest.pipeline import Outcome
 from ddq.kb import KnowledgeBase
+from ddq.models.fake import FakeHashingEmbedder
 
 pytestmark = pytest.mark.integration
 
@@ -121,3 +122,33 @@ def test_a_long_lived_knowledge_base_answers_from_later_ingests(kb: KnowledgeBas
     assert answer.status is AnswerStatus.ANSWERED
     assert answer.citations[0].source_path == str(more.resolve())
     assert "platypus39" in answer.text
+
+
+class CountingFakeEmbedder(FakeHashingEmbedder):
+    """The FAKE hashing embedder, counting the texts it is asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__("hashing", 64)
+        self.texts: list[str] = []
+
+    def embed_batch(self, texts):  # type: ignore[no-untyped-def]
+        self.texts.extend(texts)
+        return super().embed_batch(texts)
+
+
+def test_evidence_vectors_are_kept_for_the_next_process(settings, knowledge_folder: Path
+                                                        ) -> None:
+    question = "Is customer data encrypted at rest?"
+    with KnowledgeBase(settings) as kb:
+        kb.ingest_paths([knowledge_folder])
+        before = kb.store.counts(kb.workspace).cached_embeddings
+        first = kb.ask(question)
+        assert first.status is AnswerStatus.ANSWERED
+        assert kb.store.counts(kb.workspace).cached_embeddings > before
+    counting = CountingFakeEmbedder()
+    with KnowledgeBase(settings, embedder=counting) as again:
+        second = again.ask(question)
+    # Only retrieval embeds the question; every evidence sentence came from the store.
+    assert counting.texts == [question]
+    assert (second.text, second.citations, second.confidence) == (
+        first.text, first.citations, first.confidence)
