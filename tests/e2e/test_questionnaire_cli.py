@@ -108,7 +108,7 @@ def test_export_of_a_file_never_answered_is_a_clear_error(home: Path, tmp_path: 
 @pytest.mark.parametrize("content, message", [
     (b"", "empty"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "password-protected"),
-    (b"just some text, not a workbook", "not a XLSX file"),
+    (b"just some text, not a workbook", "not an XLSX file"),
 ])
 def test_bad_questionnaires_are_one_clear_line(home: Path, tmp_path: Path, content: bytes,
                                                message: str) -> None:

@@ -29,6 +29,10 @@ class PackageLimits:
 DEFAULT_LIMITS = PackageLimits()
 
 
+def _article(kind: str) -> str:
+    return "an" if kind[:1] in "AEFHILMNORSX" else "a"  # as the letters are spoken
+
+
 def check_file_size(path: Path, limits: PackageLimits = DEFAULT_LIMITS) -> int:
     try:
         size = path.stat().st_size
@@ -61,7 +65,8 @@ def check_package(path: Path, kind: str, limits: PackageLimits = DEFAULT_LIMITS)
             f"remove the password or save it as {kind} and try again",
         )
     if not zipfile.is_zipfile(path):
-        raise DDQError(ErrorCode.UNREADABLE_FILE, f"{path}: not a {kind} file (not a zip package)")
+        raise DDQError(ErrorCode.UNREADABLE_FILE,
+                       f"{path}: not {_article(kind)} {kind} file (not a zip package)")
     try:
         with zipfile.ZipFile(path) as package:
             infos = package.infolist()
@@ -81,4 +86,5 @@ def check_package(path: Path, kind: str, limits: PackageLimits = DEFAULT_LIMITS)
     names = {i.filename for i in infos}
     if "[Content_Types].xml" not in names:
         raise DDQError(ErrorCode.UNREADABLE_FILE,
-                       f"{path}: not a {kind} file (a zip, but not an Office package)")
+                       f"{path}: not {_article(kind)} {kind} file (a zip, but not an Office "
+                       "package)")
