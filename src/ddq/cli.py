@@ -24,6 +24,7 @@ from ddq.cli_output import (
     print_hits,
     print_ingest_report,
     print_job_result,
+    print_questionnaires,
 )
 from ddq.config import Settings, load_settings
 from ddq.errors import DDQError, ErrorCode
@@ -345,6 +346,23 @@ def export(
                                   overwrite_existing=overwrite_existing)
         progress = store.progress(info.id)
     print_export(exported, progress.total, as_json=as_json)
+
+
+@app.command()
+def questionnaires(
+    home: HomeOpt = None,
+    workspace: WorkspaceOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the questionnaires answered in this workspace, with their progress."""
+    from ddq.store.questionnaires import QuestionnaireStore
+
+    with KnowledgeBase(_settings(home, workspace, config)) as kb:
+        store = QuestionnaireStore(kb.store.engine)
+        rows = [(info, store.progress(info.id)) for info in store.all(kb.workspace)
+                if info.format != "golden"]
+    print_questionnaires(rows, as_json=as_json)
 
 
 @eval_app.command("questionnaire")

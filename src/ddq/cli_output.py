@@ -25,6 +25,7 @@ from ddq.ingest.pipeline import IngestReport, Outcome
 from ddq.questionnaire.export import ExportResult
 from ddq.questionnaire.job import JobResult
 from ddq.questionnaire.model import Extraction
+from ddq.store.questionnaires import JobProgress, QuestionnaireInfo
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -297,3 +298,25 @@ def print_export(exported: ExportResult, total: int, *, as_json: bool) -> None:
     if exported.not_answered:
         console.print(f"[yellow]{exported.not_answered} questions are not answered yet[/yellow]; "
                       "run `ddq answer` again to finish")
+
+
+def print_questionnaires(rows: list[tuple[QuestionnaireInfo, JobProgress]], *, as_json: bool
+                         ) -> None:
+    if as_json:
+        console.print_json(json.dumps([
+            {"id": info.id, "name": info.name, "source": info.source_path,
+             "format": info.format, "questions": progress.total, "drafted": progress.done,
+             "by_status": progress.by_status, "created_at": info.created_at.isoformat(),
+             "finished_at": info.finished_at.isoformat() if info.finished_at else None}
+            for info, progress in rows]))
+        return
+    if not rows:
+        console.print("no questionnaires yet; answer one with: ddq answer FILE")
+        return
+    for info, progress in rows:
+        state = "done" if info.finished_at else f"{progress.remaining} to go"
+        needs = progress.by_status.get("needs_input", 0)
+        console.print(f"{info.id:>4}  {escape(info.name)}  {progress.done}/{progress.total} "
+                      f"drafted ({state}), {needs} need input  "
+                      f"[dim]{info.created_at:%Y-%m-%d %H:%M}  "
+                      f"{escape(display_path(info.source_path))}[/dim]")

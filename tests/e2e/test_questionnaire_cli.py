@@ -81,6 +81,10 @@ def test_answer_and_export_the_sample_workbook(home: Path, tmp_path: Path) -> No
     assert out.is_file() and (tmp_path / "out" / "answered.report.html").is_file()
     assert (tmp_path / "out" / "answered.report.csv").is_file()
     assert sha(original) == before, "the original file must never change"
+    listed = cli(home, "questionnaires", "--json").json()
+    [sample] = [q for q in listed if q["name"] == original.name]
+    assert sample["drafted"] == sample["questions"] == data["questions"]
+    assert sample["finished_at"] is not None
     # Running it again resumes a finished job: nothing is answered twice.
     again = cli(home, "answer", str(original), "--json").json()
     assert again["answered_now"] == 0 and again["resumed"] is True
