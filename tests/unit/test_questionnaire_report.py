@@ -63,3 +63,19 @@ def test_html_escapes_everything(rows) -> None:  # type: ignore[no-untyped-def]
     assert "vendor &lt;b&gt;.xlsx" in page
     assert "quote &amp; more" in page
     assert "3 questions" in page and "Needs input: 1" in page and "Not answered yet: 1" in page
+
+
+def test_reports_are_written_with_the_usual_permissions(rows, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import stat
+
+    from ddq.questionnaire.report import write_reports
+
+    html_path, csv_path = write_reports(INFO, rows, tmp_path / "out" / "vendor-answered")
+    assert html_path.name == "vendor-answered.report.html"
+    assert csv_path.name == "vendor-answered.report.csv"
+    mask = os.umask(0)
+    os.umask(mask)
+    for path in (html_path, csv_path):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]

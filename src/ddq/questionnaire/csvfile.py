@@ -152,13 +152,22 @@ def refuse_overwrite(src: Path, dst: Path) -> None:
                        "output path")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def replace_atomically(dst: Path, data: bytes) -> None:
     """Write next to ``dst`` and rename, so a failed export leaves no half-written file."""
     dst.parent.mkdir(parents=True, exist_ok=True)
+    # A new file gets the usual permissions (mkstemp's are owner-only); a replaced one its own.
+    mode = dst.stat().st_mode & 0o777 if dst.exists() else 0o666 & ~_umask()
     fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        os.chmod(tmp, mode)
         os.replace(tmp, dst)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

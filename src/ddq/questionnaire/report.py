@@ -9,12 +9,11 @@ from __future__ import annotations
 import csv
 import html
 import io
-import os
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from ddq.questionnaire.csvfile import replace_atomically
 from ddq.questionnaire.model import neutralise
 from ddq.store.questionnaires import DraftRecord, QuestionnaireInfo, QuestionRecord
 
@@ -44,15 +43,7 @@ def rows_of(questions: list[QuestionRecord], drafts: dict[int, DraftRecord]) -> 
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_atomically(path, text.encode("utf-8"))
 
 
 def citations_text(draft: DraftRecord) -> str:
