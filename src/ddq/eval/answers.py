@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from ddq.domain import Answer, AnswerStatus
-from ddq.errors import DDQError, ErrorCode
 
 OUTCOMES = ("attested", "qualified", "negative", "needs_input")
 #: Attested and qualified are both affirmatives; the extractive answerer cannot tell a scope.
@@ -62,29 +61,10 @@ def outcome_of(answer: Answer) -> str:
 
 
 def load_golden(path: Path) -> list[GoldenCase]:
-    import yaml
+    """The cases of a golden set (read as ``ddq eval questionnaire`` reads them)."""
+    from ddq.eval.questionnaire import load_cases
 
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise DDQError(ErrorCode.NOT_FOUND, f"{path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise DDQError(ErrorCode.INVALID_INPUT, f"{path}: not valid YAML ({exc})") from exc
-    cases = data.get("cases") if isinstance(data, dict) else None
-    if not isinstance(cases, list) or not cases:
-        raise DDQError(ErrorCode.INVALID_INPUT, f"{path}: expected a non-empty 'cases' list")
-    out: list[GoldenCase] = []
-    for number, raw in enumerate(cases, start=1):
-        if not isinstance(raw, dict) or not raw.get("question"):
-            raise DDQError(ErrorCode.INVALID_INPUT, f"{path}: case {number} has no question")
-        expected = str(raw.get("expected_outcome", ""))
-        if expected not in OUTCOMES:
-            raise DDQError(ErrorCode.INVALID_INPUT,
-                           f"{path}: case {raw.get('id', number)} has expected_outcome "
-                           f"{expected!r}; expected one of {', '.join(OUTCOMES)}")
-        question = " ".join(str(raw["question"]).split())
-        out.append(GoldenCase(str(raw.get("id", number)), question, expected))
-    return out
+    return [GoldenCase(c.id, c.question, c.expected) for c in load_cases(path)]
 
 
 def grade(cases: list[GoldenCase], answers: list[Answer]) -> dict[str, Any]:

@@ -64,12 +64,15 @@ def yes_no_sheets(layout: dict[str, object]) -> set[str]:
             if isinstance(info, dict) and info.get("yes_no_column")}
 
 
-def fill_for(question: QuestionRecord, answer: Answer, layout: dict[str, object]) -> dict[str, str]:
+def fill_for(question: QuestionRecord, answer: Answer, layout: dict[str, object],
+             yes_no: set[str] | None = None) -> dict[str, str]:
     """The cell values for a drafted answer. An answer column beside a notes column takes
     the verdict of a yes/no question (the text goes to the notes), as a column whose values
-    are all Yes/No does, even when the form has no dropdown to say so."""
+    are all Yes/No does, even when the form has no dropdown to say so. ``yes_no`` is
+    ``yes_no_sheets(layout)``, when the caller has it already."""
     sheet = question.location.rsplit("!", 1)[0] if "!" in question.location else None
-    verdict_column = sheet in yes_no_sheets(layout) or (
+    yes_no = yes_no_sheets(layout) if yes_no is None else yes_no
+    verdict_column = sheet in yes_no or (
         question.notes_target is not None and is_yes_no_question(question.text))
     return fit_answer(answer, question.answer_target, question.notes_target,
                       yes_no_column=verdict_column)
@@ -118,11 +121,12 @@ class QuestionnaireJob:
         if progress is not None:
             progress.start(before.total, before.done)
         answered = 0
+        yes_no = yes_no_sheets(info.layout)
         for start in range(0, len(pending), self.batch_size):
             batch = pending[start : start + self.batch_size]
             answers = self.answer_batch([q.text for q in batch])
             for question, answer in zip(batch, answers, strict=True):
-                fill = fill_for(question, answer, info.layout)
+                fill = fill_for(question, answer, info.layout, yes_no)
                 if self.store.save_draft(question.id, answer, fill, ANSWERER):
                     answered += 1
                 if progress is not None:
