@@ -96,3 +96,15 @@ def test_only_a_label_hands_the_verdict_to_the_next_sentence() -> None:
             "Customer keys are not supported.")
     assert stance_sentences(full, stems, {"keys", "managed", "management", "service"}) == [
         "Keys are managed in a key management service with yearly rotation."]
+
+
+@pytest.mark.parametrize(("question", "alternatives"), [
+    ("Does the firm hold a SOC 2 Type II report or an ISO 27001 certification?", True),
+    ("Do you support SAML or OIDC?", True),
+    ("Do you support customer-managed encryption keys?", False),
+    ("Is the data stored in Oregon?", False),
+])
+def test_questions_with_alternatives(question: str, alternatives: bool) -> None:
+    from ddq.answer.text import asks_alternatives
+
+    assert asks_alternatives(question) is alternatives

@@ -18,6 +18,7 @@ from typing import Protocol
 import numpy as np
 
 from ddq.answer.text import (
+    asks_alternatives,
     asks_universal,
     evidence_units,
     has_negative_cue,
@@ -238,9 +239,14 @@ class ExtractiveAnswerer:
             # "Were ALL findings remediated?", "Is access ALWAYS removed within a day?":
             # evidence of a practice is not evidence of no exception; a person says Yes.
             universal = asks_universal(question)
-            stance = "no" if negative else (
-                "yes" if covered >= 0.99 and best_similarity >= 0.7 and not universal
-                else None)
+            # "SOC 2 or ISO 27001?": a No from the line about one of them is not a No to
+            # the question; only a person can say "No" to both from separate evidence.
+            if negative and asks_alternatives(question):
+                stance = None
+            else:
+                stance = "no" if negative else (
+                    "yes" if covered >= 0.99 and best_similarity >= 0.7 and not universal
+                    else None)
         body = " ".join(units[i].text.rstrip() + ("" if units[i].text.rstrip()[-1:] in ".!?"
                                                    else ".") for i in chosen)
         prefix = {"yes": "Yes. ", "no": "No. "}.get(stance or "", "")

@@ -135,6 +135,11 @@ _UNIVERSAL = re.compile(r"\b(?:all|every|always|each|any|never|fully|100%)\b", r
 _LABEL_WORDS = 8
 
 
+def asks_alternatives(question: str) -> bool:
+    """Whether the question offers alternatives ("a SOC 2 report or an ISO certificate")."""
+    return bool(re.search(r"\bor\b", question, re.IGNORECASE))
+
+
 def asks_universal(question: str) -> bool:
     """Whether the question asks about all cases ("all findings", "always within a day")."""
     return bool(_UNIVERSAL.search(question))
