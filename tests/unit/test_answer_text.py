@@ -108,3 +108,14 @@ def test_questions_with_alternatives(question: str, alternatives: bool) -> None:
     from ddq.answer.text import asks_alternatives
 
     assert asks_alternatives(question) is alternatives
+
+
+def test_answer_lines_drop_record_field_labels() -> None:
+    from ddq.answer.text import answer_line
+
+    assert answer_line("implementation_statement: Northwind is not FedRAMP authorized. ") == (
+        "Northwind is not FedRAMP authorized.")
+    assert answer_line("notes: Q3 2025 review completed late") == "Q3 2025 review completed late"
+    assert answer_line("last_reviewed: 2026-01-15") == "last_reviewed: 2026-01-15"
+    assert answer_line("Encryption at rest: AES-256.") == "Encryption at rest: AES-256."
+    assert answer_line("see: ") == "see:"

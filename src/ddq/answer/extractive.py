@@ -18,9 +18,11 @@ from typing import Protocol
 import numpy as np
 
 from ddq.answer.text import (
+    answer_line,
     asks_alternatives,
     asks_universal,
     evidence_units,
+    field_value,
     has_negative_cue,
     is_yes_no_question,
     key_words,
@@ -37,6 +39,8 @@ from ddq.models.base import Embedder
 
 NEEDS_INPUT = "Needs input"
 _SAME_POINT = 0.85
+#: A supporting line (beyond the best one) must say something: at least this many words.
+_MIN_SUPPORT_WORDS = 4
 #: Evidence-unit vectors kept between batches (about 1.5 KB each with a 384-d model).
 _CACHE_SIZE = 20_000
 
@@ -217,6 +221,9 @@ class ExtractiveAnswerer:
                 break
             if similarities[index] < s.abstain_threshold or scores[index] < scores[best] - 0.08:
                 continue
+            # A bare value ("last_reviewed: 2026-01-15") matches through its heading only.
+            if len(field_value(units[index].text).split()) < _MIN_SUPPORT_WORDS:
+                continue
             # A line that says what a chosen one already says adds length, not support.
             unit_vectors = vectors[1:]
             if any(float(unit_vectors[index] @ unit_vectors[c]) >= _SAME_POINT for c in chosen):
@@ -247,8 +254,8 @@ class ExtractiveAnswerer:
                 stance = "no" if negative else (
                     "yes" if covered >= 0.99 and best_similarity >= 0.7 and not universal
                     else None)
-        body = " ".join(units[i].text.rstrip() + ("" if units[i].text.rstrip()[-1:] in ".!?"
-                                                   else ".") for i in chosen)
+        lines = [answer_line(units[i].text) for i in chosen]
+        body = " ".join(line + ("" if line[-1:] in ".!?" else ".") for line in lines)
         prefix = {"yes": "Yes. ", "no": "No. "}.get(stance or "", "")
         if leading_verdict(body):
             prefix = ""

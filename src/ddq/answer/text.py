@@ -135,6 +135,24 @@ _UNIVERSAL = re.compile(r"\b(?:all|every|always|each|any|never|fully|100%)\b", r
 _LABEL_WORDS = 8
 
 
+_LABELLED_WORDS = 4
+_FIELD_LABEL = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*:\s+(?=\S)")
+
+
+def answer_line(unit: str) -> str:
+    """An evidence line as it reads in an answer: a table record's field label
+    ("implementation_statement: Northwind is not ...") is dropped; the citation keeps it."""
+    unit = unit.rstrip()
+    value = field_value(unit)
+    # "last_reviewed: 2026-01-15" means nothing without its label.
+    return value if len(value.split()) >= _LABELLED_WORDS else unit
+
+
+def field_value(unit: str) -> str:
+    """A line without a table record's field label ("title: X" -> "X")."""
+    return _FIELD_LABEL.sub("", unit.rstrip(), count=1)
+
+
 def asks_alternatives(question: str) -> bool:
     """Whether the question offers alternatives ("a SOC 2 report or an ISO certificate")."""
     return bool(re.search(r"\bor\b", question, re.IGNORECASE))
