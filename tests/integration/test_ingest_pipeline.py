@@ -14,6 +14,7 @@ from ddq.config import Settings
 from ddq.domain import AnswerStatus, ChunkKind
 from ddq.errors import DDQError, ErrorCode
 from ddq.index.vector import MilvusVectorIndex
+from ddq.ingest import pipeline as pipeline_module
 from ddq.ingest.pipeline import Outcome
 from ddq.kb import KnowledgeBase
 from ddq.models.fake import FakeHashingEmbedder
@@ -90,6 +91,20 @@ def test_ingest_a_folder_of_mixed_files(
     hits = kb.retrieve("When are customers notified of breaches?").hits
     assert hits[0].chunk.citation_label().endswith("incident.pdf (p. 2)")
     assert hits[0].dense_rank is not None and hits[0].keyword_rank is not None
+
+
+def test_files_are_read_again_after_the_loaders_change(
+    settings: Settings, knowledge_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with KnowledgeBase(settings) as kb:
+        kb.ingest_paths([knowledge_folder])
+    monkeypatch.setattr(pipeline_module, "LOADER_VERSION", "next")
+    with KnowledgeBase(settings) as kb:
+        again = kb.ingest_paths([knowledge_folder])
+        # Same bytes, new loaders: every file is parsed again, and the unchanged chunk
+        # texts come from the embedding cache rather than the model.
+        assert set(outcomes(again).values()) == {Outcome.UPDATED}
+        assert again.embedded_texts == 0 and again.cached_texts > 0
 
 
 def test_reingesting_unchanged_files_embeds_nothing(

@@ -96,6 +96,16 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+#: Bumped whenever a file loader reads the same bytes differently (a new column rule, a new
+#: fallback), so that `ddq ingest` re-reads files it already has instead of skipping them.
+LOADER_VERSION = "2"
+
+
+def file_hash(data: bytes) -> str:
+    """What decides whether a file is unchanged: its bytes and the loaders that read them."""
+    return sha256(f"ddq-loaders-{LOADER_VERSION}\n".encode() + data)
+
+
 def discover_files(paths: Sequence[Path]) -> tuple[list[Path], list[FileResult]]:
     """Expand folders (recursively, sorted); report paths that do not exist or are unsupported."""
     files: list[Path] = []
@@ -130,7 +140,7 @@ def file_items(files: Iterable[Path], columns: LibraryColumns | None = None
             continue
         yield IngestItem(
             source=source,
-            content_hash=sha256(data),
+            content_hash=file_hash(data),
             size_bytes=len(data),
             load=functools.partial(load_file, path, data, columns),
         )
