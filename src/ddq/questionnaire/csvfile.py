@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +23,7 @@ from pathlib import Path
 
 from ddq.errors import DDQError, ErrorCode
 from ddq.questionnaire.model import (
+    YES_NO_VALUES,
     ExtractedQuestion,
     Extraction,
     ExtractOptions,
@@ -33,6 +32,7 @@ from ddq.questionnaire.model import (
     TargetRole,
     neutralise,
 )
+from ddq.questionnaire.output import refuse_overwrite, replace_atomically
 from ddq.questionnaire.package import DEFAULT_LIMITS, PackageLimits, check_file_size
 
 # --- header rules (shared with DOCX tables) ---------------------------------------------------
@@ -66,7 +66,6 @@ _NOTES_HEADER = re.compile(
     r"|additional\s+information|supporting\s+(?:information|details|evidence))$"
 )
 #: What a Yes/No column takes when the file has no list of its own.
-YES_NO_VALUES = ("Yes", "No", "N/A")
 
 
 def normalise_header(value: str) -> str:
@@ -136,42 +135,6 @@ def classify_headers(headers: Sequence[str], options: ExtractOptions = ExtractOp
     if response is None:
         return HeaderColumns(question, id_col, section, comments, None, False)
     return HeaderColumns(question, id_col, section, response, comments, False)
-
-
-def refuse_overwrite(src: Path, dst: Path) -> None:
-    """An answered copy must never replace the questionnaire it was made from."""
-    same = dst.resolve() == src.resolve()
-    if not same and dst.exists():
-        try:
-            same = os.path.samefile(src, dst)
-        except OSError:
-            same = False
-    if same:
-        raise DDQError(ErrorCode.INVALID_INPUT,
-                       f"{dst}: an export never overwrites the original; choose another "
-                       "output path")
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def replace_atomically(dst: Path, data: bytes) -> None:
-    """Write next to ``dst`` and rename, so a failed export leaves no half-written file."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    # A new file gets the usual permissions (mkstemp's are owner-only); a replaced one its own.
-    mode = dst.stat().st_mode & 0o777 if dst.exists() else 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".tmp", dir=dst.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # --- reading ------------------------------------------------------------------------------------

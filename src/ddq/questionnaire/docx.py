@@ -29,14 +29,9 @@ from typing import TYPE_CHECKING, Any
 from lxml import etree
 
 from ddq.errors import DDQError, ErrorCode
-from ddq.questionnaire.csvfile import (
-    YES_NO_VALUES,
-    HeaderColumns,
-    classify_headers,
-    refuse_overwrite,
-    replace_atomically,
-)
+from ddq.questionnaire.csvfile import HeaderColumns, classify_headers
 from ddq.questionnaire.model import (
+    YES_NO_VALUES,
     ExtractedQuestion,
     Extraction,
     ExtractOptions,
@@ -45,6 +40,7 @@ from ddq.questionnaire.model import (
     TargetRole,
     neutralise,
 )
+from ddq.questionnaire.output import refuse_overwrite, replace_atomically
 from ddq.questionnaire.package import DEFAULT_LIMITS, PackageLimits, check_package
 
 if TYPE_CHECKING:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ddq.errors import DDQError, ErrorCode
 from ddq.questionnaire.model import Extraction, ExtractOptions, FileFormat
+from ddq.questionnaire.output import refuse_overwrite
 from ddq.questionnaire.package import DEFAULT_LIMITS, PackageLimits
 
 _SUFFIXES = {
@@ -50,10 +51,7 @@ def extract(path: Path, options: ExtractOptions | None = None,
 
 def write(src: Path, dst: Path, values: Mapping[str, str]) -> int:
     """Write ``values`` into a copy of ``src`` at ``dst``; never over ``src`` itself."""
-    if dst.exists() and dst.resolve() == src.resolve():
-        raise DDQError(ErrorCode.INVALID_INPUT,
-                       f"{dst}: an export never overwrites the original file; choose another "
-                       "output path")
+    refuse_overwrite(src, dst)
     fmt = file_format(src)
     if file_format(dst) is not fmt:
         raise DDQError(ErrorCode.INVALID_INPUT,

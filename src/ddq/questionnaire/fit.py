@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from ddq.answer.text import strip_verdict
 from ddq.domain import Answer, AnswerStatus
-from ddq.questionnaire.model import Target
+from ddq.questionnaire.model import YES_NO_VALUES, Target
 
 NEEDS_INPUT_TEXT = "Needs input"
 #: A concise answer: cut at a sentence end before this many characters.
@@ -24,8 +24,6 @@ _YES = ("yes", "y", "true", "compliant", "fully compliant", "implemented", "in p
         "supported", "agree")
 _NO = ("no", "n", "false", "non-compliant", "not compliant", "noncompliant", "not implemented",
        "not supported", "disagree")
-#: Values a yes/no column takes when the form has no dropdown to say so.
-YES_NO_VALUES = ("Yes", "No", "N/A")
 
 
 def _norm(value: str) -> str:

@@ -99,6 +99,9 @@ class ExtractOptions:
         return {k: getattr(self, k) for k in self.__slots__ if getattr(self, k) is not None}
 
 
+#: The values of a Yes/No answer place when the form has no dropdown to list them.
+YES_NO_VALUES = ("Yes", "No", "N/A")
+
 #: Text that a spreadsheet would run as a formula when it starts with one of these.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 

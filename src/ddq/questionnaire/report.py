@@ -13,8 +13,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from ddq.questionnaire.csvfile import replace_atomically
 from ddq.questionnaire.model import neutralise
+from ddq.questionnaire.output import replace_atomically
 from ddq.store.questionnaires import DraftRecord, QuestionnaireInfo, QuestionRecord
 
 STATUS_LABELS = {

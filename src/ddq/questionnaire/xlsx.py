@@ -17,7 +17,6 @@ import io
 import os
 import posixpath
 import re
-import tempfile
 import warnings
 import zipfile
 from bisect import bisect_left
@@ -46,6 +45,7 @@ from ddq.questionnaire.model import (
     TargetRole,
     neutralise,
 )
+from ddq.questionnaire.output import output_mode, refuse_overwrite, temporary_beside
 from ddq.questionnaire.package import DEFAULT_LIMITS, PackageLimits, check_package
 
 _X14 = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
@@ -1255,14 +1255,7 @@ class _SheetEditor:
 
 
 def _refuse_same_file(src: Path, dst: Path) -> None:
-    same = dst.resolve() == src.resolve()
-    if not same and dst.exists():
-        same = os.path.samefile(src, dst)
-    if same:
-        raise DDQError(
-            ErrorCode.INVALID_INPUT,
-            f"{dst}: an export never overwrites the original; choose another file",
-        )
+    refuse_overwrite(src, dst)
     if dst.is_dir():
         raise DDQError(ErrorCode.INVALID_INPUT, f"{dst}: is a folder; give a file name")
     if not dst.parent.is_dir():
@@ -1281,8 +1274,8 @@ def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
 def _write_package(package: zipfile.ZipFile, dst: Path, parts: dict[str, bytes]) -> None:
     """Every entry in its order, name, date and compression; edited parts replaced. The
     package goes to a temporary file first, so a failure leaves no half-written export."""
-    mode = dst.stat().st_mode & 0o777 if dst.exists() else 0o644
-    handle, temporary = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".part", dir=dst.parent)
+    mode = output_mode(dst)
+    handle, temporary = temporary_beside(dst, ".part")
     try:
         with os.fdopen(handle, "wb") as stream, zipfile.ZipFile(stream, "w") as out:
             out.comment = package.comment
