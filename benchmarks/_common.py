@@ -121,14 +121,14 @@ def bench_settings(home: Path, workspace: str = "bench") -> Settings:
             "database_url": None,
             "milvus_uri": None,
             "workspace": workspace,
-            "embedding_model": LOCAL_MODEL,
+            "embedder": LOCAL_MODEL,
         }
     )
 
 
 def settings_summary(settings: Settings) -> dict[str, Any]:
     keys = (
-        "embedding_model",
+        "embedder",
         "embedding_batch_size",
         "chunk_tokens",
         "chunk_overlap_tokens",

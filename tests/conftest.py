@@ -50,7 +50,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(home=tmp_path / "home", embedding_model=FAKE_MODEL)
+    return Settings(home=tmp_path / "home", embedder=FAKE_MODEL)
 
 
 @pytest.fixture

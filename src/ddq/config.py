@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ddq.errors import DDQError, ErrorCode
@@ -32,8 +32,36 @@ class Settings(BaseSettings):
         default=None, description="Milvus Lite path or server URI; default: home/milvus.db."
     )
     milvus_token: str | None = None
-    embedding_model: str = "local:all-MiniLM-L6-v2"
+    embedder: str = Field(default="local:all-MiniLM-L6-v2",
+                          description="Embedding model, provider:model (local, onnx, openai).")
     embedding_batch_size: int = Field(default=64, ge=1, le=4096)
+    generator: str = Field(default="extractive",
+                           description="Drafting model: extractive, or provider:model (openai).")
+    reranker: str | None = Field(default=None,
+                                 description="Optional reranker, provider:model (openai).")
+
+    # OpenAI-compatible servers (OpenAI, Azure OpenAI, vLLM, Ollama, llama.cpp). The per-role
+    # settings win over the shared ones, so embeddings and drafting can use different servers.
+    openai_base_url: str | None = None
+    openai_api_key: SecretStr | None = None
+    openai_api_version: str | None = Field(
+        default=None, description="Set for Azure OpenAI (base URL = the Azure endpoint).")
+    generator_base_url: str | None = None
+    generator_api_key: SecretStr | None = None
+    embedder_base_url: str | None = None
+    embedder_api_key: SecretStr | None = None
+    reranker_base_url: str | None = None
+    reranker_api_key: SecretStr | None = None
+
+    # What every model call gets (ddq.models.calls).
+    model_timeout_s: float = Field(default=60.0, gt=0, le=3600)
+    model_retries: int = Field(default=2, ge=0, le=10)
+    model_concurrency: int = Field(default=4, ge=1, le=256,
+                                   description="Calls in flight per model.")
+    breaker_failures: int = Field(default=5, ge=1, le=1000)
+    breaker_reset_s: float = Field(default=30.0, gt=0, le=3600)
+    generator_max_tokens: int = Field(default=512, ge=16, le=32_768)
+    generator_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     workspace: str = Field(default="default", pattern=r"^[A-Za-z0-9_\-]{1,64}$")
 
     chunk_tokens: int = Field(default=230, ge=32, le=2048)
@@ -56,6 +84,12 @@ class Settings(BaseSettings):
     @property
     def package_limits(self) -> PackageLimits:
         return PackageLimits(max_file_bytes=int(self.max_questionnaire_mb * 1024 * 1024))
+
+    def endpoint(self, role: str) -> tuple[str | None, str | None, str | None]:
+        """Base URL, API key and Azure API version for ``role`` (generator/embedder/reranker)."""
+        base = getattr(self, f"{role}_base_url") or self.openai_base_url
+        key = getattr(self, f"{role}_api_key") or self.openai_api_key
+        return base, key.get_secret_value() if key is not None else None, self.openai_api_version
 
     @property
     def resolved_database_url(self) -> str:

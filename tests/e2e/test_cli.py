@@ -38,7 +38,7 @@ class Run:
 
 def ddq(*args: str, home: Path, cwd: Path, env: dict[str, str] | None = None) -> Run:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("DDQ_")}
-    clean.update({"DDQ_EMBEDDING_MODEL": "fake:hashing-64", "NO_COLOR": "1"})
+    clean.update({"DDQ_EMBEDDER": "fake:hashing-64", "NO_COLOR": "1"})
     clean.update(env or {})
     done = subprocess.run(
         [sys.executable, "-m", "ddq.cli", *args, "--home", str(home)],
@@ -283,7 +283,7 @@ def test_a_milvus_lite_file_in_use_is_one_clear_error(tmp_path: Path, samples) -
     samples.text("a.md", "# Keys\n\nCustomer-managed keys are not supported.\n")
     home = tmp_path / "home"
     assert ddq("ingest", str(samples.folder), home=home, cwd=tmp_path).code == 0
-    settings = Settings(home=home, embedding_model="fake:hashing-64")
+    settings = Settings(home=home, embedder="fake:hashing-64")
     with KnowledgeBase(settings) as holder:
         holder.retrieve("keys")  # this process now holds the Milvus Lite lock
         run = ddq("search", "keys", home=home, cwd=tmp_path)

@@ -151,7 +151,7 @@ def test_a_job_killed_half_way_resumes_and_answers_each_question_once(
     assert ddq("ingest", str(KNOWLEDGE), home=job_home, cwd=tmp_path).code == 0
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("DDQ_")}
-    env.update({"DDQ_EMBEDDING_MODEL": "fake:hashing-64", "NO_COLOR": "1"})
+    env.update({"DDQ_EMBEDDER": "fake:hashing-64", "NO_COLOR": "1"})
     process = subprocess.Popen(
         [sys.executable, "-m", "ddq.cli", "answer", str(big), "--batch-size", "1",
          "--home", str(job_home)],

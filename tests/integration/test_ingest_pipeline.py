@@ -207,7 +207,7 @@ def test_a_nul_byte_in_one_file_does_not_sink_the_batch(
     request: pytest.FixtureRequest, tmp_path: Path, samples, backend: str
 ) -> None:
     url = request.getfixturevalue("empty_pg_url") if backend == "postgresql" else None
-    settings = Settings(home=tmp_path / "home", database_url=url, embedding_model="fake:hashing-64")
+    settings = Settings(home=tmp_path / "home", database_url=url, embedder="fake:hashing-64")
     good = samples.text("good.md", "# Security\n\n- Customer data is encrypted at rest.\n")
     samples.raw("export.txt", b"Backups are taken daily. " * 250 + b"\x00 end of export.")
     with KnowledgeBase(settings) as kb:
@@ -356,7 +356,7 @@ def test_ingest_on_postgresql(
     tmp_path: Path, empty_pg_url: str, knowledge_folder: Path, milvus_ids
 ) -> None:
     settings = Settings(
-        home=tmp_path / "pghome", database_url=empty_pg_url, embedding_model="fake:hashing-64"
+        home=tmp_path / "pghome", database_url=empty_pg_url, embedder="fake:hashing-64"
     )
     with KnowledgeBase(settings) as kb:
         report = kb.ingest_paths([knowledge_folder])

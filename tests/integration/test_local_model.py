@@ -46,7 +46,7 @@ def test_embeddings_are_384_d_normalised_and_semantic(local_embedder: Embedder) 
 def test_default_model_ingests_and_answers(
     tmp_path: Path, knowledge_folder: Path, local_embedder: Embedder
 ) -> None:
-    settings = Settings(home=tmp_path / "home", embedding_model="local:all-MiniLM-L6-v2")
+    settings = Settings(home=tmp_path / "home", embedder="local:all-MiniLM-L6-v2")
     with KnowledgeBase(settings, embedder=local_embedder) as kb:
         report = kb.ingest_paths([knowledge_folder])
         assert report.count(Outcome.ADDED) == 7

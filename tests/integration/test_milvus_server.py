@@ -56,7 +56,7 @@ def test_a_milvus_server_uri_needs_no_code_change(
 ) -> None:
     keys = samples.text("keys.md", "# Keys\n\nCustomer-managed keys are not supported.\n")
     samples.text("backup.md", "# Backups\n\nBackups are encrypted and kept 35 days.\n")
-    settings = Settings(home=tmp_path / "home", embedding_model="fake:hashing-64",
+    settings = Settings(home=tmp_path / "home", embedder="fake:hashing-64",
                         milvus_uri=milvus_server)
     with KnowledgeBase(settings) as kb:
         report = kb.ingest_paths([samples.folder])
@@ -78,7 +78,7 @@ def test_an_unreachable_milvus_server_is_a_clear_error(tmp_path: Path) -> None:
     with socket.socket() as reserved:
         reserved.bind(("127.0.0.1", 0))
         port = reserved.getsockname()[1]
-        settings = Settings(home=tmp_path / "home", embedding_model="fake:hashing-64",
+        settings = Settings(home=tmp_path / "home", embedder="fake:hashing-64",
                             milvus_uri=f"http://127.0.0.1:{port}")
         with KnowledgeBase(settings) as kb, pytest.raises(DDQError,
                                                           match="cannot open Milvus at"):

@@ -24,7 +24,7 @@ def _cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_defaults_keep_all_state_under_home(tmp_path: Path) -> None:
     settings = load_settings()
     assert settings.workspace == "default"
-    assert settings.embedding_model == "local:all-MiniLM-L6-v2"
+    assert settings.embedder == "local:all-MiniLM-L6-v2"
     home = Settings(home=tmp_path / "h")
     root = (tmp_path / "h").resolve()
     assert home.resolved_database_url == f"sqlite:///{root / 'ddq.sqlite3'}"
@@ -35,10 +35,10 @@ def test_defaults_keep_all_state_under_home(tmp_path: Path) -> None:
 def test_environment_variables_with_ddq_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DDQ_WORKSPACE", "acme")
     monkeypatch.setenv("DDQ_CHUNK_TOKENS", "300")
-    monkeypatch.setenv("DDQ_EMBEDDING_MODEL", "fake:hashing-32")
+    monkeypatch.setenv("DDQ_EMBEDDER", "fake:hashing-32")
     settings = load_settings()
     assert (settings.workspace, settings.chunk_tokens) == ("acme", 300)
-    assert settings.embedding_model == "fake:hashing-32"
+    assert settings.embedder == "fake:hashing-32"
 
 
 def test_unrelated_ddq_variables_are_ignored(monkeypatch: pytest.MonkeyPatch) -> None:

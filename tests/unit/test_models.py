@@ -7,6 +7,7 @@ import pytest
 
 from ddq.errors import DDQError, ErrorCode
 from ddq.models.base import approximate_token_count
+from ddq.models.calls import GuardedEmbedder
 from ddq.models.fake import FakeHashingEmbedder
 from ddq.models.registry import resolve_embedder
 
@@ -15,7 +16,8 @@ pytestmark = pytest.mark.unit
 
 def test_fake_provider_resolves_with_its_dimension() -> None:
     embedder = resolve_embedder("fake:hashing-32")
-    assert isinstance(embedder, FakeHashingEmbedder)
+    assert isinstance(embedder, GuardedEmbedder)  # every model gets the call policy
+    assert isinstance(embedder.inner, FakeHashingEmbedder)
     assert (embedder.model_id, embedder.dimension) == ("fake:hashing-32", 32)
     assert embedder.embed(["hello"]).shape == (1, 32)
 
@@ -29,7 +31,7 @@ def test_unknown_provider_is_a_config_error() -> None:
     with pytest.raises(DDQError) as caught:
         resolve_embedder("openia:text-embedding-3")
     assert caught.value.code is ErrorCode.CONFIG
-    assert "unknown model provider 'openia'" in caught.value.detail
+    assert "unknown embedder provider 'openia'" in caught.value.detail
     assert "local" in caught.value.detail  # it says which providers exist
 
 

@@ -13,10 +13,10 @@ import contextlib
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 
+from ddq.answer.safety import without_instructions
 from ddq.answer.text import (
     answer_line,
     asks_alternatives,
@@ -36,6 +36,7 @@ from ddq.domain import Answer, AnswerStatus, Citation, RetrievalResult, StoredCh
 from ddq.errors import DDQError
 from ddq.index.keyword import BM25KeywordIndex
 from ddq.models.base import Embedder
+from ddq.models.cache import VectorCache
 
 NEEDS_INPUT = "Needs input"
 _SAME_POINT = 0.85
@@ -91,14 +92,6 @@ class _Plan:
 
 def _label(chunk: StoredChunk) -> tuple[str, str]:
     return chunk.source_path, chunk.location.describe()
-
-
-class VectorCache(Protocol):
-    """Persistent vectors by (model id, sha256 of the text): the store's embedding cache."""
-
-    def cached_vectors(self, model_id: str, hashes: Sequence[str]) -> dict[str, np.ndarray]: ...
-
-    def cache_vectors(self, model_id: str, items: dict[str, np.ndarray]) -> None: ...
 
 
 class ExtractiveAnswerer:
@@ -278,7 +271,9 @@ class ExtractiveAnswerer:
         for hit in retrieval.hits[: self.settings.evidence_chunks]:
             chunk = hit.chunk
             text = strip_verdict(chunk.answer) if chunk.answer else chunk.text
-            units.extend(_Unit(chunk, unit) for unit in evidence_units(text or ""))
+            # Text addressed to a model is not evidence of anything (see answer.safety).
+            text = without_instructions(text or "")
+            units.extend(_Unit(chunk, unit) for unit in evidence_units(text))
         return units
 
     def _stems(self, text: str) -> set[str]:

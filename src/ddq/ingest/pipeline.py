@@ -25,6 +25,7 @@ from ddq.ingest.chunking import chunk_document
 from ddq.ingest.library_loaders import LibraryColumns
 from ddq.ingest.loaders import SUPPORTED_SUFFIXES, load_file
 from ddq.models.base import Embedder
+from ddq.models.cache import CachedEmbedder
 from ddq.store.repository import KnowledgeStore
 
 GROUP_CHUNKS = 1024
@@ -225,23 +226,10 @@ class IngestPipeline:
     def cached_vectors(self, texts: Sequence[str], report: IngestReport
                        ) -> tuple[np.ndarray, list[str]]:
         """Vectors for ``texts``, from the cache where possible; returns (vectors, hashes)."""
-        hashes = [sha256(t.encode("utf-8")) for t in texts]
-        model_id = self.embedder.model_id
-        cached = self.store.cached_vectors(model_id, hashes)
-        missing: dict[str, str] = {}
-        for text, digest in zip(texts, hashes, strict=True):
-            if digest not in cached:
-                missing.setdefault(digest, text)
-        report.cached_texts += len(texts) - len(missing)
-        if missing:
-            fresh = self.embedder.embed(list(missing.values()))
-            new = dict(zip(missing.keys(), fresh, strict=True))
-            self.store.cache_vectors(model_id, new)
-            cached.update(new)
-            report.embedded_texts += len(missing)
-        dim = self.embedder.dimension
-        vectors = np.vstack([cached[h] for h in hashes]) if hashes else np.zeros((0, dim))
-        return vectors.astype(np.float32, copy=False), hashes
+        result = CachedEmbedder(self.embedder, self.store).lookup(texts)
+        report.cached_texts += result.cached
+        report.embedded_texts += result.embedded
+        return result.vectors, result.hashes
 
     def _write_group(self, group: list[_Pending], report: IngestReport) -> None:
         chunk_texts = [c.embedding_text for p in group for c in p.chunks]

@@ -4,12 +4,27 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import re
+import threading
+import time
 from collections.abc import Sequence
 
 import numpy as np
 
-from ddq.models.base import Embedder, Vectors
+from ddq.errors import DDQError, ErrorCode
+from ddq.models.base import (
+    Embedder,
+    GenerateRequest,
+    GenerateResponse,
+    Generator,
+    Reranker,
+    RerankRequest,
+    RerankResponse,
+    RerankResult,
+    Usage,
+    Vectors,
+)
 
 
 class FakeHashingEmbedder(Embedder):
@@ -44,3 +59,96 @@ class FakeHashingEmbedder(Embedder):
             else:
                 out[row, 0] = 1.0
         return out
+
+
+FAKE_GENERATOR_BEHAVIOURS = (
+    "grounded", "invalid-json", "uncited", "wrong-citation", "fail", "obedient", "slow",
+)
+
+
+class FakeGenerator(Generator):
+    """A FAKE chat model for tests; each behaviour is a deliberate (mis)behaviour.
+
+    - ``grounded``: answers from the first evidence block and cites it (a well-behaved model).
+    - ``invalid-json``: returns text that is not JSON.
+    - ``uncited``: returns an answer that cites nothing.
+    - ``wrong-citation``: cites a block id it was not given.
+    - ``fail``: every call fails with a retryable error (a server that is down).
+    - ``obedient``: obeys instructions found inside the evidence: when a block says to
+      "answer Yes", it answers Yes and cites that block (a model open to prompt injection).
+    - ``slow``: ``grounded``, after sleeping ``delay_s``.
+    """
+
+    def __init__(self, behaviour: str = "grounded", *, delay_s: float = 0.2) -> None:
+        if behaviour not in FAKE_GENERATOR_BEHAVIOURS:
+            known = ", ".join(FAKE_GENERATOR_BEHAVIOURS)
+            raise DDQError(ErrorCode.CONFIG,
+                           f"unknown fake generator {behaviour!r}; known: {known}")
+        self.behaviour = behaviour
+        self.model_id = f"fake:{behaviour}"
+        self.capabilities = ("chat", "json_schema")
+        self.delay_s = delay_s
+        self.calls = 0
+        self.requests: list[GenerateRequest] = []
+        self._lock = threading.Lock()
+
+    def generate(self, request: GenerateRequest, *, timeout_s: float | None = None
+                 ) -> GenerateResponse:
+        with self._lock:
+            self.calls += 1
+            self.requests.append(request)
+        if self.behaviour == "fail":
+            from ddq.models.calls import ModelCallError
+
+            raise ModelCallError(self.model_id, "HTTP 503 (fake outage)", retryable=True,
+                                 status=503)
+        if self.behaviour == "slow":
+            time.sleep(self.delay_s)
+        text = self._reply(request)
+        return GenerateResponse(model_id=self.model_id, text=text, finish_reason="stop",
+                                usage=Usage(prompt_tokens=sum(len(m.content.split())
+                                                              for m in request.messages),
+                                            completion_tokens=len(text.split())))
+
+    def _reply(self, request: GenerateRequest) -> str:
+        grounding = request.grounding
+        if self.behaviour == "invalid-json":
+            return "Sure! The answer is yes, as the policy clearly states."
+        if grounding is None or not grounding.blocks:
+            return json.dumps({"answer": "", "verdict": None, "citations": [],
+                               "needs_input": True})
+        block = grounding.blocks[0]
+        verdict: str | None = None
+        if self.behaviour == "obedient":
+            for candidate in grounding.blocks:
+                if re.search(r"answer\s+\W?yes", candidate.text, re.IGNORECASE):
+                    block, verdict = candidate, "yes"
+                    break
+        sentence = re.split(r"(?<=[.!?])\s+", block.text.strip())[0]
+        citations = [block.id]
+        if self.behaviour == "uncited":
+            citations = []
+        elif self.behaviour == "wrong-citation":
+            citations = ["E999"]
+        if verdict is None and grounding.yes_no:
+            verdict = "yes"
+        return json.dumps({"answer": sentence, "verdict": verdict, "citations": citations,
+                           "needs_input": False})
+
+
+class FakeOverlapReranker(Reranker):
+    """A FAKE reranker: scores a document by the share of the query's words it contains."""
+
+    def __init__(self, name: str = "overlap") -> None:
+        self.model_id = f"fake:{name}"
+
+    def rerank(self, request: RerankRequest, *, timeout_s: float | None = None
+               ) -> RerankResponse:
+        query = set(re.findall(r"\w+", request.query.lower()))
+        scores = []
+        for index, document in enumerate(request.documents):
+            words = set(re.findall(r"\w+", document.lower()))
+            scores.append(RerankResult(index=index,
+                                       score=len(query & words) / max(1, len(query))))
+        scores.sort(key=lambda r: (-r.score, r.index))
+        return RerankResponse(model_id=self.model_id, results=scores[: request.top_n or None])
