@@ -185,3 +185,5 @@ class Answer:
     reason: str
     citations: list[Citation]
     stance: str | None = None  # "yes" / "no" for yes-no questions, when the evidence says so
+    #: Which drafter wrote it: "extractive", a generator's model id, or a fallback note.
+    drafted_by: str = "extractive"

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ddq.answer.extractive import AnswerSettings, ExtractiveAnswerer
 from ddq.config import Settings
@@ -30,8 +30,8 @@ from ddq.ingest.pipeline import (
     discover_files,
     file_items,
 )
-from ddq.models.base import Embedder
-from ddq.models.registry import resolve_embedder
+from ddq.models.base import Embedder, Generator, Reranker
+from ddq.models.registry import embedder_for, generator_for, reranker_for
 from ddq.retrieve.hybrid import HybridRetriever, RetrievalSettings
 from ddq.store.db import open_engine
 from ddq.store.repository import KnowledgeStore
@@ -61,6 +61,10 @@ class Status:
     indexes: list[IndexHealth]
 
 
+class Drafter(Protocol):
+    def answer_many(self, retrievals: Sequence[RetrievalResult]) -> list[Answer]: ...
+
+
 class KnowledgeBase:
     def __init__(self, settings: Settings, *, embedder: Embedder | None = None) -> None:
         self.settings = settings
@@ -75,9 +79,7 @@ class KnowledgeBase:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = resolve_embedder(
-                self.settings.embedding_model, self.settings.embedding_batch_size
-            )
+            self._embedder = embedder_for(self.settings)
         return self._embedder
 
     def _client(self) -> Any:
@@ -129,6 +131,31 @@ class KnowledgeBase:
                                     abstain_threshold=s.abstain_threshold),
             vector_cache=self.store,
         )
+
+    @functools.cached_property
+    def generator(self) -> Generator:
+        """The configured drafting model (``DDQ_GENERATOR``), with its call policy."""
+        from ddq.answer.grounded import ExtractiveGenerator
+
+        return generator_for(self.settings, lambda: ExtractiveGenerator(self.answerer))
+
+    @functools.cached_property
+    def reranker(self) -> Reranker | None:
+        return reranker_for(self.settings)
+
+    @functools.cached_property
+    def drafter(self) -> Drafter:
+        """What drafts answers: the extractive answerer, or an LLM grounded in the evidence
+        with the extractive answerer as its fallback."""
+        from ddq.answer.grounded import ExtractiveGenerator, GroundedDrafter
+
+        generator = self.generator
+        if isinstance(generator, ExtractiveGenerator):
+            return self.answerer
+        s = self.settings
+        return GroundedDrafter(generator, self.answerer, concurrency=s.model_concurrency,
+                               max_tokens=s.generator_max_tokens,
+                               temperature=s.generator_temperature)
 
     def close(self) -> None:
         if self._milvus is not None:
@@ -251,7 +278,7 @@ class KnowledgeBase:
         return self.retriever.retrieve(question, top_k=top_k)
 
     def ask(self, question: str) -> Answer:
-        return self.answerer.answer(self.retrieve(question))
+        return self.drafter.answer_many([self.retrieve(question)])[0]
 
     def status(self) -> Status:
         counts = self.store.counts(self.workspace)
@@ -269,7 +296,7 @@ class KnowledgeBase:
             chunks=counts.chunks,
             library_entries=library_all,
             cached_embeddings=counts.cached_embeddings,
-            embedding_model=self.settings.embedding_model,
+            embedding_model=self.settings.embedder,
             database=self.store.engine.url.render_as_string(hide_password=True),
             milvus=self.settings.resolved_milvus_uri,
             indexes=indexes,
@@ -287,7 +314,7 @@ class _LazyEmbedder(Embedder):
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self._kb = kb
-        self.model_id = kb.settings.embedding_model if kb._embedder is None else (
+        self.model_id = kb.settings.embedder if kb._embedder is None else (
             kb._embedder.model_id)
         self.max_batch_size = 1 << 30
 

@@ -31,8 +31,6 @@ from ddq.store.questionnaires import (
     QuestionRecord,
 )
 
-ANSWERER = "extractive"
-
 
 class JobProgressSink(Protocol):
     def start(self, total: int, done: int) -> None: ...
@@ -127,7 +125,7 @@ class QuestionnaireJob:
             answers = self.answer_batch([q.text for q in batch])
             for question, answer in zip(batch, answers, strict=True):
                 fill = fill_for(question, answer, info.layout, yes_no)
-                if self.store.save_draft(question.id, answer, fill, ANSWERER):
+                if self.store.save_draft(question.id, answer, fill, answer.drafted_by):
                     answered += 1
                 if progress is not None:
                     progress.advance(1)
@@ -147,4 +145,4 @@ class QuestionnaireJob:
 
     def answer_batch(self, questions: list[str]) -> list[Answer]:
         retrievals = self.kb.retriever.retrieve_many(questions)
-        return self.kb.answerer.answer_many(retrievals)
+        return self.kb.drafter.answer_many(retrievals)
