@@ -393,6 +393,53 @@ def eval_questionnaire(
         raise typer.Exit(1)
 
 
+@app.command()
+def models(
+    check: Annotated[bool, typer.Option("--check/--no-check",
+                                        help="Call each model once to check it answers.")] = True,
+    home: HomeOpt = None,
+    workspace: WorkspaceOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The configured models (embedder, generator, reranker); checks that each answers."""
+    from ddq.models.check import check_models
+
+    settings = _settings(home, workspace, config)
+    with KnowledgeBase(settings) as kb:
+        results = check_models(kb, call=check)
+    if as_json:
+        console.print_json(json.dumps([r.to_json() for r in results]))
+    else:
+        for r in results:
+            mark = {True: "[green]ok[/green]", False: "[red]FAILED[/red]",
+                    None: "not checked"}[r.ok]
+            console.print(f"{r.role:<10} {escape(r.name):<36} {mark}  {escape(r.detail)}",
+                          emoji=False)
+    if any(r.ok is False for r in results):
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    home: HomeOpt = None,
+    workspace: WorkspaceOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Run the HTTP service (the model interface under /v1)."""
+    try:
+        import uvicorn
+
+        from ddq.api.app import create_app
+    except ImportError as exc:
+        raise DDQError(ErrorCode.CONFIG, "the service needs the 'serve' extra: "
+                                         "pip install 'ddq[serve]'") from exc
+    settings = _settings(home, workspace, config)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
 def main() -> None:
     try:
         app()

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     # What every model call gets (ddq.models.calls).
     model_timeout_s: float = Field(default=60.0, gt=0, le=3600)
     model_retries: int = Field(default=2, ge=0, le=10)
+    model_backoff_s: float = Field(default=0.5, ge=0, le=60,
+                                   description="First retry's wait; doubles per retry.")
     model_concurrency: int = Field(default=4, ge=1, le=256,
                                    description="Calls in flight per model.")
     breaker_failures: int = Field(default=5, ge=1, le=1000)

@@ -150,6 +150,7 @@ def resolve_reranker(name: str, *, endpoint: Endpoint | None = None,
 
 def call_policy(settings: Settings) -> CallPolicy:
     return CallPolicy(timeout_s=settings.model_timeout_s, retries=settings.model_retries,
+                      backoff_s=settings.model_backoff_s,
                       concurrency=settings.model_concurrency,
                       breaker_failures=settings.breaker_failures,
                       breaker_reset_s=settings.breaker_reset_s)

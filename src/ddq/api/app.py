@@ -1,0 +1,33 @@
+"""The app factory: ``create_app(settings)`` builds the service; ``ddq serve`` runs it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from ddq import __version__
+from ddq.api import models as models_api
+from ddq.api.errors import install_error_handlers
+from ddq.config import Settings
+from ddq.kb import KnowledgeBase
+
+
+def create_app(settings: Settings, *, kb: KnowledgeBase | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = kb is None
+        app.state.kb = kb or KnowledgeBase(settings)
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.kb.close()
+
+    app = FastAPI(title="DDQ", version=__version__, lifespan=lifespan,
+                  description="Answers due-diligence questionnaires from an approved "
+                              "knowledge base, with citations.")
+    install_error_handlers(app)
+    app.include_router(models_api.router())
+    return app

@@ -1,0 +1,41 @@
+"""One error format for every route: ``{"error_code": ..., "detail": ...}``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from ddq.errors import DDQError, ErrorCode
+
+STATUS = {
+    ErrorCode.CONFIG: 500,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.INVALID_INPUT: 422,
+    ErrorCode.MODEL_UNAVAILABLE: 503,
+    ErrorCode.STORE_ERROR: 503,
+    ErrorCode.INDEX_ERROR: 503,
+    ErrorCode.FILE_TOO_LARGE: 413,
+}
+
+
+class ErrorBody(BaseModel):
+    error_code: str
+    detail: str
+
+
+def error_response(status: int, code: str, detail: str) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error_code": code, "detail": detail})
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DDQError)
+    async def ddq_error(_request: Request, exc: DDQError) -> JSONResponse:
+        return error_response(STATUS.get(exc.code, 400), exc.code.value, exc.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
+        return error_response(422, ErrorCode.INVALID_INPUT.value, f"{where}: {first['msg']}")
