@@ -318,6 +318,16 @@ class KnowledgeStore:
         except SQLAlchemyError as exc:
             raise DDQError(ErrorCode.STORE_ERROR, f"database error: {exc}") from exc
 
+    def clear_cached_vectors(self, model_id: str) -> int:
+        """Forget every cached vector of ``model_id``; returns how many were dropped."""
+        try:
+            with self._sessions.begin() as session:
+                result = session.execute(delete(EmbeddingRow).where(
+                    EmbeddingRow.model_id == model_id))
+        except SQLAlchemyError as exc:
+            raise DDQError(ErrorCode.STORE_ERROR, f"database error: {exc}") from exc
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
     def audit_entries(self, workspace: str) -> list[AuditRow]:
         with self._sessions() as session:
             return list(
