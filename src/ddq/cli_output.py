@@ -105,6 +105,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "stance": answer.stance,
         "confidence": answer.confidence,
         "reason": answer.reason,
+        "drafted_by": answer.drafted_by,
         "citations": [
             {"chunk_id": c.chunk_id, "source": c.source_path, "location": c.location,
              "quote": c.quote}
@@ -117,7 +118,8 @@ def print_answer(answer: Answer) -> None:
     console.print(f"[bold]Q:[/bold] {escape(answer.question)}")
     style = "yellow" if answer.status.value == "needs_input" else "green"
     console.print(f"[bold]A:[/bold] [{style}]{escape(answer.text)}[/{style}]")
-    console.print(f"   status: {answer.status.value}   confidence: {answer.confidence:.2f}")
+    console.print(f"   status: {answer.status.value}   confidence: {answer.confidence:.2f}"
+                  f"   drafted by: {escape(answer.drafted_by)}")
     console.print(f"   reason: {escape(answer.reason)}")
     for number, citation in enumerate(answer.citations, start=1):
         where = f" ({citation.location})" if citation.location else ""
@@ -254,6 +256,7 @@ def print_job_result(result: JobResult, exported: ExportResult | None, *, as_jso
             "questionnaire_id": result.questionnaire.id, "name": result.questionnaire.name,
             "questions": p.total, "answered": p.done, "answered_now": result.answered_now,
             "resumed": result.resumed, "by_status": p.by_status,
+            "drafted_by": result.drafters,
             "seconds": round(result.seconds, 3),
         }
         if exported is not None:
@@ -267,6 +270,9 @@ def print_job_result(result: JobResult, exported: ExportResult | None, *, as_jso
     console.print(f"{p.done}/{p.total} questions drafted: {statuses}")
     console.print(f"{result.answered_now} answered by this run in {result.seconds:.1f} s "
                   f"({rate:.1f} questions/s)")
+    if result.drafters and set(result.drafters) != {"extractive"}:
+        who = ", ".join(f"{escape(k)} {v}" for k, v in sorted(result.drafters.items()))
+        console.print(f"drafted by: {who}", emoji=False)
     if exported is not None:
         print_export(exported, p.total, as_json=False)
     else:

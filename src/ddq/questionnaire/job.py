@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -46,6 +47,8 @@ class JobResult:
     answered_now: int
     resumed: bool
     seconds: float
+    #: Drafts of this run by who drafted them ("extractive", a model id, or a fallback).
+    drafters: dict[str, int] = field(default_factory=dict)
 
 
 def job_key(source_hash: str, options: ExtractOptions) -> str:
@@ -119,6 +122,7 @@ class QuestionnaireJob:
         if progress is not None:
             progress.start(before.total, before.done)
         answered = 0
+        drafters: Counter[str] = Counter()
         yes_no = yes_no_sheets(info.layout)
         for start in range(0, len(pending), self.batch_size):
             batch = pending[start : start + self.batch_size]
@@ -127,6 +131,8 @@ class QuestionnaireJob:
                 fill = fill_for(question, answer, info.layout, yes_no)
                 if self.store.save_draft(question.id, answer, fill, answer.drafted_by):
                     answered += 1
+                    fallback = answer.drafted_by.startswith("extractive (fallback")
+                    drafters["extractive (fallback)" if fallback else answer.drafted_by] += 1
                 if progress is not None:
                     progress.advance(1)
         after = self.store.progress(info.id)
@@ -135,7 +141,8 @@ class QuestionnaireJob:
         if progress is not None:
             progress.finish()
         return JobResult(self.store.get(self.kb.workspace, info.id), after, answered,
-                         resumed=before.done > 0, seconds=time.perf_counter() - started)
+                         resumed=before.done > 0, seconds=time.perf_counter() - started,
+                         drafters=dict(drafters))
 
     def _require_knowledge(self) -> None:
         if self.kb.store.counts(self.kb.workspace).chunks == 0:
