@@ -1,7 +1,9 @@
-"""Helpers for looking inside the real indexes a knowledge base writes."""
+"""Helpers for looking inside the real indexes a knowledge base writes, the real local
+embedding model, and a real OpenAI-compatible server (llama.cpp) on a tiny model."""
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Callable, Iterator, Sequence
 
@@ -10,6 +12,8 @@ import pytest
 from ddq.index.vector import MilvusVectorIndex
 from ddq.kb import KnowledgeBase
 from ddq.models.base import Embedder
+from support.llama_server import LlamaServerError, llama_cpp_available, run_llama_server
+from support.tiny_llama import write_tiny_llama_gguf
 
 IdsOf = Callable[[MilvusVectorIndex], set[int]]
 Snapshot = Callable[[KnowledgeBase, Sequence[str]], list[list[tuple[int, int | None, int | None]]]]
@@ -75,3 +79,29 @@ def local_embedder() -> Iterator[Embedder]:
     finally:
         patch.undo()
     yield embedder
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A REAL OpenAI-compatible server (llama.cpp) on a tiny random-weight model; its URL.
+
+    The base URL ends in ``/v1``, ready for ``openai.OpenAI(base_url=...)``. The model is
+    written on the spot (nothing is downloaded). ``llama-cpp-python[server]`` is part of the
+    test environment, so its absence fails the tests; ``DDQ_TEST_NO_LLAMA=1`` skips them.
+    """
+    if os.environ.get("DDQ_TEST_NO_LLAMA") == "1":
+        pytest.skip("DDQ_TEST_NO_LLAMA=1: the llama.cpp server tests are switched off")
+    if not llama_cpp_available():
+        pytest.fail(
+            "llama-cpp-python[server] is not installed, so the OpenAI-compatible server "
+            "tests cannot run: install it with `.venv/bin/pip install "
+            "'llama-cpp-python[server]'` (compiles in a few minutes), or set "
+            "DDQ_TEST_NO_LLAMA=1 to skip them",
+            pytrace=False,
+        )
+    model = write_tiny_llama_gguf(tmp_path_factory.mktemp("tiny-llama") / "tiny-llama.gguf")
+    try:
+        with run_llama_server(model, n_ctx=4096) as base_url:
+            yield base_url
+    except LlamaServerError as exc:
+        pytest.fail(str(exc), pytrace=False)

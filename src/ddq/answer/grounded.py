@@ -93,8 +93,13 @@ def draft_schema(ids: Sequence[str]) -> dict[str, object]:
     return {
         "type": "object",
         "properties": {
-            "answer": {"type": "string", "maxLength": 1200},
-            "verdict": {"type": ["string", "null"], "enum": [*VERDICTS, None]},
+            # No maxLength: llama.cpp turns it into one grammar rule per character, and a
+            # long one fails to parse there (the reply length is bounded by max_tokens).
+            "answer": {"type": "string"},
+            # anyOf, not a type list: some servers' grammar builders drop an enum that sits
+            # beside a list of types (llama.cpp's Python server does).
+            "verdict": {"anyOf": [{"type": "string", "enum": list(VERDICTS)},
+                                  {"type": "null"}]},
             "citations": {"type": "array", "items": {"type": "string", "enum": list(ids)},
                           "maxItems": max(1, len(ids))},
             "needs_input": {"type": "boolean"},
@@ -146,7 +151,8 @@ def parse_draft(response: GenerateResponse, given: Sequence[str]) -> DraftOutput
     if fenced:
         text = fenced.group(1)
     try:
-        data = json.loads(text)
+        # strict=False: a grammar-constrained server may put a raw newline inside a string.
+        data = json.loads(text, strict=False)
     except ValueError as exc:
         raise DraftRejected("the reply is not valid JSON") from exc
     if not isinstance(data, dict):

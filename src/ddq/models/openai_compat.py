@@ -14,7 +14,9 @@ import time
 from collections.abc import Sequence
 from typing import Any, cast
 
+import httpx
 import numpy as np
+import openai  # the registry turns a missing package into "needs the 'openai' extra"
 
 from ddq.errors import DDQError, ErrorCode
 from ddq.models.base import (
@@ -39,11 +41,6 @@ _JSON_MODES = ("json_schema", "json_object", "prompt")
 
 
 def _client(base_url: str | None, api_key: str | None, api_version: str | None) -> Any:
-    try:
-        import openai
-    except ImportError as exc:
-        raise DDQError(ErrorCode.CONFIG, "the openai provider needs the 'openai' extra: "
-                                         "pip install 'ddq[openai]'") from exc
     # Local servers (llama.cpp, vLLM, Ollama) take any key; the SDK insists on one.
     key = api_key or "not-needed"
     if api_version:
@@ -60,9 +57,6 @@ def _client(base_url: str | None, api_key: str | None, api_version: str | None) 
 
 def call_error(model_id: str, exc: Exception) -> ModelCallError:
     """Translate an SDK or HTTP exception into a retryable or final :class:`ModelCallError`."""
-    import httpx
-    import openai
-
     if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
         return ModelCallError(model_id, "timed out", retryable=True)
     if isinstance(exc, openai.APIConnectionError | httpx.TransportError):
@@ -95,8 +89,6 @@ class OpenAIGenerator(Generator):
 
     def generate(self, request: GenerateRequest, *, timeout_s: float | None = None
                  ) -> GenerateResponse:
-        import openai
-
         started = time.perf_counter()
         while True:
             mode = self._json_mode
@@ -104,11 +96,12 @@ class OpenAIGenerator(Generator):
             try:
                 completion = self._client.chat.completions.create(timeout=timeout_s, **kwargs)
                 break
-            except openai.BadRequestError as exc:
-                # A server that does not know this response_format says 400: ask the next
-                # way, and remember it for the next call.
-                if request.options.json_schema is not None and mode < len(_JSON_MODES) - 1 \
-                        and "response_format" in kwargs:
+            except openai.APIStatusError as exc:
+                # A server that does not know this response_format refuses it (OpenAI and
+                # vLLM say 400; llama.cpp's Python server says 500, "Input should be 'text'
+                # or 'json_object'"): ask the next way, and remember it for the next call.
+                if "response_format" in kwargs and mode < len(_JSON_MODES) - 1 \
+                        and _refuses_format(exc):
                     with self._lock:
                         self._json_mode = max(self._json_mode, mode + 1)
                     continue
@@ -153,6 +146,13 @@ class OpenAIGenerator(Generator):
         return kwargs
 
 
+def _refuses_format(exc: Exception) -> bool:
+    status = getattr(exc, "status_code", None)
+    text = str(exc).lower()
+    return status in (400, 422, 500) and any(
+        word in text for word in ("response_format", "json_schema", "json_object"))
+
+
 class OpenAIEmbedder(Embedder):
     def __init__(self, model: str, *, base_url: str | None, api_key: str | None,
                  api_version: str | None = None, batch_size: int = 64) -> None:
@@ -192,8 +192,6 @@ class OpenAIReranker(Reranker):
         if not base_url:
             raise DDQError(ErrorCode.CONFIG, "the openai reranker needs a base URL "
                                              "(DDQ_RERANKER_BASE_URL or DDQ_OPENAI_BASE_URL)")
-        import httpx
-
         self.model = model
         self.model_id = f"openai:{model}"
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
