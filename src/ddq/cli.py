@@ -302,6 +302,7 @@ def answer(
     options = _options(sheet, header_row, question_column, id_column, answer_column,
                        notes_column)
     with KnowledgeBase(settings) as kb:
+        _ = kb.drafter  # a misconfigured model fails here, before any job is created
         job = QuestionnaireJob(kb, batch_size=batch_size or settings.answer_batch_size)
         info, created = job.open(file, options, restart=restart)
         if not as_json:

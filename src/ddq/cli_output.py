@@ -270,7 +270,7 @@ def print_job_result(result: JobResult, exported: ExportResult | None, *, as_jso
     console.print(f"{p.done}/{p.total} questions drafted: {statuses}")
     console.print(f"{result.answered_now} answered by this run in {result.seconds:.1f} s "
                   f"({rate:.1f} questions/s)")
-    if result.drafters and set(result.drafters) != {"extractive"}:
+    if set(result.drafters) - {"extractive", "library"}:
         who = ", ".join(f"{escape(k)} {v}" for k, v in sorted(result.drafters.items()))
         console.print(f"drafted by: {who}", emoji=False)
     if exported is not None:

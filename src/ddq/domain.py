@@ -185,5 +185,6 @@ class Answer:
     reason: str
     citations: list[Citation]
     stance: str | None = None  # "yes" / "no" for yes-no questions, when the evidence says so
-    #: Which drafter wrote it: "extractive", a generator's model id, or a fallback note.
+    #: Who drafted it: "extractive", "library" (an approved answer used as is), a
+    #: generator's model id, or "extractive (fallback: why)".
     drafted_by: str = "extractive"

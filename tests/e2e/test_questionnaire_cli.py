@@ -186,3 +186,26 @@ def test_a_job_killed_half_way_resumes_and_answers_each_question_once(
         counts[question_id] = counts.get(question_id, 0) + 1
     assert len(counts) == 600 and set(counts.values()) == {1}, "each question exactly once"
     assert after[: len(first)] == first, "drafts made before the kill are kept as they were"
+
+
+def test_the_drafting_model_is_chosen_by_configuration(home: Path, tmp_path: Path) -> None:
+    original = tmp_path / SAMPLE_XLSX.name
+    original.write_bytes(SAMPLE_XLSX.read_bytes())
+    out = tmp_path / "llm.xlsx"
+    run = ddq("answer", str(original), "-o", str(out), "--restart", "--json", home=home,
+              cwd=home.parent, env={"DDQ_GENERATOR": "fake:grounded"})
+    assert run.code == 0, run.stderr
+    data = run.json()
+    drafted = data["drafted_by"]
+    # Library matches are used as approved; everything else went to the (FAKE) model.
+    assert set(drafted) <= {"fake:grounded", "library"}
+    assert drafted.get("fake:grounded", 0) > 10
+    assert sum(drafted.values()) == data["questions"]
+    plain = ddq("answer", str(original), "-o", str(out), "--restart", "--overwrite-existing",
+                home=home, cwd=home.parent, env={"DDQ_GENERATOR": "fake:grounded"})
+    assert "drafted by: fake:grounded" in plain.stdout
+    missing = ddq("answer", str(original), "--restart", home=home, cwd=home.parent,
+                  env={"DDQ_GENERATOR": "vllm:qwen"})
+    assert missing.code == 1 and len(missing.error_lines) == 1
+    assert "unknown generator provider 'vllm'" in missing.stderr
+    assert_no_traceback(missing)

@@ -304,7 +304,7 @@ class ExtractiveAnswerer:
             f"{chunk.question!r}"
         )
         return Answer(question, AnswerStatus.LIBRARY, answer, round(confidence, 3), reason,
-                      [citation], stance)
+                      [citation], stance, drafted_by="library")
 
     def _abstain(self, question: str, terms: list[str], missing: list[str], why: str) -> Answer:
         looked_for = ", ".join(terms) or question
