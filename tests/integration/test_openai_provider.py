@@ -116,6 +116,12 @@ def test_switching_models_is_configuration_only(tmp_path: Path, llama_server: st
     assert "answers" in str(generator["detail"])
     assert "sk-secret-not-shown" not in json.dumps(checks) + stderr
 
+    for embedder in ("local:all-MiniLM-L6-v2", "onnx:all-MiniLM-L6-v2"):
+        code, checks, stderr = ddq_models(home, {**llm, "DDQ_EMBEDDER": embedder})
+        assert code == 0, stderr
+        assert (checks[0]["model"], checks[0]["ok"]) == (embedder, True)
+        assert "384-d vectors" in str(checks[0]["detail"])
+
     down = {**llm, "DDQ_OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "DDQ_MODEL_RETRIES": "0"}
     code, checks, _ = ddq_models(home, down)
     assert code == 1
