@@ -136,6 +136,7 @@ def hit_json(hit: SearchHit) -> dict[str, Any]:
         "dense_score": hit.dense_score,
         "keyword_rank": hit.keyword_rank,
         "keyword_score": hit.keyword_score,
+        "rerank_score": hit.rerank_score,
         "source": hit.chunk.source_path,
         "location": hit.chunk.location.describe(),
         "kind": hit.chunk.kind.value,

@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     rrf_k: int = Field(default=60, ge=1)
     dense_weight: float = Field(default=1.0, ge=0.0)
     keyword_weight: float = Field(default=1.0, ge=0.0)
+    rerank_candidates: int = Field(default=20, ge=2, le=200,
+                                   description="Fused candidates the reranker reorders.")
 
     library_match_threshold: float = Field(default=0.86, ge=0.0, le=1.0)
     abstain_threshold: float = Field(default=0.45, ge=0.0, le=1.0)

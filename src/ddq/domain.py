@@ -145,6 +145,8 @@ class SearchHit:
     keyword_score: float | None = None
     dense_rank: int | None = None
     keyword_rank: int | None = None
+    #: The reranker's score, when a reranker reordered the fused list.
+    rerank_score: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,7 +118,9 @@ class KnowledgeBase:
             settings=RetrievalSettings(
                 top_k=s.retrieval_top_k, candidate_k=s.candidate_k, rrf_k=s.rrf_k,
                 dense_weight=s.dense_weight, keyword_weight=s.keyword_weight,
+                rerank_k=s.rerank_candidates,
             ),
+            reranker=self.reranker,
         )
 
     @functools.cached_property

@@ -137,13 +137,21 @@ class FakeGenerator(Generator):
 
 
 class FakeOverlapReranker(Reranker):
-    """A FAKE reranker: scores a document by the share of the query's words it contains."""
+    """A FAKE reranker: scores a document by the share of the query's words it contains.
+    Named ``fail``, every call fails with a retryable error (a reranker that is down)."""
 
     def __init__(self, name: str = "overlap") -> None:
         self.model_id = f"fake:{name}"
+        self.calls = 0
 
     def rerank(self, request: RerankRequest, *, timeout_s: float | None = None
                ) -> RerankResponse:
+        self.calls += 1
+        if self.model_id == "fake:fail":
+            from ddq.models.calls import ModelCallError
+
+            raise ModelCallError(self.model_id, "HTTP 503 (fake outage)", retryable=True,
+                                 status=503)
         query = set(re.findall(r"\w+", request.query.lower()))
         scores = []
         for index, document in enumerate(request.documents):

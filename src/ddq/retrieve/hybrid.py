@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ddq.domain import LibraryMatch, RetrievalResult, SearchHit
+from ddq.domain import LibraryMatch, RetrievalResult, SearchHit, StoredChunk
 from ddq.index.keyword import BM25KeywordIndex, KeywordHit
 from ddq.index.vector import MilvusVectorIndex, VectorHit
-from ddq.models.base import Embedder
+from ddq.models.base import Embedder, Reranker, RerankRequest
+from ddq.models.calls import ModelCallError
 from ddq.retrieve.fusion import reciprocal_rank_fusion
 from ddq.store.repository import KnowledgeStore
 
@@ -28,6 +29,8 @@ class RetrievalSettings:
     dense_weight: float = 1.0
     keyword_weight: float = 1.0
     library_k: int = 3
+    #: Fused candidates a reranker (when configured) reorders, per question.
+    rerank_k: int = 20
 
 
 class HybridRetriever:
@@ -41,6 +44,7 @@ class HybridRetriever:
         keyword_index: BM25KeywordIndex,
         workspace: str,
         settings: RetrievalSettings | None = None,
+        reranker: Reranker | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -49,6 +53,7 @@ class HybridRetriever:
         self.keyword_index = keyword_index
         self.workspace = workspace
         self.settings = settings or RetrievalSettings()
+        self.reranker = reranker
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ddq-bm25")
         self._has_library: bool | None = None
 
@@ -115,8 +120,9 @@ class HybridRetriever:
             for d, k in zip(dense, keyword, strict=True)
         ]
         wanted: set[int] = set()
+        depth = max(top_k * 2, self.settings.rerank_k if self.reranker else 0)
         for fused in fused_per_question:
-            wanted.update(i for i, _ in fused[: top_k * 2])
+            wanted.update(i for i, _ in fused[:depth])
         for hits in library:
             wanted.update(h.id for h in hits)
         chunks = self.store.chunks_by_ids(self.workspace, wanted)
@@ -127,6 +133,9 @@ class HybridRetriever:
             dense_rank = {h.id: (rank, h.score) for rank, h in enumerate(d, start=1)}
             keyword_rank = {h.id: (rank, h.score) for rank, h in enumerate(k, start=1)}
             found: list[SearchHit] = []
+            reranked: dict[int, float] = {}
+            if self.reranker is not None:
+                fused, reranked = self._rerank(question, fused, chunks)
             for chunk_id, score in fused:
                 chunk = chunks.get(chunk_id)
                 if chunk is None:
@@ -134,7 +143,7 @@ class HybridRetriever:
                 dr = dense_rank.get(chunk_id)
                 kr = keyword_rank.get(chunk_id)
                 found.append(SearchHit(
-                    chunk=chunk, score=score,
+                    chunk=chunk, score=score, rerank_score=reranked.get(chunk_id),
                     dense_rank=dr[0] if dr else None, dense_score=dr[1] if dr else None,
                     keyword_rank=kr[0] if kr else None, keyword_score=kr[1] if kr else None,
                 ))
@@ -144,3 +153,23 @@ class HybridRetriever:
             results.append(RetrievalResult(question=question, hits=found,
                                            library_matches=matches))
         return results
+
+    def _rerank(self, question: str, fused: list[tuple[int, float]],
+                chunks: dict[int, StoredChunk]
+                ) -> tuple[list[tuple[int, float]], dict[int, float]]:
+        """The first ``rerank_k`` fused candidates in the reranker's order, then the rest.
+        A reranker that fails leaves the fused order: retrieval never fails because of it."""
+        assert self.reranker is not None
+        head = [(i, score) for i, score in fused[: self.settings.rerank_k] if i in chunks]
+        if len(head) < 2:
+            return fused, {}
+        try:
+            response = self.reranker.rerank(RerankRequest(
+                query=question, documents=[chunks[i].embedding_text for i, _ in head]))
+        except ModelCallError:
+            return fused, {}
+        valid = [r for r in response.results if 0 <= r.index < len(head)]
+        order = [head[r.index] for r in valid]
+        seen = {i for i, _ in order}
+        rest = [p for p in head if p[0] not in seen] + fused[self.settings.rerank_k:]
+        return order + rest, {head[r.index][0]: r.score for r in valid}
