@@ -115,12 +115,13 @@ def empty_pg_url(pg_url: str) -> str:
     from sqlalchemy import text
 
     from ddq.store.db import open_engine
+    from ddq.store.schema import Base
 
     engine = open_engine(pg_url)
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)  # every table we own
     try:
         with engine.begin() as conn:
-            conn.execute(text("TRUNCATE answer_drafts, questionnaire_questions, questionnaires, "
-                              "audit_log, embeddings, library_entries, chunks, documents"))
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     finally:
         engine.dispose()
     return pg_url

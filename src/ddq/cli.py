@@ -41,6 +41,9 @@ app = typer.Typer(
 )
 eval_app = typer.Typer(help="Measure retrieval and answer quality.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
+keys_app = typer.Typer(help="API keys for the service: one workspace and one role each.",
+                       no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="Data directory (DDQ_HOME).")]
 WorkspaceOpt = Annotated[
@@ -439,6 +442,70 @@ def serve(
                                          "pip install 'ddq[serve]'") from exc
     settings = _settings(home, workspace, config)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option("--name", help="Who or what the key is for.")],
+    role: Annotated[str, typer.Option(
+        "--role", help="viewer, editor, approver or admin.")] = "viewer",
+    home: HomeOpt = None,
+    workspace: WorkspaceOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a key for the workspace; the key is printed once and never stored."""
+    from ddq.store.keys import KeyStore, Role
+
+    settings = _settings(home, workspace, config)
+    parsed = Role.parse(role)
+    with KnowledgeBase(settings) as kb:
+        info, secret = KeyStore(kb.store.engine).create(
+            workspace=settings.workspace, name=name, role=parsed)
+    if as_json:
+        console.print_json(json.dumps({**info.to_json(), "key": secret}))
+        return
+    console.print(f"key {info.id} for workspace {escape(info.workspace)} "
+                  f"({info.role.label}): {secret}")
+    err_console.print("store it now: it is not shown again")
+
+
+@keys_app.command("list")
+def keys_list(
+    all_workspaces: Annotated[bool, typer.Option("--all", help="Every workspace.")] = False,
+    home: HomeOpt = None,
+    workspace: WorkspaceOpt = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The keys of the workspace (their prefixes, never the keys)."""
+    from ddq.store.keys import KeyStore
+
+    settings = _settings(home, workspace, config)
+    with KnowledgeBase(settings) as kb:
+        keys = KeyStore(kb.store.engine).list(None if all_workspaces else settings.workspace)
+    if as_json:
+        console.print_json(json.dumps([k.to_json() for k in keys]))
+        return
+    for k in keys:
+        state = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "active"
+        console.print(f"{k.id:>4}  {escape(k.workspace):<16} {k.role.label:<9} "
+                      f"{k.prefix}…  {escape(k.name)}  ({state})")
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[int, typer.Argument(help="The key's id (from `ddq keys list`).")],
+    home: HomeOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Revoke a key: requests made with it are refused from now on."""
+    from ddq.store.keys import KeyStore
+
+    settings = _settings(home, None, config)
+    with KnowledgeBase(settings) as kb:
+        info = KeyStore(kb.store.engine).revoke(key_id)
+    console.print(f"key {info.id} ({escape(info.name)}, {info.prefix}…) is revoked")
 
 
 def main() -> None:

@@ -21,6 +21,8 @@ class ErrorCode(StrEnum):
     MODEL_UNAVAILABLE = "model_unavailable"
     STORE_ERROR = "store_error"
     INDEX_ERROR = "index_error"
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
 
 
 class DDQError(Exception):
