@@ -82,6 +82,8 @@ class Settings(BaseSettings):
 
     answer_batch_size: int = Field(default=32, ge=1, le=1024,
                                    description="Questions answered per batch in a job.")
+    max_upload_mb: float = Field(default=50, gt=0, le=1024,
+                                 description="Largest file the service accepts in an upload.")
     max_questionnaire_mb: float = Field(default=50, gt=0, le=1024,
                                         description="Largest questionnaire file accepted.")
 

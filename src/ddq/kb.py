@@ -73,6 +73,28 @@ class KnowledgeBase:
         self.store = KnowledgeStore(open_engine(settings.resolved_database_url))
         self._embedder = embedder
         self._milvus: Any = None
+        self._parent: KnowledgeBase | None = None
+        self._views: dict[str, KnowledgeBase] = {}
+
+    def scoped(self, workspace: str) -> KnowledgeBase:
+        """The same knowledge base seen from another workspace: it shares the database, the
+        Milvus connection and the models (one process serves every workspace), and has its
+        own retriever, keyword index and drafter. Closing the owner closes them all."""
+        if self._parent is not None:
+            return self._parent.scoped(workspace)
+        if workspace == self.workspace:
+            return self
+        if workspace not in self._views:
+            view = KnowledgeBase.__new__(KnowledgeBase)
+            view.settings = self.settings.model_copy(update={"workspace": workspace})
+            view.workspace = workspace
+            view.store = self.store
+            view._embedder = self._embedder
+            view._milvus = None
+            view._parent = self
+            view._views = {}
+            self._views[workspace] = view
+        return self._views[workspace]
 
     # --- lazily opened parts ----------------------------------------------------------------
 
@@ -83,6 +105,8 @@ class KnowledgeBase:
         return self._embedder
 
     def _client(self) -> Any:
+        if self._parent is not None:
+            return self._parent._client()
         if self._milvus is None:
             self._milvus = MilvusVectorIndex.connect(
                 self.settings.resolved_milvus_uri, self.settings.milvus_token
@@ -160,6 +184,11 @@ class KnowledgeBase:
                                temperature=s.generator_temperature)
 
     def close(self) -> None:
+        if self._parent is not None:
+            return  # a view; its owner closes the shared connections
+        for view in self._views.values():
+            view.__dict__.pop("retriever", None)
+        self._views.clear()
         if self._milvus is not None:
             MilvusVectorIndex.disconnect(self._milvus, self.settings.resolved_milvus_uri)
             self._milvus = None
@@ -173,8 +202,9 @@ class KnowledgeBase:
 
     # --- the operations -----------------------------------------------------------------
 
-    def pipeline(self, progress: Progress | None = None) -> IngestPipeline:
+    def pipeline(self, progress: Progress | None = None, actor: str = "cli") -> IngestPipeline:
         return IngestPipeline(
+            actor=actor,
             store=self.store,
             embedder=_LazyEmbedder(self),
             chunk_index=lambda: self.chunk_index,
@@ -186,19 +216,20 @@ class KnowledgeBase:
         )
 
     def ingest_paths(self, paths: Sequence[Path], *, columns: LibraryColumns | None = None,
-                     progress: Progress | None = None) -> IngestReport:
+                     progress: Progress | None = None, actor: str = "cli") -> IngestReport:
         started = time.perf_counter()
         files, problems = discover_files(paths)
         # Streamed: a file is read when the pipeline reaches it, not all up front.
         items = itertools.chain(problems, file_items(files, columns))
-        report = self.ingest_items(items, total=len(files) + len(problems), progress=progress)
+        report = self.ingest_items(items, total=len(files) + len(problems), progress=progress,
+                                   actor=actor)
         report.seconds = time.perf_counter() - started
         return report
 
     def ingest_items(self, items: Iterable[IngestItem | FileResult], *, total: int | None = None,
-                     progress: Progress | None = None) -> IngestReport:
+                     progress: Progress | None = None, actor: str = "cli") -> IngestReport:
         started = time.perf_counter()
-        report = self.pipeline(progress).run(items, total=total)
+        report = self.pipeline(progress, actor).run(items, total=total)
         if report.changed:
             self.rebuild_keyword_index()
         report.seconds = time.perf_counter() - started
@@ -212,7 +243,7 @@ class KnowledgeBase:
 
         return self.keyword_index.rebuild(pairs())
 
-    def remove(self, path: str) -> int:
+    def remove(self, path: str, *, actor: str = "cli") -> int:
         """Delete a document from the store and every index; returns its chunk count."""
         candidates = {path, str(Path(path).resolve())}
         with self.store.transaction() as tx:
@@ -222,7 +253,7 @@ class KnowledgeBase:
                 raise DDQError(ErrorCode.NOT_FOUND,
                                f"no document {path!r} in workspace {self.workspace!r}")
             ids = tx.delete_document(info.id)
-            tx.audit(workspace=self.workspace, action="document.removed",
+            tx.audit(workspace=self.workspace, actor=actor, action="document.removed",
                      subject=info.source_path, detail={"chunks": len(ids)})
         if ids:
             for index in (self.chunk_index, self.question_index):

@@ -17,11 +17,16 @@ from ddq.config import Settings
 from ddq.kb import KnowledgeBase
 from ddq.models.base import Role
 from ddq.models.calls import reset_model_stats, stats_for
+from ddq.store.keys import KeyStore
+from ddq.store.keys import Role as KeyRole
 from support.service import serve
 
 pytestmark = pytest.mark.integration
 
 EMBEDDER = "fake:hashing-64"
+
+
+KEY: dict[str, str] = {}
 
 
 @pytest.fixture
@@ -30,6 +35,8 @@ def service(tmp_path: Path) -> Iterator[tuple[str, KnowledgeBase]]:
     settings = Settings(home=tmp_path / "home", embedder=EMBEDDER,
                         reranker="fake:overlap")
     kb = KnowledgeBase(settings)
+    _, KEY["secret"] = KeyStore(kb.store.engine).create(workspace="default", name="tests",
+                                                        role=KeyRole.VIEWER)
     try:
         with serve(create_app(settings, kb=kb)) as url:
             yield url, kb
@@ -37,10 +44,18 @@ def service(tmp_path: Path) -> Iterator[tuple[str, KnowledgeBase]]:
         kb.close()
 
 
+def client_for(url: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{url}/v1", api_key=KEY["secret"], max_retries=0)
+
+
+def http() -> httpx.Client:
+    return httpx.Client(headers={"Authorization": f"Bearer {KEY['secret']}"}, timeout=30)
+
+
 def test_the_openai_client_gets_embeddings_from_the_service(
         service: tuple[str, KnowledgeBase]) -> None:
     url, kb = service
-    client = openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
+    client = client_for(url)
     texts = ["Customer data is encrypted at rest.", "Backups run daily."]
     # The SDK asks for base64 unless told otherwise; both encodings must work.
     default = client.embeddings.create(model=EMBEDDER, input=texts)
@@ -61,10 +76,10 @@ def test_known_texts_come_from_the_cache_without_a_model_call(
     url, _ = service
     body = {"model": EMBEDDER, "input": ["alpha beta", "gamma delta"], "encoding_format":
             "base64"}
-    first = httpx.post(f"{url}/v1/embeddings", json=body).json()
+    first = http().post(f"{url}/v1/embeddings", json=body).json()
     stats = stats_for(EMBEDDER, Role.EMBEDDER)
     calls = stats.calls
-    second = httpx.post(f"{url}/v1/embeddings", json=body).json()
+    second = http().post(f"{url}/v1/embeddings", json=body).json()
     assert stats.calls == calls  # no model call the second time
     assert stats.cache_hits >= 2
     assert first["data"] == second["data"]
@@ -74,10 +89,10 @@ def test_known_texts_come_from_the_cache_without_a_model_call(
 
 def test_models_lists_every_role(service: tuple[str, KnowledgeBase]) -> None:
     url, _ = service
-    client = openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
+    client = client_for(url)
     listed = {m.id: m for m in client.models.list().data}
     assert set(listed) == {EMBEDDER, "extractive", "fake:overlap"}
-    raw = httpx.get(f"{url}/v1/models").json()["data"]
+    raw = http().get(f"{url}/v1/models").json()["data"]
     roles = {m["id"]: (m["role"], m["capabilities"]) for m in raw}
     assert roles["extractive"][0] == "generator"
     assert roles["fake:overlap"] == ("reranker", ["rerank"])
@@ -94,7 +109,7 @@ def test_models_lists_every_role(service: tuple[str, KnowledgeBase]) -> None:
 def test_bad_requests_get_typed_errors(service: tuple[str, KnowledgeBase], body: dict,  # type: ignore[type-arg]
                                        status: int, code: str, fragment: str) -> None:
     url, _ = service
-    response = httpx.post(f"{url}/v1/embeddings", json=body)
+    response = http().post(f"{url}/v1/embeddings", json=body)
     assert response.status_code == status
     payload = response.json()
     assert payload["error_code"] == code
@@ -104,14 +119,14 @@ def test_bad_requests_get_typed_errors(service: tuple[str, KnowledgeBase], body:
 def test_the_openai_client_sees_an_unknown_model_as_not_found(
         service: tuple[str, KnowledgeBase]) -> None:
     url, _ = service
-    client = openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
+    client = client_for(url)
     with pytest.raises(openai.NotFoundError):
         client.embeddings.create(model="no-such-model", input="x")
 
 
 def test_rerank_and_generate(service: tuple[str, KnowledgeBase]) -> None:
     url, kb = service
-    ranked = httpx.post(f"{url}/v1/rerank", json={
+    ranked = http().post(f"{url}/v1/rerank", json={
         "query": "encrypted at rest", "top_n": 2,
         "documents": ["The cafeteria opens at noon.", "Data is encrypted at rest.",
                       "Backups are encrypted at night."]}).json()
@@ -122,7 +137,7 @@ def test_rerank_and_generate(service: tuple[str, KnowledgeBase]) -> None:
     (tmp / "policy.md").write_text("# Encryption\nCustomer data is encrypted at rest with "
                                    "AES-256.\n", encoding="utf-8")
     kb.ingest_paths([tmp])
-    drafted = httpx.post(f"{url}/v1/generate", json={
+    drafted = http().post(f"{url}/v1/generate", json={
         "messages": [{"role": "user", "content": "draft"}],
         "grounding": {"question": "Is customer data encrypted at rest?", "yes_no": True,
                       "blocks": [{"id": "E1", "text": "Customer data is encrypted at rest "
@@ -131,7 +146,18 @@ def test_rerank_and_generate(service: tuple[str, KnowledgeBase]) -> None:
     body = drafted.json()
     assert body["model_id"] == "extractive"
     assert '"citations": ["E1"]' in body["text"]
-    no_grounding = httpx.post(f"{url}/v1/generate",
+    no_grounding = http().post(f"{url}/v1/generate",
                               json={"messages": [{"role": "user", "content": "hi"}]})
     assert no_grounding.status_code == 422
     assert no_grounding.json()["error_code"] == "invalid_input"
+
+
+def test_the_model_routes_need_a_key(service: tuple[str, KnowledgeBase]) -> None:
+    url, _ = service
+    missing = httpx.post(f"{url}/v1/embeddings", json={"model": EMBEDDER, "input": "x"})
+    assert missing.status_code == 401
+    assert missing.json()["error_code"] == "unauthorized"
+    assert missing.headers["www-authenticate"] == "Bearer"
+    wrong = openai.OpenAI(base_url=f"{url}/v1", api_key="ddq_not-a-key", max_retries=0)
+    with pytest.raises(openai.AuthenticationError):
+        wrong.embeddings.create(model=EMBEDDER, input="x")

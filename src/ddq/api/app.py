@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from ddq import __version__
+from ddq.api import knowledge as knowledge_api
 from ddq.api import models as models_api
 from ddq.api.errors import install_error_handlers
 from ddq.config import Settings
@@ -19,6 +21,7 @@ def create_app(settings: Settings, *, kb: KnowledgeBase | None = None) -> FastAP
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = kb is None
         app.state.kb = kb or KnowledgeBase(settings)
+        app.state.write_lock = threading.Lock()
         try:
             yield
         finally:
@@ -30,4 +33,5 @@ def create_app(settings: Settings, *, kb: KnowledgeBase | None = None) -> FastAP
                               "knowledge base, with citations.")
     install_error_handlers(app)
     app.include_router(models_api.router())
+    app.include_router(knowledge_api.router())
     return app

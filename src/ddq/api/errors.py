@@ -17,6 +17,9 @@ STATUS = {
     ErrorCode.STORE_ERROR: 503,
     ErrorCode.INDEX_ERROR: 503,
     ErrorCode.FILE_TOO_LARGE: 413,
+    ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.UNSUPPORTED_FORMAT: 415,
 }
 
 
@@ -32,7 +35,10 @@ def error_response(status: int, code: str, detail: str) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DDQError)
     async def ddq_error(_request: Request, exc: DDQError) -> JSONResponse:
-        return error_response(STATUS.get(exc.code, 400), exc.code.value, exc.detail)
+        response = error_response(STATUS.get(exc.code, 400), exc.code.value, exc.detail)
+        if exc.code is ErrorCode.UNAUTHORIZED:
+            response.headers["WWW-Authenticate"] = "Bearer"
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:

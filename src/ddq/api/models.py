@@ -11,10 +11,11 @@ import base64
 from typing import Any, Literal
 
 import numpy as np
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from ddq.api.auth import Caller, require, workspace_kb
 from ddq.api.errors import ErrorBody
 from ddq.errors import DDQError, ErrorCode
 from ddq.kb import KnowledgeBase
@@ -27,6 +28,9 @@ from ddq.models.base import (
     RerankResponse,
 )
 from ddq.models.cache import CachedEmbedder
+from ddq.store.keys import Role
+
+Viewer = Depends(require(Role.VIEWER))
 
 MAX_INPUTS = 2048
 MAX_INPUT_CHARS = 100_000
@@ -81,13 +85,8 @@ class GenerateBody(GenerateRequest):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (404, 422, 500, 503)
+    code: {"model": ErrorBody} for code in (401, 403, 404, 422, 500, 503)
 }
-
-
-def _kb(request: Request) -> KnowledgeBase:
-    kb: KnowledgeBase = request.app.state.kb
-    return kb
 
 
 def _matches(asked: str, model_id: str) -> bool:
@@ -112,8 +111,8 @@ def router() -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["models"], responses=ERRORS)
 
     @api.get("/models", response_model=ModelList, summary="The configured models")
-    def list_models(request: Request) -> ModelList:
-        kb = _kb(request)
+    def list_models(request: Request, caller: Caller = Viewer) -> ModelList:
+        kb = workspace_kb(request, caller)
         cards = [ModelCard(id=kb.settings.embedder, owned_by=kb.settings.embedder.split(":")[0],
                            role="embedder", capabilities=["embed"]),
                  _card(kb.generator.info())]
@@ -124,8 +123,9 @@ def router() -> APIRouter:
 
     @api.post("/embeddings", response_model=EmbeddingsResponse,
               summary="Embed texts (the OpenAI embeddings format)")
-    async def embeddings(body: EmbeddingsRequest, request: Request) -> EmbeddingsResponse:
-        kb = _kb(request)
+    async def embeddings(body: EmbeddingsRequest, request: Request,
+                         caller: Caller = Viewer) -> EmbeddingsResponse:
+        kb = workspace_kb(request, caller)
         texts = _texts(body.input)
         embedder = _embedder_for(kb, body.model)
         cached = CachedEmbedder(embedder, kb.store)
@@ -142,8 +142,9 @@ def router() -> APIRouter:
                                                         total_tokens=tokens))
 
     @api.post("/rerank", response_model=RerankResponse, summary="Score documents for a query")
-    async def rerank(body: RerankBody, request: Request) -> RerankResponse:
-        reranker = _kb(request).reranker
+    async def rerank(body: RerankBody, request: Request,
+                     caller: Caller = Viewer) -> RerankResponse:
+        reranker = workspace_kb(request, caller).reranker
         if reranker is None:
             raise DDQError(ErrorCode.NOT_FOUND, "no reranker is configured (DDQ_RERANKER)")
         if body.model and not _matches(body.model, reranker.model_id):
@@ -153,8 +154,9 @@ def router() -> APIRouter:
 
     @api.post("/generate", response_model=GenerateResponse,
               summary="Chat with the drafting model (or draft from a grounding)")
-    async def generate(body: GenerateBody, request: Request) -> GenerateResponse:
-        generator = _kb(request).generator
+    async def generate(body: GenerateBody, request: Request,
+                       caller: Caller = Viewer) -> GenerateResponse:
+        generator = workspace_kb(request, caller).generator
         if body.model and not _matches(body.model, generator.model_id):
             raise DDQError(ErrorCode.NOT_FOUND, f"model {body.model!r} is not served here; "
                                                 f"the generator is {generator.model_id!r}")

@@ -167,7 +167,9 @@ class IngestPipeline:
         max_tokens: int,
         overlap_tokens: int,
         progress: Progress | None = None,
+        actor: str = "cli",
     ) -> None:
+        self.actor = actor
         self.store = store
         self.embedder = embedder
         self._chunk_index = chunk_index
@@ -280,7 +282,7 @@ class IngestPipeline:
                         library_offset += len(lib_ids)
                     replaced.extend(old_ids)
                     offset += n
-                    tx.audit(workspace=self.workspace,
+                    tx.audit(workspace=self.workspace, actor=self.actor,
                              action="document.updated" if pending.existed else "document.added",
                              subject=pending.item.source,
                              detail={"chunks": n, "content_hash": pending.item.content_hash})

@@ -1,0 +1,63 @@
+"""Every route checks an API key: who is calling, for which workspace, with which role.
+
+A key comes as ``Authorization: Bearer <key>`` (what OpenAI clients send) or ``X-API-Key``.
+A missing, unknown or revoked key is 401; a role below the route's is 403. The workspace is
+the key's: no request can name another one, so nothing crosses workspaces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from ddq.errors import DDQError, ErrorCode
+from ddq.kb import KnowledgeBase
+from ddq.store.keys import KeyStore, Role
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    key_id: int
+    key_name: str
+    workspace: str
+    role: Role
+
+    @property
+    def actor(self) -> str:
+        return f"key:{self.key_id}:{self.key_name}"[:128]
+
+
+def _secret(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.headers.get("x-api-key") or None
+
+
+def require(role: Role) -> Callable[[Request], Caller]:
+    """A dependency: the caller, when its key is live and its role is at least ``role``."""
+
+    def dependency(request: Request) -> Caller:
+        secret = _secret(request)
+        if secret is None:
+            raise DDQError(ErrorCode.UNAUTHORIZED, "an API key is required "
+                                                   "(Authorization: Bearer <key>)")
+        kb: KnowledgeBase = request.app.state.kb
+        info = KeyStore(kb.store.engine).authenticate(secret)
+        if info is None:
+            raise DDQError(ErrorCode.UNAUTHORIZED, "the API key is unknown or revoked")
+        if info.role < role:
+            raise DDQError(ErrorCode.FORBIDDEN, f"this needs the {role.label} role; the key "
+                                                f"is {info.role.label}")
+        return Caller(info.id, info.name, info.workspace, info.role)
+
+    return dependency
+
+
+def workspace_kb(request: Request, caller: Caller) -> KnowledgeBase:
+    """The knowledge base as the caller's workspace sees it."""
+    kb: KnowledgeBase = request.app.state.kb
+    return kb.scoped(caller.workspace)

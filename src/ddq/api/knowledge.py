@@ -1,0 +1,230 @@
+"""Knowledge routes: who am I, documents (list, upload and ingest, remove), search, ask and
+the audit trail. Every route works inside the caller's workspace only: an id from another
+workspace is "not found", never "forbidden", so nothing leaks that it exists."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import os
+import re
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from ddq.api.auth import Caller, require, workspace_kb
+from ddq.api.errors import ErrorBody
+from ddq.cli_output import answer_json, hit_json
+from ddq.errors import DDQError, ErrorCode
+from ddq.ingest.loaders import SUPPORTED_SUFFIXES
+from ddq.ingest.pipeline import Outcome
+from ddq.kb import KnowledgeBase
+from ddq.store.keys import Role
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody} for code in (401, 403, 404, 413, 415, 422, 503)
+}
+_CHUNK = 1 << 20
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._\- ]+")
+
+
+class Me(BaseModel):
+    workspace: str
+    role: str
+    key_id: int
+    key_name: str
+
+
+class Document(BaseModel):
+    id: int
+    name: str
+    title: str
+    format: str
+    chunks: int
+
+
+class UploadResult(BaseModel):
+    name: str
+    outcome: str
+    chunks: int = 0
+    detail: str = ""
+
+
+class Question(BaseModel):
+    question: str = Field(min_length=1, max_length=4000)
+
+
+class SearchBody(Question):
+    k: int = Field(default=8, ge=1, le=50)
+
+
+def _write_lock(request: Request) -> threading.Lock:
+    lock: threading.Lock = request.app.state.write_lock
+    return lock
+
+
+def uploads_dir(kb: KnowledgeBase) -> Path:
+    return (kb.settings.home / "uploads" / kb.workspace).resolve()
+
+
+def safe_name(filename: str | None) -> str:
+    name = _SAFE_NAME.sub("_", Path(filename or "").name).strip(" .")
+    if not name:
+        raise DDQError(ErrorCode.INVALID_INPUT, "the uploaded file has no usable name")
+    if Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
+        known = ", ".join(sorted(SUPPORTED_SUFFIXES))
+        raise DDQError(ErrorCode.UNSUPPORTED_FORMAT,
+                       f"{name}: unsupported file type (supported: {known})")
+    return name[:200]
+
+
+async def receive(upload: UploadFile, folder: Path, limit: int) -> Path:
+    """Stream an upload into a temporary file in ``folder``; 413 past ``limit`` bytes, and
+    then nothing of it is left on disk."""
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".upload-", dir=folder)
+    size = 0
+    try:
+        with os.fdopen(handle, "wb") as out:
+            while chunk := await upload.read(_CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise DDQError(ErrorCode.FILE_TOO_LARGE,
+                                   f"{upload.filename}: larger than the "
+                                   f"{limit / 1024 / 1024:.0f} MB upload limit")
+                out.write(chunk)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    return Path(temporary)
+
+
+def router() -> APIRouter:
+    api = APIRouter(prefix="/api", tags=["knowledge"], responses=ERRORS)
+    viewer = Depends(require(Role.VIEWER))
+    editor = Depends(require(Role.EDITOR))
+    admin = Depends(require(Role.ADMIN))
+
+    @api.get("/me", response_model=Me, summary="The caller's workspace and role")
+    def me(caller: Caller = viewer) -> Me:
+        return Me(workspace=caller.workspace, role=caller.role.label, key_id=caller.key_id,
+                  key_name=caller.key_name)
+
+    @api.get("/documents", response_model=list[Document], summary="Documents of the workspace")
+    def documents(request: Request, caller: Caller = viewer) -> list[Document]:
+        kb = workspace_kb(request, caller)
+        return [Document(id=d.id, name=Path(d.source_path).name, title=d.title,
+                         format=d.format, chunks=d.chunk_count)
+                for d in kb.store.documents(kb.workspace)]
+
+    @api.post("/documents", response_model=list[UploadResult],
+              summary="Upload files and ingest them into the workspace")
+    async def upload(request: Request, files: list[UploadFile],
+                     caller: Caller = editor) -> list[UploadResult]:
+        kb = workspace_kb(request, caller)
+        limit = int(kb.settings.max_upload_mb * 1024 * 1024)
+        folder = uploads_dir(kb)
+        named = [(safe_name(f.filename), f) for f in files]  # all names checked first
+        received: list[tuple[str, Path]] = []
+        try:
+            for name, upload_file in named:
+                received.append((name, await receive(upload_file, folder, limit)))
+        except BaseException:
+            for _, path in received:
+                path.unlink(missing_ok=True)
+            raise
+        # The lock is taken in the worker thread, never in the event loop.
+        return await run_in_threadpool(_ingest_uploads, kb, folder, received,
+                                       _write_lock(request), caller.actor)
+
+    @api.delete("/documents/{document_id}", summary="Remove a document and its chunks")
+    def remove(document_id: int, request: Request, caller: Caller = admin) -> dict[str, int]:
+        kb = workspace_kb(request, caller)
+        found = next((d for d in kb.store.documents(kb.workspace) if d.id == document_id),
+                     None)
+        if found is None:
+            raise DDQError(ErrorCode.NOT_FOUND, f"no document {document_id} in this workspace")
+        with _write_lock(request):
+            chunks = kb.remove(found.source_path, actor=caller.actor)
+        return {"removed_chunks": chunks}
+
+    @api.post("/search", summary="Hybrid retrieval: the passages that match a question")
+    def search(body: SearchBody, request: Request, caller: Caller = viewer
+               ) -> list[dict[str, Any]]:
+        kb = workspace_kb(request, caller)
+        return [hit_json(h) for h in kb.retrieve(body.question, top_k=body.k).hits]
+
+    @api.post("/ask", summary="Draft a cited answer to one question")
+    def ask(body: Question, request: Request, caller: Caller = viewer) -> dict[str, Any]:
+        kb = workspace_kb(request, caller)
+        return answer_json(kb.ask(body.question))
+
+    @api.get("/audit", summary="The audit trail of the workspace (JSON, or CSV with ?format=csv)")
+    def audit(request: Request, format: str = "json", caller: Caller = admin) -> Any:
+        kb = workspace_kb(request, caller)
+        rows = [{"id": r.id, "at": r.at.isoformat(), "actor": r.actor, "action": r.action,
+                 "subject": r.subject, "detail": r.detail}
+                for r in kb.store.audit_entries(kb.workspace)]
+        if format != "csv":
+            return rows
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=["id", "at", "actor", "action", "subject",
+                                                 "detail"])
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**row, "detail": str(row["detail"])})
+        return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": "attachment; filename=audit.csv"})
+
+    return api
+
+
+def _ingest_uploads(kb: KnowledgeBase, folder: Path, received: list[tuple[str, Path]],
+                    lock: threading.Lock, actor: str) -> list[UploadResult]:
+    with lock:
+        return _ingest_locked(kb, folder, received, actor)
+
+
+def _ingest_locked(kb: KnowledgeBase, folder: Path, received: list[tuple[str, Path]],
+                   actor: str) -> list[UploadResult]:
+    """Move each upload to its place and ingest it; a file that fails leaves the document
+    (and the file) that was there before unchanged."""
+    results: list[UploadResult] = []
+    for name, temporary in received:
+        final = folder / name
+        backup = folder / f".previous-{name}"
+        had_previous = final.exists()
+        if had_previous:
+            shutil.copy2(final, backup)
+        os.replace(temporary, final)
+        try:
+            report = kb.ingest_paths([final], actor=actor)
+        except BaseException:
+            _restore(final, backup, had_previous)
+            raise
+        result = report.results[0] if report.results else None
+        if result is None or result.outcome is Outcome.FAILED:
+            _restore(final, backup, had_previous)
+        else:
+            backup.unlink(missing_ok=True)
+        outcome = result.outcome.value if result else "failed"
+        detail = (result.detail if result else "not ingested").replace(str(folder) + "/", "")
+        results.append(UploadResult(name=name, outcome=outcome,
+                                    chunks=result.chunks if result else 0, detail=detail))
+    return results
+
+
+def _restore(final: Path, backup: Path, had_previous: bool) -> None:
+    if had_previous:
+        os.replace(backup, final)
+    else:
+        final.unlink(missing_ok=True)

@@ -1,0 +1,152 @@
+"""The service's knowledge routes under uvicorn, with real SQLite, Milvus Lite and BM25:
+keys and roles, workspaces that never see each other, uploads with limits, and the audit
+trail. A refused request changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ddq.api.app import create_app
+from ddq.config import Settings
+from ddq.kb import KnowledgeBase
+from ddq.store.keys import KeyStore, Role
+from support.service import serve
+
+pytestmark = pytest.mark.integration
+
+POLICY = b"# Encryption policy\n\nCustomer data is encrypted at rest with AES-256.\n"
+OTHER = b"# Encryption policy\n\nBeta Corp encrypts customer data with ChaCha20.\n"
+
+
+@dataclass
+class Service:
+    url: str
+    kb: KnowledgeBase
+    keys: dict[str, str]
+
+    def client(self, who: str | None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.keys[who]}"} if who else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=60)
+
+    def uploads(self, workspace: str) -> list[str]:
+        folder = self.kb.settings.home / "uploads" / workspace
+        return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[Service]:
+    settings = Settings(home=tmp_path / "home", embedder="fake:hashing-64", max_upload_mb=0.01)
+    kb = KnowledgeBase(settings)
+    store = KeyStore(kb.store.engine)
+    keys = {}
+    for name, workspace, role in [("acme-viewer", "acme", Role.VIEWER),
+                                  ("acme-editor", "acme", Role.EDITOR),
+                                  ("acme-admin", "acme", Role.ADMIN),
+                                  ("beta-admin", "beta", Role.ADMIN)]:
+        keys[name] = store.create(workspace=workspace, name=name, role=role)[1]
+    try:
+        with serve(create_app(settings, kb=kb)) as url:
+            yield Service(url, kb, keys)
+    finally:
+        kb.close()
+
+
+def upload(client: httpx.Client, name: str, data: bytes) -> httpx.Response:
+    return client.post("/api/documents", files=[("files", (name, data, "text/markdown"))])
+
+
+def test_keys_are_checked_on_every_route(service: Service) -> None:
+    anonymous = service.client(None)
+    for method, path in [("GET", "/api/me"), ("GET", "/api/documents"),
+                         ("POST", "/api/ask"), ("GET", "/api/audit")]:
+        response = anonymous.request(method, path, json={"question": "x"})
+        assert response.status_code == 401, path
+        assert response.json()["error_code"] == "unauthorized"
+    bad = httpx.get(f"{service.url}/api/me", headers={"X-API-Key": "ddq_forged"})
+    assert bad.status_code == 401
+    me = service.client("acme-editor").get("/api/me").json()
+    assert me == {"workspace": "acme", "role": "editor", "key_id": 2, "key_name": "acme-editor"}
+    # A revoked key is refused from then on.
+    KeyStore(service.kb.store.engine).revoke(2)
+    assert service.client("acme-editor").get("/api/me").status_code == 401
+
+
+def test_roles_are_enforced_and_a_refusal_changes_nothing(service: Service) -> None:
+    viewer = service.client("acme-viewer")
+    refused = upload(viewer, "policy.md", POLICY)
+    assert refused.status_code == 403
+    assert refused.json()["error_code"] == "forbidden"
+    assert service.kb.store.documents("acme") == [] and service.uploads("acme") == []
+    assert viewer.get("/api/audit").status_code == 403
+
+
+def test_workspaces_see_only_their_own_knowledge(service: Service) -> None:
+    acme, beta = service.client("acme-editor"), service.client("beta-admin")
+    assert [r["outcome"] for r in upload(acme, "policy.md", POLICY).json()] == ["added"]
+    assert [r["outcome"] for r in upload(beta, "policy.md", OTHER).json()] == ["added"]
+    [acme_doc] = acme.get("/api/documents").json()
+    [beta_doc] = beta.get("/api/documents").json()
+    assert acme_doc["id"] != beta_doc["id"]
+    found = acme.post("/api/search", json={"question": "How is customer data encrypted?"})
+    assert found.status_code == 200
+    assert found.json() and all("/uploads/acme/" in h["source"] for h in found.json())
+    answer = beta.post("/api/ask", json={"question": "How is customer data encrypted?"}).json()
+    assert all("/uploads/beta/" in c["source"] for c in answer["citations"])
+    assert "ChaCha20" in answer["answer"] or answer["status"] == "needs_input"
+    # Another workspace's document is "not found", not "forbidden": no existence leak.
+    stolen = beta.delete(f"/api/documents/{acme_doc['id']}")
+    assert stolen.status_code == 404
+    assert len(acme.get("/api/documents").json()) == 1
+    # Removing needs the admin role; the admin of acme can.
+    assert acme.delete(f"/api/documents/{acme_doc['id']}").status_code == 403
+    admin = service.client("acme-admin")
+    assert admin.delete(f"/api/documents/{acme_doc['id']}").json() == {"removed_chunks": 1}
+    assert acme.get("/api/documents").json() == []
+    assert len(beta.get("/api/documents").json()) == 1
+
+
+def test_bad_uploads_are_refused_and_store_nothing(service: Service) -> None:
+    editor = service.client("acme-editor")
+    too_big = upload(editor, "big.md", b"# Big\n\n" + b"word " * 4000)
+    assert too_big.status_code == 413
+    assert too_big.json()["error_code"] == "file_too_large"
+    wrong_type = upload(editor, "tool.exe", b"MZ...")
+    assert wrong_type.status_code == 415
+    no_file = editor.post("/api/documents")
+    assert no_file.status_code == 422 and "files" in no_file.json()["detail"]
+    assert service.kb.store.documents("acme") == []
+    assert service.uploads("acme") == []
+
+
+def test_a_failed_update_keeps_the_previous_version(service: Service) -> None:
+    editor = service.client("acme-editor")
+    assert upload(editor, "policy.md", POLICY).json()[0]["outcome"] == "added"
+    broken = upload(editor, "policy.md", b"   \n")  # no text to index
+    assert broken.status_code == 200
+    [result] = broken.json()
+    assert result["outcome"] == "failed" and result["detail"]
+    [doc] = editor.get("/api/documents").json()
+    assert doc["chunks"] == 1
+    stored = service.kb.settings.home / "uploads" / "acme" / "policy.md"
+    assert stored.read_bytes() == POLICY
+    assert service.uploads("acme") == ["policy.md"]
+
+
+def test_the_audit_trail_names_the_key_that_acted(service: Service) -> None:
+    upload(service.client("acme-editor"), "policy.md", POLICY)
+    admin = service.client("acme-admin")
+    entries = admin.get("/api/audit").json()
+    added = [e for e in entries if e["action"] == "document.added"]
+    assert added and added[0]["actor"] == "key:2:acme-editor"
+    assert any(e["action"] == "key.created" for e in entries)
+    csv_text = admin.get("/api/audit", params={"format": "csv"}).text
+    assert csv_text.splitlines()[0] == "id,at,actor,action,subject,detail"
+    assert "document.added" in csv_text
+    # beta's trail holds nothing of acme's.
+    beta = service.client("beta-admin").get("/api/audit").json()
+    assert all(e["action"] != "document.added" for e in beta)
