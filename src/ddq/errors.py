@@ -23,6 +23,7 @@ class ErrorCode(StrEnum):
     INDEX_ERROR = "index_error"
     UNAUTHORIZED = "unauthorized"
     FORBIDDEN = "forbidden"
+    CONFLICT = "conflict"
 
 
 class DDQError(Exception):

@@ -11,20 +11,30 @@ from fastapi import FastAPI
 from ddq import __version__
 from ddq.api import knowledge as knowledge_api
 from ddq.api import models as models_api
+from ddq.api import questionnaires as questionnaires_api
 from ddq.api.errors import install_error_handlers
+from ddq.api.jobs import JobWorker
 from ddq.config import Settings
 from ddq.kb import KnowledgeBase
 
 
-def create_app(settings: Settings, *, kb: KnowledgeBase | None = None) -> FastAPI:
+def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
+               run_jobs: bool = True) -> FastAPI:
+    """The service. ``run_jobs`` starts the job worker in this process (turn it off for a
+    process that only serves requests while others work through the queue)."""
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = kb is None
         app.state.kb = kb or KnowledgeBase(settings)
         app.state.write_lock = threading.Lock()
+        app.state.worker = JobWorker(app.state.kb, write_lock=app.state.write_lock)
+        if run_jobs:
+            app.state.worker.start()
         try:
             yield
         finally:
+            if run_jobs:
+                app.state.worker.stop()  # a running job goes back to the queue
             if owned:
                 app.state.kb.close()
 
@@ -34,4 +44,5 @@ def create_app(settings: Settings, *, kb: KnowledgeBase | None = None) -> FastAP
     install_error_handlers(app)
     app.include_router(models_api.router())
     app.include_router(knowledge_api.router())
+    app.include_router(questionnaires_api.router())
     return app

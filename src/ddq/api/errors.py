@@ -19,6 +19,15 @@ STATUS = {
     ErrorCode.FILE_TOO_LARGE: 413,
     ErrorCode.UNAUTHORIZED: 401,
     ErrorCode.FORBIDDEN: 403,
+    ErrorCode.CONFLICT: 409,
+    # A file that arrived but cannot be used as what it claims to be.
+    ErrorCode.UNREADABLE_FILE: 422,
+    ErrorCode.ENCRYPTED_FILE: 422,
+    ErrorCode.EMPTY_FILE: 422,
+    ErrorCode.UNSAFE_FILE: 422,
+    ErrorCode.NO_QUESTIONS: 422,
+    ErrorCode.NO_QUESTION_COLUMN: 422,
+    ErrorCode.NO_ANSWER_COLUMN: 422,
     ErrorCode.UNSUPPORTED_FORMAT: 415,
 }
 

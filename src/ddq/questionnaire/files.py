@@ -18,6 +18,8 @@ _SUFFIXES = {
     ".csv": FileFormat.CSV,
     ".tsv": FileFormat.CSV,
 }
+#: The file types a questionnaire may come as.
+SUPPORTED_QUESTIONNAIRES = frozenset(_SUFFIXES)
 
 
 def file_format(path: Path) -> FileFormat:

@@ -14,6 +14,7 @@ import hashlib
 import json
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -111,8 +112,10 @@ class QuestionnaireJob:
             layout=extraction.layout, questions=extraction.questions,
         )
 
-    def run(self, info: QuestionnaireInfo, progress: JobProgressSink | None = None
-            ) -> JobResult:
+    def run(self, info: QuestionnaireInfo, progress: JobProgressSink | None = None,
+            should_stop: Callable[[], bool] | None = None) -> JobResult:
+        """Draft every question that has no draft yet, batch by batch. ``should_stop`` is
+        asked before each batch (a paused or shut-down service job stops there)."""
         pending = self.store.pending(info.id)
         if pending:
             self._require_knowledge()
@@ -125,6 +128,8 @@ class QuestionnaireJob:
         drafters: Counter[str] = Counter()
         yes_no = yes_no_sheets(info.layout)
         for start in range(0, len(pending), self.batch_size):
+            if should_stop is not None and should_stop():
+                break
             batch = pending[start : start + self.batch_size]
             answers = self.answer_batch([q.text for q in batch])
             for question, answer in zip(batch, answers, strict=True):

@@ -134,6 +134,13 @@ class QuestionnaireRow(Base):
     question_count: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    #: The service's job: idle (CLI jobs), queued, running, paused, done, failed.
+    state: Mapped[str] = mapped_column(String(16), default="idle", server_default="idle",
+                                       index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                          nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class QuestionRow(Base):
@@ -155,6 +162,13 @@ class QuestionRow(Base):
     section: Mapped[list[str]] = mapped_column(JSON)
     location: Mapped[str] = mapped_column(String(512))
     targets: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+    #: Review: pending / edited / approved / rejected; row_version guards concurrent reviews.
+    review_status: Mapped[str] = mapped_column(String(16), default="pending",
+                                               server_default="pending")
+    assignee: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    row_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reviewed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class DraftRow(Base):
