@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # System packages the tests use that PyPI cannot provide: LibreOffice (headless), which
-# opens every exported questionnaire to prove Office applications accept it.
+# opens every exported questionnaire to prove Office applications accept it, and Chromium,
+# the real browser the review UI is tested in (Playwright drives it; its own browser
+# download cannot work without the network).
 # Installs them from Debian's packages when they are missing; a no-op when present.
 set -euo pipefail
 
 missing=()
 command -v libreoffice >/dev/null 2>&1 || missing+=(libreoffice-calc-nogui libreoffice-writer-nogui)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "error: missing ${missing[*]}; install LibreOffice (headless) with your package manager" >&2
+  echo "error: missing ${missing[*]}; install them with your package manager" >&2
   exit 1
 fi
 SUDO=""

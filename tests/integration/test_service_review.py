@@ -115,6 +115,9 @@ def test_upload_draft_review_and_download(service: Service) -> None:
     moved = review(editor, third, action="reassign", version=1, assignee="dana@example.com")
     assert moved.json()["assignee"] == "dana@example.com"
     assert review(editor, third, action="edit", version=2, text="  ").status_code == 422
+    unanswered = next(q for q in questions if q["draft"]["status"] == "needs_input")
+    refused = review(approver, unanswered, action="approve", version=0)
+    assert refused.status_code == 422 and "no answer to approve" in refused.json()["detail"]
 
     after = {q["id"]: q for q in editor.get(f"/api/questionnaires/{qid}/questions").json()}
     assert after[first["id"]]["review"]["status"] == "approved"

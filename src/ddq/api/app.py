@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 
 from ddq import __version__
 from ddq.api import knowledge as knowledge_api
 from ddq.api import models as models_api
 from ddq.api import questionnaires as questionnaires_api
+from ddq.api import ui as ui_pages
 from ddq.api.errors import install_error_handlers
 from ddq.api.jobs import JobWorker
 from ddq.config import Settings
@@ -45,4 +47,10 @@ def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
     app.include_router(models_api.router())
     app.include_router(knowledge_api.router())
     app.include_router(questionnaires_api.router())
+    app.include_router(ui_pages.router())
+    ui_pages.install_sign_in_redirect(app)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/ui", status_code=307)
     return app

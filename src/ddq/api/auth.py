@@ -16,6 +16,8 @@ from ddq.errors import DDQError, ErrorCode
 from ddq.kb import KnowledgeBase
 from ddq.store.keys import KeyStore, Role
 
+COOKIE = "ddq_key"
+
 
 @dataclass(frozen=True, slots=True)
 class Caller:
@@ -34,7 +36,18 @@ def _secret(request: Request) -> str | None:
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    return request.headers.get("x-api-key") or None
+    # The web UI signs in once and keeps the key in an HttpOnly, SameSite=Strict cookie.
+    return request.headers.get("x-api-key") or request.cookies.get(COOKIE) or None
+
+
+def caller_from(request: Request) -> Caller | None:
+    """The caller a request's key names, or None (no key, unknown or revoked)."""
+    secret = _secret(request)
+    if secret is None:
+        return None
+    kb: KnowledgeBase = request.app.state.kb
+    info = KeyStore(kb.store.engine).authenticate(secret)
+    return None if info is None else Caller(info.id, info.name, info.workspace, info.role)
 
 
 def require(role: Role) -> Callable[[Request], Caller]:

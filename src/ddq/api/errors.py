@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 
 from ddq.errors import DDQError, ErrorCode
@@ -43,8 +45,16 @@ def error_response(status: int, code: str, detail: str) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DDQError)
-    async def ddq_error(_request: Request, exc: DDQError) -> JSONResponse:
-        response = error_response(STATUS.get(exc.code, 400), exc.code.value, exc.detail)
+    async def ddq_error(request: Request, exc: DDQError) -> Response:
+        status = STATUS.get(exc.code, 400)
+        if request.url.path.startswith("/ui"):
+            # A person in the browser gets a page, with the same one-line message.
+            body = (f"<!doctype html><title>DDQ</title><main style='font-family:system-ui;"
+                    f"max-width:640px;margin:40px auto'><h1>That did not work</h1>"
+                    f"<p>{html.escape(exc.detail)}</p><p><a href='/ui'>Back to the "
+                    f"questionnaires</a></p></main>")
+            return HTMLResponse(body, status_code=status)
+        response = error_response(status, exc.code.value, exc.detail)
         if exc.code is ErrorCode.UNAUTHORIZED:
             response.headers["WWW-Authenticate"] = "Bearer"
         return response

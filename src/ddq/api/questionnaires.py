@@ -295,8 +295,9 @@ def _register(kb: KnowledgeBase, temporary: Path, folder: Path, name: str,
               caller: Caller) -> QuestionnaireInfo:
     """Keep the upload under its content hash and open (or find) its job."""
     digest = hashlib.sha256(temporary.read_bytes()).hexdigest()
-    final = folder / f"{digest[:16]}-{name}"
+    final = folder / digest[:16] / name  # the file keeps its name: the download is named so
     if not final.exists():
+        final.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(temporary, final)
     job = QuestionnaireJob(kb, batch_size=kb.settings.answer_batch_size)
     try:

@@ -184,6 +184,10 @@ class ReviewStore:
                 if latest is None and action is not ReviewAction.REASSIGN:
                     raise DDQError(ErrorCode.INVALID_INPUT,
                                    "this question has no draft yet; wait for the job")
+                if action is ReviewAction.APPROVE and latest is not None \
+                        and latest.status == "needs_input":
+                    raise DDQError(ErrorCode.INVALID_INPUT,
+                                   "there is no answer to approve: edit it in first")
                 values: dict[str, object] = {"row_version": row.row_version + 1}
                 before = {"status": row.review_status, "assignee": row.assignee,
                           "text": latest.text if latest else None}
