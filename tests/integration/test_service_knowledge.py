@@ -38,9 +38,12 @@ class Service:
         return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
 
-@pytest.fixture
-def service(tmp_path: Path) -> Iterator[Service]:
-    settings = Settings(home=tmp_path / "home", embedder="fake:hashing-64", max_upload_mb=0.01)
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]:
+    database = request.getfixturevalue("empty_pg_url") if request.param == "postgresql" \
+        else None
+    settings = Settings(home=tmp_path / "home", embedder="fake:hashing-64", max_upload_mb=0.01,
+                        database_url=database)
     kb = KnowledgeBase(settings)
     store = KeyStore(kb.store.engine)
     keys = {}
@@ -98,6 +101,24 @@ def test_workspaces_see_only_their_own_knowledge(service: Service) -> None:
     answer = beta.post("/api/ask", json={"question": "How is customer data encrypted?"}).json()
     assert all("/uploads/beta/" in c["source"] for c in answer["citations"])
     assert "ChaCha20" in answer["answer"] or answer["status"] == "needs_input"
+    # Directly in Milvus and in the database: each workspace's vectors and rows are its own.
+    acme_kb, beta_kb = service.kb.scoped("acme"), service.kb.scoped("beta")
+    index = acme_kb.chunk_index
+    index.ensure()
+
+    def in_milvus(workspace: str) -> set[int]:
+        rows = index._client.query(index.name, filter=f'workspace == "{workspace}"',
+                                   output_fields=["id", "document_id"])
+        return {int(r["id"]) for r in rows}
+
+    def in_store(kb: KnowledgeBase) -> set[int]:
+        return {c.id for batch in kb.store.iter_chunks(kb.workspace) for c in batch}
+
+    assert in_milvus("acme") == in_store(acme_kb) and in_milvus("beta") == in_store(beta_kb)
+    assert in_store(acme_kb).isdisjoint(in_store(beta_kb))
+    assert {h["chunk_id"] for h in found.json()} <= in_store(acme_kb)
+    assert {c["chunk_id"] for c in answer["citations"]} <= in_store(beta_kb)
+    assert all(d.workspace == "acme" for d in acme_kb.store.documents("acme"))
     # Another workspace's document is "not found", not "forbidden": no existence leak.
     stolen = beta.delete(f"/api/documents/{acme_doc['id']}")
     assert stolen.status_code == 404
