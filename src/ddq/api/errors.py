@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import html
+from typing import Annotated
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
@@ -32,6 +33,10 @@ STATUS = {
     ErrorCode.NO_ANSWER_COLUMN: 422,
     ErrorCode.UNSUPPORTED_FORMAT: 415,
 }
+
+
+#: A row id in a path: the database's integer range, so an absurd number is a 422, not a 500.
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
 class ErrorBody(BaseModel):

@@ -12,6 +12,7 @@ import re
 import shutil
 import tempfile
 import threading
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from ddq.api.auth import Caller, require, workspace_kb
-from ddq.api.errors import ErrorBody
+from ddq.api.errors import ErrorBody, RowId
 from ddq.cli_output import answer_json, hit_json
 from ddq.errors import DDQError, ErrorCode
 from ddq.ingest.loaders import SUPPORTED_SUFFIXES
@@ -147,7 +148,7 @@ def router() -> APIRouter:
                                        _write_lock(request), caller.actor)
 
     @api.delete("/documents/{document_id}", summary="Remove a document and its chunks")
-    def remove(document_id: int, request: Request, caller: Caller = admin) -> dict[str, int]:
+    def remove(document_id: RowId, request: Request, caller: Caller = admin) -> dict[str, int]:
         kb = workspace_kb(request, caller)
         found = next((d for d in kb.store.documents(kb.workspace) if d.id == document_id),
                      None)
@@ -171,7 +172,8 @@ def router() -> APIRouter:
     @api.get("/audit", summary="The audit trail of the workspace (JSON, or CSV with ?format=csv)")
     def audit(request: Request, format: str = "json", caller: Caller = admin) -> Any:
         kb = workspace_kb(request, caller)
-        rows = [{"id": r.id, "at": r.at.isoformat(), "actor": r.actor, "action": r.action,
+        rows = [{"id": r.id, "at": (r.at if r.at.tzinfo else r.at.replace(tzinfo=UTC))
+                 .isoformat(), "actor": r.actor, "action": r.action,
                  "subject": r.subject, "detail": r.detail}
                 for r in kb.store.audit_entries(kb.workspace)]
         if format != "csv":

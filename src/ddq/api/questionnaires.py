@@ -8,18 +8,18 @@ import hashlib
 import os
 import shutil
 import tempfile
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from ddq.answer.text import leading_verdict
 from ddq.api.auth import Caller, require, workspace_kb
-from ddq.api.errors import ErrorBody
+from ddq.api.errors import ErrorBody, RowId
 from ddq.api.knowledge import receive
 from ddq.domain import Answer, AnswerStatus
 from ddq.errors import DDQError, ErrorCode
@@ -37,6 +37,14 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes (written in UTC); the API always says the offset.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+Timestamp = Annotated[datetime, AfterValidator(_utc)]
+
+
 class Progress(BaseModel):
     total: int
     drafted: int
@@ -51,8 +59,8 @@ class QuestionnaireOut(BaseModel):
     questions: int
     state: str
     error: str | None
-    created_at: datetime
-    finished_at: datetime | None
+    created_at: Timestamp
+    finished_at: Timestamp | None
     progress: Progress
 
 
@@ -79,7 +87,7 @@ class ReviewOut(BaseModel):
     assignee: str | None
     version: int
     reviewed_by: str | None
-    reviewed_at: datetime | None
+    reviewed_at: Timestamp | None
 
 
 class QuestionOut(BaseModel):
@@ -169,14 +177,14 @@ def router() -> APIRouter:
 
     @api.get("/{questionnaire_id}", response_model=QuestionnaireOut,
              summary="One questionnaire, its job state and progress")
-    def one(questionnaire_id: int, request: Request, caller: Caller = viewer
+    def one(questionnaire_id: RowId, request: Request, caller: Caller = viewer
             ) -> QuestionnaireOut:
         kb = workspace_kb(request, caller)
         return _out(kb, _info(kb, questionnaire_id))
 
     @api.post("/{questionnaire_id}/start", response_model=QuestionnaireOut,
               summary="Queue (or resume) the answering job")
-    def start_job(questionnaire_id: int, request: Request, caller: Caller = editor
+    def start_job(questionnaire_id: RowId, request: Request, caller: Caller = editor
                   ) -> QuestionnaireOut:
         kb = workspace_kb(request, caller)
         info = _info(kb, questionnaire_id)
@@ -190,7 +198,7 @@ def router() -> APIRouter:
 
     @api.post("/{questionnaire_id}/pause", response_model=QuestionnaireOut,
               summary="Pause the job after the batch in flight")
-    def pause_job(questionnaire_id: int, request: Request, caller: Caller = editor
+    def pause_job(questionnaire_id: RowId, request: Request, caller: Caller = editor
                   ) -> QuestionnaireOut:
         kb = workspace_kb(request, caller)
         info = _info(kb, questionnaire_id)
@@ -203,7 +211,7 @@ def router() -> APIRouter:
 
     @api.get("/{questionnaire_id}/questions", response_model=list[QuestionOut],
              summary="The extracted questions with their newest draft and review state")
-    def questions(questionnaire_id: int, request: Request, caller: Caller = viewer,
+    def questions(questionnaire_id: RowId, request: Request, caller: Caller = viewer,
                   status: str | None = None, min_confidence: float | None = None,
                   max_confidence: float | None = None) -> list[QuestionOut]:
         kb = workspace_kb(request, caller)
@@ -237,7 +245,7 @@ def router() -> APIRouter:
     @api.post("/{questionnaire_id}/questions/{question_id}/review", response_model=ReviewOut,
               summary="Approve, reject, edit or reassign a draft (409 if it changed since "
                       "you read it)")
-    def review(questionnaire_id: int, question_id: int, body: ReviewBody, request: Request,
+    def review(questionnaire_id: RowId, question_id: RowId, body: ReviewBody, request: Request,
                caller: Caller = editor) -> ReviewOut:
         kb = workspace_kb(request, caller)
         info = _info(kb, questionnaire_id)
@@ -262,7 +270,7 @@ def router() -> APIRouter:
 
     @api.post("/{questionnaire_id}/bulk-approve", summary="Approve every pending answered "
                                                           "draft at or above a confidence")
-    def bulk_approve(questionnaire_id: int, body: BulkApproveBody, request: Request,
+    def bulk_approve(questionnaire_id: RowId, body: BulkApproveBody, request: Request,
                      caller: Caller = approver) -> dict[str, int]:
         kb = workspace_kb(request, caller)
         info = _info(kb, questionnaire_id)
@@ -273,7 +281,7 @@ def router() -> APIRouter:
 
     @api.get("/{questionnaire_id}/export", summary="The answered file (a copy of the upload "
                                                    "with the newest drafts written in)")
-    def export(questionnaire_id: int, request: Request, caller: Caller = viewer
+    def export(questionnaire_id: RowId, request: Request, caller: Caller = viewer
                ) -> FileResponse:
         kb = workspace_kb(request, caller)
         info = _info(kb, questionnaire_id)

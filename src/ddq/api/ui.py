@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from ddq.api.auth import COOKIE, Caller, caller_from
+from ddq.api.errors import RowId
 from ddq.api.knowledge import _ingest_uploads, receive, safe_name, uploads_dir
 from ddq.api.questionnaires import _edited, _register, questionnaires_dir
 from ddq.errors import DDQError, ErrorCode
@@ -117,7 +118,7 @@ def router() -> APIRouter:
                                          "has started.")
 
     @ui.get("/q/{questionnaire_id}", response_class=HTMLResponse)
-    def questionnaire(questionnaire_id: int, request: Request, status: str = "",
+    def questionnaire(questionnaire_id: RowId, request: Request, status: str = "",
                       min_confidence: str = "", max_confidence: str = "") -> HTMLResponse:
         caller, kb = signed_in(request)
         store, reviews = QuestionnaireStore(kb.store.engine), ReviewStore(kb.store.engine)
@@ -147,7 +148,7 @@ def router() -> APIRouter:
                                         "max_confidence": max_confidence})
 
     @ui.post("/q/{questionnaire_id}/review/{question_id}")
-    def review(questionnaire_id: int, question_id: int, request: Request,
+    def review(questionnaire_id: RowId, question_id: RowId, request: Request,
                action: str = Form(...), version: int = Form(...), text: str = Form(""),
                assignee: str = Form("")) -> RedirectResponse:
         try:
@@ -179,7 +180,7 @@ def router() -> APIRouter:
         return _back(back, f"{done}.", f"q{question_id}")
 
     @ui.post("/q/{questionnaire_id}/bulk-approve")
-    def bulk(questionnaire_id: int, request: Request,
+    def bulk(questionnaire_id: RowId, request: Request,
              min_confidence: float = Form(...)) -> RedirectResponse:
         caller, kb = signed_in(request, Role.APPROVER)
         info = QuestionnaireStore(kb.store.engine).get(kb.workspace, questionnaire_id)
@@ -190,7 +191,7 @@ def router() -> APIRouter:
                                          f"{min_confidence:.2f} or more.")
 
     @ui.post("/q/{questionnaire_id}/{verb}")
-    def job_control(questionnaire_id: int, verb: str, request: Request) -> RedirectResponse:
+    def job_control(questionnaire_id: RowId, verb: str, request: Request) -> RedirectResponse:
         caller, kb = signed_in(request, Role.EDITOR)
         info = QuestionnaireStore(kb.store.engine).get(kb.workspace, questionnaire_id)
         reviews = ReviewStore(kb.store.engine)
