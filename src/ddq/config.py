@@ -82,6 +82,9 @@ class Settings(BaseSettings):
 
     answer_batch_size: int = Field(default=32, ge=1, le=1024,
                                    description="Questions answered per batch in a job.")
+    rate_limit_per_minute: int = Field(
+        default=3000, ge=0, le=1_000_000,
+        description="Requests per minute per API key (bursts up to a tenth of it); 0: off.")
     max_upload_mb: float = Field(default=50, gt=0, le=1024,
                                  description="Largest file the service accepts in an upload.")
     max_questionnaire_mb: float = Field(default=50, gt=0, le=1024,

@@ -24,6 +24,7 @@ class ErrorCode(StrEnum):
     UNAUTHORIZED = "unauthorized"
     FORBIDDEN = "forbidden"
     CONFLICT = "conflict"
+    RATE_LIMITED = "rate_limited"
 
 
 class DDQError(Exception):

@@ -171,3 +171,24 @@ def test_the_audit_trail_names_the_key_that_acted(service: Service) -> None:
     # beta's trail holds nothing of acme's.
     beta = service.client("beta-admin").get("/api/audit").json()
     assert all(e["action"] != "document.added" for e in beta)
+
+
+def test_each_key_is_rate_limited_on_its_own(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home", embedder="fake:hashing-64",
+                        rate_limit_per_minute=60)  # bursts of 10
+    kb = KnowledgeBase(settings)
+    store = KeyStore(kb.store.engine)
+    busy = store.create(workspace="acme", name="busy", role=Role.VIEWER)[1]
+    calm = store.create(workspace="acme", name="calm", role=Role.VIEWER)[1]
+    try:
+        with serve(create_app(settings, kb=kb)) as url:
+            headers = {"Authorization": f"Bearer {busy}"}
+            codes = [httpx.get(f"{url}/api/me", headers=headers).status_code for _ in range(12)]
+            assert codes[:10] == [200] * 10 and codes[10:] == [429, 429]
+            limited = httpx.get(f"{url}/api/me", headers=headers)
+            assert limited.json()["error_code"] == "rate_limited"
+            assert limited.headers["retry-after"] == "1"
+            other = httpx.get(f"{url}/api/me", headers={"Authorization": f"Bearer {calm}"})
+            assert other.status_code == 200
+    finally:
+        kb.close()

@@ -14,6 +14,7 @@ from ddq.api import knowledge as knowledge_api
 from ddq.api import models as models_api
 from ddq.api import questionnaires as questionnaires_api
 from ddq.api import ui as ui_pages
+from ddq.api.auth import RateLimiter
 from ddq.api.errors import install_error_handlers
 from ddq.api.jobs import JobWorker
 from ddq.config import Settings
@@ -29,6 +30,8 @@ def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
         owned = kb is None
         app.state.kb = kb or KnowledgeBase(settings)
         app.state.write_lock = threading.Lock()
+        per_minute = app.state.kb.settings.rate_limit_per_minute
+        app.state.limiter = RateLimiter(per_minute) if per_minute > 0 else None
         app.state.worker = JobWorker(app.state.kb, write_lock=app.state.write_lock)
         if run_jobs:
             app.state.worker.start()

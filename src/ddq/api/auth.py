@@ -7,6 +7,8 @@ the key's: no request can name another one, so nothing crosses workspaces.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,6 +19,29 @@ from ddq.kb import KnowledgeBase
 from ddq.store.keys import KeyStore, Role
 
 COOKIE = "ddq_key"
+
+
+class RateLimiter:
+    """A token bucket per key, in this process: ``per_minute`` requests a minute on average,
+    bursts up to a tenth of that (at least 10)."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = per_minute / 60.0
+        self.capacity = max(10.0, per_minute / 10.0)
+        self._clock = clock
+        self._buckets: dict[int, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key_id: int) -> bool:
+        now = self._clock()
+        with self._lock:
+            tokens, last = self._buckets.get(key_id, (self.capacity, now))
+            tokens = min(self.capacity, tokens + (now - last) * self.rate)
+            if tokens < 1.0:
+                self._buckets[key_id] = (tokens, now)
+                return False
+            self._buckets[key_id] = (tokens - 1.0, now)
+            return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +87,10 @@ def require(role: Role) -> Callable[[Request], Caller]:
         info = KeyStore(kb.store.engine).authenticate(secret)
         if info is None:
             raise DDQError(ErrorCode.UNAUTHORIZED, "the API key is unknown or revoked")
+        limiter: RateLimiter | None = getattr(request.app.state, "limiter", None)
+        if limiter is not None and not limiter.allow(info.id):
+            raise DDQError(ErrorCode.RATE_LIMITED, "too many requests with this key; slow "
+                                                   "down and retry in a moment")
         if info.role < role:
             raise DDQError(ErrorCode.FORBIDDEN, f"this needs the {role.label} role; the key "
                                                 f"is {info.role.label}")

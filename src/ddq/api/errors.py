@@ -23,6 +23,7 @@ STATUS = {
     ErrorCode.UNAUTHORIZED: 401,
     ErrorCode.FORBIDDEN: 403,
     ErrorCode.CONFLICT: 409,
+    ErrorCode.RATE_LIMITED: 429,
     # A file that arrived but cannot be used as what it claims to be.
     ErrorCode.UNREADABLE_FILE: 422,
     ErrorCode.ENCRYPTED_FILE: 422,
@@ -62,6 +63,8 @@ def install_error_handlers(app: FastAPI) -> None:
         response = error_response(status, exc.code.value, exc.detail)
         if exc.code is ErrorCode.UNAUTHORIZED:
             response.headers["WWW-Authenticate"] = "Bearer"
+        if exc.code is ErrorCode.RATE_LIMITED:
+            response.headers["Retry-After"] = "1"
         return response
 
     @app.exception_handler(RequestValidationError)
