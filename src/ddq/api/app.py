@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse
 
 from ddq import __version__
 from ddq.api import knowledge as knowledge_api
+from ddq.api import library as library_api
 from ddq.api import models as models_api
 from ddq.api import questionnaires as questionnaires_api
 from ddq.api import ui as ui_pages
@@ -50,6 +51,7 @@ def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
     app.include_router(models_api.router())
     app.include_router(knowledge_api.router())
     app.include_router(questionnaires_api.router())
+    app.include_router(library_api.router())
     app.include_router(ui_pages.router())
     ui_pages.install_sign_in_redirect(app)
 

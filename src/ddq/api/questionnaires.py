@@ -21,6 +21,7 @@ from ddq.answer.text import leading_verdict
 from ddq.api.auth import Caller, require, workspace_kb
 from ddq.api.errors import ErrorBody, RowId
 from ddq.api.knowledge import receive
+from ddq.api.library import approved_to_library
 from ddq.domain import Answer, AnswerStatus
 from ddq.errors import DDQError, ErrorCode
 from ddq.kb import KnowledgeBase
@@ -264,6 +265,9 @@ def router() -> APIRouter:
             workspace=kb.workspace, questionnaire_id=info.id, question_id=question_id,
             action=action, seen_version=body.version, actor=caller.actor,
             assignee=(body.assignee or "").strip() or None, edited=edited)
+        if action is ReviewAction.APPROVE:
+            approved_to_library(kb, info.id, [question_id], caller.actor,
+                                request.app.state.write_lock)
         return ReviewOut(status=record.status.value, assignee=record.assignee,
                          version=record.version, reviewed_by=record.reviewed_by,
                          reviewed_at=record.reviewed_at)
@@ -274,10 +278,12 @@ def router() -> APIRouter:
                      caller: Caller = approver) -> dict[str, int]:
         kb = workspace_kb(request, caller)
         info = _info(kb, questionnaire_id)
-        count = ReviewStore(kb.store.engine).bulk_approve(
+        ids = ReviewStore(kb.store.engine).bulk_approve(
             workspace=kb.workspace, questionnaire_id=info.id,
             min_confidence=body.min_confidence, actor=caller.actor)
-        return {"approved": count}
+        added = approved_to_library(kb, info.id, ids, caller.actor,
+                                    request.app.state.write_lock)
+        return {"approved": len(ids), "added_to_library": added}
 
     @api.get("/{questionnaire_id}/export", summary="The answered file (a copy of the upload "
                                                    "with the newest drafts written in)")

@@ -20,6 +20,7 @@ from fastapi.templating import Jinja2Templates
 from ddq.api.auth import COOKIE, Caller, caller_from
 from ddq.api.errors import RowId
 from ddq.api.knowledge import _ingest_uploads, receive, safe_name, uploads_dir
+from ddq.api.library import approved_to_library
 from ddq.api.questionnaires import _edited, _register, questionnaires_dir
 from ddq.errors import DDQError, ErrorCode
 from ddq.kb import KnowledgeBase
@@ -175,6 +176,9 @@ def router() -> APIRouter:
                 return _back(back, "Someone else changed this answer while you were looking; "
                                    "here it is as it is now.", f"q{question_id}")
             raise
+        if chosen is ReviewAction.APPROVE:
+            approved_to_library(kb, info.id, [question_id], caller.actor,
+                                request.app.state.write_lock)
         done = {"approve": "Approved", "reject": "Rejected", "edit": "Saved",
                 "reassign": "Reassigned"}[chosen.value]
         return _back(back, f"{done}.", f"q{question_id}")
@@ -184,10 +188,11 @@ def router() -> APIRouter:
              min_confidence: float = Form(...)) -> RedirectResponse:
         caller, kb = signed_in(request, Role.APPROVER)
         info = QuestionnaireStore(kb.store.engine).get(kb.workspace, questionnaire_id)
-        count = ReviewStore(kb.store.engine).bulk_approve(
+        ids = ReviewStore(kb.store.engine).bulk_approve(
             workspace=kb.workspace, questionnaire_id=info.id,
             min_confidence=max(0.0, min(1.0, min_confidence)), actor=caller.actor)
-        return _back(f"/ui/q/{info.id}", f"Approved {count} answers with confidence "
+        approved_to_library(kb, info.id, ids, caller.actor, request.app.state.write_lock)
+        return _back(f"/ui/q/{info.id}", f"Approved {len(ids)} answers with confidence "
                                          f"{min_confidence:.2f} or more.")
 
     @ui.post("/q/{questionnaire_id}/{verb}")

@@ -234,9 +234,9 @@ class ReviewStore:
             raise DDQError(ErrorCode.STORE_ERROR, f"database error: {exc}") from exc
 
     def bulk_approve(self, *, workspace: str, questionnaire_id: int, min_confidence: float,
-                     actor: str) -> int:
+                     actor: str) -> list[int]:
         """Approve every pending question whose newest draft is an answer (not "needs
-        input") with at least ``min_confidence``; returns how many."""
+        input") with at least ``min_confidence``; returns their ids."""
         newest = (select(DraftRow.question_id, func.max(DraftRow.version).label("v"))
                   .group_by(DraftRow.question_id).subquery())
         with self._sessions.begin() as session:
@@ -253,7 +253,7 @@ class ReviewStore:
                        DraftRow.status != "needs_input",
                        DraftRow.confidence >= min_confidence))]
             if not ids:
-                return 0
+                return []
             session.execute(
                 update(QuestionRow)
                 .where(QuestionRow.id.in_(ids),
@@ -265,7 +265,7 @@ class ReviewStore:
                                  detail={"questionnaire_id": questionnaire_id,
                                          "min_confidence": min_confidence,
                                          "question_ids": ids}))
-            return len(ids)
+            return ids
 
 
 def _review(row: QuestionRow) -> ReviewRecord:

@@ -210,3 +210,26 @@ class ApiKeyRow(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
                                                           nullable=True)
+
+
+class LibraryItemRow(Base):
+    """An entry of the managed answer library (created in the service, or approved in a
+    questionnaire review). Approved entries are indexed through one generated document per
+    workspace; this row is their source of truth."""
+
+    __tablename__ = "library_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workspace: Mapped[str] = mapped_column(String(64), index=True)
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    status: Mapped[str] = mapped_column(String(16))  # draft / approved / retired
+    tags: Mapped[list[str]] = mapped_column(JSON)
+    last_reviewed: Mapped[date | None] = mapped_column(Date, nullable=True)
+    review_by: Mapped[date | None] = mapped_column(Date, nullable=True)
+    source: Mapped[str] = mapped_column(String(32))  # manual / questionnaire
+    provenance: Mapped[dict[str, object]] = mapped_column(JSON)
+    row_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
