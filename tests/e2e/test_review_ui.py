@@ -166,6 +166,14 @@ def test_a_reviewer_answers_a_questionnaire_in_the_browser(server: tuple[str, st
         assert download.suggested_filename == "harborline_vendor_security-answered.xlsx"
         saved = tmp_path / download.suggested_filename
         download.save_as(saved)
+
+        # The approved answer went into the answer library, with where it came from.
+        page.get_by_role("link", name="Library").click()
+        expect(page.get_by_role("heading", name="Answer library")).to_be_visible()
+        entry = page.locator("tr[id^=e]").first
+        expect(entry).to_contain_text("approved in harborline_vendor_security.xlsx")
+        expect(entry.locator(".badge").first).to_have_text("approved")
+        page.screenshot(path=str(ARTIFACTS / "library-page.png"), full_page=True)
         browser.close()
 
     workbook = openpyxl.load_workbook(saved)

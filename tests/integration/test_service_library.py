@@ -130,3 +130,30 @@ def test_approved_review_answers_flow_back_with_provenance(clients) -> None:  # 
     assert provenance["approved_by"].endswith(":ann")
     # The next questionnaire that asks it gets the approved answer.
     assert ask(editor, answered["text"])["status"] == "library_match"
+
+
+def test_the_library_page_adds_and_edits_entries(clients) -> None:  # type: ignore[no-untyped-def]
+    _, approver, _ = clients
+    key = approver.headers["Authorization"].split(" ", 1)[1]
+    browser = httpx.Client(base_url=str(approver.base_url), timeout=60, follow_redirects=True)
+    signed_in = browser.post("/ui/login", data={"key": key})
+    assert signed_in.status_code == 200 and "Questionnaires" in signed_in.text
+    added = browser.post("/ui/library", data={
+        "question": QUESTION, "answer": ANSWER, "owner": "iam", "tags": "identity, sso",
+        "review_by": "2099-01-01"})
+    assert "Added as a draft" in added.text and QUESTION in added.text
+    [entry] = approver.get("/api/library").json()
+    assert entry["tags"] == ["identity", "sso"] and entry["review_by"] == "2099-01-01"
+    form = {"version": entry["version"], "question": QUESTION, "answer": ANSWER,
+            "owner": "iam", "tags": "identity", "review_by": "2099-01-01", "status": "approved"}
+    saved = browser.post(f"/ui/library/{entry['id']}", data=form)
+    assert "Saved." in saved.text
+    [entry] = approver.get("/api/library").json()
+    assert entry["status"] == "approved" and entry["last_reviewed"] is not None
+    again = browser.post(f"/ui/library/{entry['id']}", data={**form, "version": 0})
+    assert "Someone else changed this entry" in again.text
+    assert ask(approver)["status"] == "library_match"
+    bad_date = browser.post("/ui/library", data={"question": "Q?", "answer": "A.",
+                                                 "review_by": "next spring"})
+    assert "is not a date" in bad_date.text
+    assert len(approver.get("/api/library").json()) == 1

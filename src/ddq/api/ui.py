@@ -8,6 +8,7 @@ cannot post a form with it); every page checks the key's role and works in its w
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -20,12 +21,13 @@ from fastapi.templating import Jinja2Templates
 from ddq.api.auth import COOKIE, Caller, caller_from
 from ddq.api.errors import RowId
 from ddq.api.knowledge import _ingest_uploads, receive, safe_name, uploads_dir
-from ddq.api.library import approved_to_library
+from ddq.api.library import approved_to_library, entries_with_flags, sync_library
 from ddq.api.questionnaires import _edited, _register, questionnaires_dir
 from ddq.errors import DDQError, ErrorCode
 from ddq.kb import KnowledgeBase
 from ddq.questionnaire.files import SUPPORTED_QUESTIONNAIRES
 from ddq.store.keys import KeyStore, Role
+from ddq.store.library import LibraryStatus, LibraryStore
 from ddq.store.questionnaires import QuestionnaireStore
 from ddq.store.review import JobState, ReviewAction, ReviewStore
 
@@ -211,6 +213,59 @@ def router() -> APIRouter:
             raise DDQError(ErrorCode.NOT_FOUND, f"no action {verb!r}")
         return _back(f"/ui/q/{info.id}")
 
+    @ui.get("/library", response_class=HTMLResponse)
+    def library(request: Request, show: str = "") -> HTMLResponse:
+        caller, kb = signed_in(request)
+        items = LibraryStore(kb.store.engine).list(kb.workspace)
+        entries = entries_with_flags(kb, items)
+        if show == "attention":
+            entries = [e for e in entries if e.stale or e.duplicates or e.conflicts]
+        elif show:
+            entries = [e for e in entries if e.status == show]
+        return page(request, "library.html", caller, entries=entries, show=show)
+
+    @ui.post("/library")
+    def add_entry(request: Request, question: str = Form(""), answer: str = Form(""),
+                  owner: str = Form(""), tags: str = Form(""),
+                  review_by: str = Form("")) -> RedirectResponse:
+        caller, kb = signed_in(request, Role.EDITOR)
+        try:
+            LibraryStore(kb.store.engine).create(
+                workspace=kb.workspace, question=question, answer=answer, actor=caller.actor,
+                owner=owner.strip() or None, tags=_tags(tags), review_by=_date(review_by))
+        except DDQError as exc:
+            return _back("/ui/library", exc.detail)
+        return _back("/ui/library", "Added as a draft; an approver can approve it.")
+
+    @ui.post("/library/{entry_id}")
+    def edit_entry(entry_id: RowId, request: Request, version: int = Form(...),
+                   question: str = Form(""), answer: str = Form(""), owner: str = Form(""),
+                   tags: str = Form(""), review_by: str = Form(""),
+                   status: str = Form("")) -> RedirectResponse:
+        wanted = LibraryStatus(status) if status else None
+        needed = Role.APPROVER if wanted in (LibraryStatus.APPROVED, LibraryStatus.RETIRED) \
+            else Role.EDITOR
+        caller, kb = signed_in(request, needed)
+        store = LibraryStore(kb.store.engine)
+        current = store.get(kb.workspace, entry_id)
+        changes: dict[str, Any] = {"question": question, "answer": answer,
+                                   "owner": owner.strip() or None, "tags": _tags(tags),
+                                   "review_by": _date(review_by)}
+        if wanted is not None and wanted is not current.status:
+            changes["status"] = wanted
+            if wanted is LibraryStatus.APPROVED:
+                changes["last_reviewed"] = datetime.now(UTC).date()
+        try:
+            store.update(workspace=kb.workspace, item_id=entry_id, seen_version=version,
+                         actor=caller.actor, changes=changes)
+        except DDQError as exc:
+            if exc.code is ErrorCode.CONFLICT:
+                return _back("/ui/library", "Someone else changed this entry while you were "
+                                            "editing; here it is as it is now.", f"e{entry_id}")
+            return _back("/ui/library", exc.detail, f"e{entry_id}")
+        sync_library(kb, request.app.state.write_lock, caller.actor)
+        return _back("/ui/library", "Saved.", f"e{entry_id}")
+
     @ui.get("/knowledge", response_class=HTMLResponse)
     def knowledge(request: Request) -> HTMLResponse:
         caller, kb = signed_in(request)
@@ -240,6 +295,17 @@ def router() -> APIRouter:
 
 class _SignIn(Exception):
     """No valid key: the page sends the browser to the sign-in form."""
+
+
+def _tags(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()][:20]
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip()) if text.strip() else None
+    except ValueError:
+        raise DDQError(ErrorCode.INVALID_INPUT, f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _number(text: str) -> float | None:
