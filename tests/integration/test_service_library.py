@@ -27,9 +27,13 @@ QUESTION = "Do you support single sign-on with SAML 2.0 for customer accounts?"
 ANSWER = "Yes. Customer accounts can sign in through any SAML 2.0 identity provider."
 
 
-@pytest.fixture
-def clients(tmp_path: Path) -> Iterator[tuple[httpx.Client, httpx.Client, KnowledgeBase]]:
-    settings = Settings(home=tmp_path / "home", embedder="fake:hashing-64")
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def clients(request: pytest.FixtureRequest, tmp_path: Path
+            ) -> Iterator[tuple[httpx.Client, httpx.Client, KnowledgeBase]]:
+    database = request.getfixturevalue("empty_pg_url") if request.param == "postgresql" \
+        else None
+    settings = Settings(home=tmp_path / "home", embedder="fake:hashing-64",
+                        database_url=database)
     kb = KnowledgeBase(settings)
     kb.ingest_paths([REPO / "examples" / "knowledge"])
     store = KeyStore(kb.store.engine)
@@ -157,3 +161,18 @@ def test_the_library_page_adds_and_edits_entries(clients) -> None:  # type: igno
                                                  "review_by": "next spring"})
     assert "is not a date" in bad_date.text
     assert len(approver.get("/api/library").json()) == 1
+
+
+def test_another_workspace_never_sees_the_library(clients) -> None:  # type: ignore[no-untyped-def]
+    _, approver, kb = clients
+    outsider = KeyStore(kb.store.engine).create(workspace="other", name="o", role=Role.ADMIN)[1]
+    other = httpx.Client(base_url=str(approver.base_url), timeout=60,
+                         headers={"Authorization": f"Bearer {outsider}"})
+    entry = approver.post("/api/library", json={"question": QUESTION, "answer": ANSWER,
+                                                "status": "approved"}).json()
+    assert other.get("/api/library").json() == []
+    assert other.get(f"/api/library/{entry['id']}").status_code == 404
+    assert other.patch(f"/api/library/{entry['id']}",
+                       json={"version": 0, "answer": "No."}).status_code == 404
+    assert ask(other)["status"] != "library_match"
+    assert ask(approver)["status"] == "library_match"

@@ -145,6 +145,12 @@ def test_upload_draft_review_and_download(service: Service) -> None:
     values = [c.value for c in workbook[sheet_name.strip("'")][row]]
     assert any(isinstance(v, str) and "Reviewed by the security team" in v for v in values)
 
+    report = editor.get(f"/api/questionnaires/{qid}/report")
+    assert report.status_code == 200 and "text/html" in report.headers["content-type"]
+    assert "Reviewed by the security team" in report.text
+    report_csv = editor.get(f"/api/questionnaires/{qid}/report", params={"format": "csv"})
+    assert report_csv.status_code == 200 and "Reviewed by the security team" in report_csv.text
+
     audit = service.client("editor").get("/api/audit")
     assert audit.status_code == 403  # the trail is for admins; checked in the store below
     actions = [e.action for e in service.kb.store.audit_entries("default")]

@@ -302,6 +302,21 @@ def router() -> APIRouter:
         return FileResponse(result.path, filename=result.path.name,
                             background=_cleanup(out_dir))
 
+    @api.get("/{questionnaire_id}/report", summary="The review report: each question, "
+                                                   "answer, confidence, status, citations")
+    def report(questionnaire_id: RowId, request: Request, caller: Caller = viewer,
+               format: Literal["html", "csv"] = "html") -> FileResponse:
+        kb = workspace_kb(request, caller)
+        info = _info(kb, questionnaire_id)
+        out_dir = Path(tempfile.mkdtemp(prefix="ddq-report-"))
+        stem, suffix = os.path.splitext(info.name)
+        result = export_answers(QuestionnaireStore(kb.store.engine), info,
+                                out_dir / f"{stem}-answered{suffix}")
+        path = result.html_report if format == "html" else result.csv_report
+        media = "text/html; charset=utf-8" if format == "html" else "text/csv; charset=utf-8"
+        return FileResponse(path, filename=f"{stem}-report.{format}", media_type=media,
+                            background=_cleanup(out_dir))
+
     return api
 
 
