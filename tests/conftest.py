@@ -10,6 +10,7 @@ import os
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -125,6 +126,27 @@ def empty_pg_url(pg_url: str) -> str:
     finally:
         engine.dispose()
     return pg_url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each test that takes this runs twice: on a SQLite file, and on the emptied PostgreSQL
+    database of DDQ_TEST_POSTGRES_URL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store' / 'ddq.sqlite3'}"
+    return str(request.getfixturevalue("empty_pg_url"))
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Any]:
+    """A migrated engine on ``database_url``."""
+    from ddq.store.db import open_engine
+
+    opened = open_engine(database_url)
+    try:
+        yield opened
+    finally:
+        opened.dispose()
 
 
 # --- sample files --------------------------------------------------------------------------------

@@ -6,30 +6,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, update
 
-from ddq.store.db import open_engine
 from ddq.store.review import JobState, ReviewStore
 from ddq.store.schema import QuestionnaireRow, utcnow
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store' / 'ddq.sqlite3'}"
-    else:
-        url = request.getfixturevalue("empty_pg_url")
-    engine = open_engine(url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def queued_job(engine: Engine, name: str = "q.xlsx") -> int:

@@ -3,31 +3,14 @@ revoked key no longer authenticates, and every change is in the audit trail."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import Engine, select
 
 from ddq.errors import DDQError, ErrorCode
-from ddq.store.db import open_engine
 from ddq.store.keys import KeyStore, Role, hash_key
 from ddq.store.schema import ApiKeyRow, AuditRow
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store' / 'ddq.sqlite3'}"
-    else:
-        url = request.getfixturevalue("empty_pg_url")
-    engine = open_engine(url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def test_a_key_is_stored_as_a_hash_and_authenticates(engine: Engine) -> None:

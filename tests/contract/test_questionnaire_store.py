@@ -3,30 +3,19 @@ is created once, each question gets exactly one job draft, and progress is read 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
+from sqlalchemy import Engine
 
 from ddq.domain import Answer, AnswerStatus, Citation
 from ddq.questionnaire.model import ExtractedQuestion, Target, TargetRole
-from ddq.store.db import open_engine
 from ddq.store.questionnaires import QuestionnaireStore
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def qstore(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[QuestionnaireStore]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store' / 'ddq.sqlite3'}"
-    else:
-        url = request.getfixturevalue("empty_pg_url")
-    engine = open_engine(url)
-    try:
-        yield QuestionnaireStore(engine)
-    finally:
-        engine.dispose()
+@pytest.fixture
+def qstore(engine: Engine) -> QuestionnaireStore:
+    return QuestionnaireStore(engine)
 
 
 def questions(n: int) -> list[ExtractedQuestion]:

@@ -38,12 +38,10 @@ class Service:
         return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]:
-    database = request.getfixturevalue("empty_pg_url") if request.param == "postgresql" \
-        else None
+@pytest.fixture
+def service(database_url: str, tmp_path: Path) -> Iterator[Service]:
     settings = Settings(home=tmp_path / "home", embedder="fake:hashing-64", max_upload_mb=0.01,
-                        database_url=database)
+                        database_url=database_url)
     kb = KnowledgeBase(settings)
     store = KeyStore(kb.store.engine)
     keys = {}

@@ -27,13 +27,11 @@ QUESTION = "Do you support single sign-on with SAML 2.0 for customer accounts?"
 ANSWER = "Yes. Customer accounts can sign in through any SAML 2.0 identity provider."
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def clients(request: pytest.FixtureRequest, tmp_path: Path
+@pytest.fixture
+def clients(database_url: str, tmp_path: Path
             ) -> Iterator[tuple[httpx.Client, httpx.Client, KnowledgeBase]]:
-    database = request.getfixturevalue("empty_pg_url") if request.param == "postgresql" \
-        else None
     settings = Settings(home=tmp_path / "home", embedder="fake:hashing-64",
-                        database_url=database)
+                        database_url=database_url)
     kb = KnowledgeBase(settings)
     kb.ingest_paths([REPO / "examples" / "knowledge"])
     store = KeyStore(kb.store.engine)

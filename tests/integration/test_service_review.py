@@ -56,11 +56,9 @@ def make_kb(home: Path, **overrides: object) -> tuple[KnowledgeBase, dict[str, s
     return kb, keys
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]:
-    database = request.getfixturevalue("empty_pg_url") if request.param == "postgresql" \
-        else None
-    kb, keys = make_kb(tmp_path / "home", database_url=database)
+@pytest.fixture
+def service(database_url: str, tmp_path: Path) -> Iterator[Service]:
+    kb, keys = make_kb(tmp_path / "home", database_url=database_url)
     try:
         with serve(create_app(kb.settings, kb=kb)) as url:
             yield Service(url, kb, keys)
