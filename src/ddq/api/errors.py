@@ -37,7 +37,8 @@ STATUS = {
 
 
 #: A row id in a path: the database's integer range, so an absurd number is a 422, not a 500.
-RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+MAX_INT = 2_147_483_647
+RowId = Annotated[int, Path(ge=1, le=MAX_INT)]
 
 
 class ErrorBody(BaseModel):

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import threading
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from ddq.api.auth import Caller, require, workspace_kb
-from ddq.api.errors import ErrorBody, RowId
+from ddq.api.errors import MAX_INT, ErrorBody, RowId
 from ddq.errors import DDQError, ErrorCode
 from ddq.ingest.pipeline import IngestItem
 from ddq.kb import KnowledgeBase
@@ -45,7 +45,7 @@ class EntryIn(BaseModel):
 
 
 class EntryPatch(BaseModel):
-    version: int = Field(ge=0)
+    version: int = Field(ge=0, le=MAX_INT)
     question: str | None = Field(default=None, min_length=1, max_length=4000)
     answer: str | None = Field(default=None, min_length=1, max_length=20_000)
     owner: str | None = Field(default=None, max_length=256)
@@ -178,6 +178,10 @@ def router() -> APIRouter:
              caller: Caller = editor) -> EntryOut:
         kb = workspace_kb(request, caller)
         changes = body.model_dump(exclude_unset=True, exclude={"version"})
+        # null clears an optional field (owner, dates); the others cannot be cleared.
+        for name in ("question", "answer", "status", "tags"):
+            if name in changes and changes[name] is None:
+                raise DDQError(ErrorCode.INVALID_INPUT, f"{name}: cannot be null")
         if "status" in changes and changes["status"] in (LibraryStatus.APPROVED,
                                                          LibraryStatus.RETIRED) \
                 and caller.role < Role.APPROVER:
@@ -192,7 +196,7 @@ def router() -> APIRouter:
     @api.delete("/{entry_id}", response_model=EntryOut,
                 summary="Retire an entry: kept for the record, no longer used")
     def retire(entry_id: RowId, request: Request, caller: Caller = approver,
-               version: int | None = None) -> EntryOut:
+               version: Annotated[int | None, Query(ge=0, le=MAX_INT)] = None) -> EntryOut:
         kb = workspace_kb(request, caller)
         store = LibraryStore(kb.store.engine)
         current = store.get(kb.workspace, entry_id)

@@ -19,7 +19,7 @@ from pydantic import AfterValidator, BaseModel, Field
 
 from ddq.answer.text import leading_verdict
 from ddq.api.auth import Caller, require, workspace_kb
-from ddq.api.errors import ErrorBody, RowId
+from ddq.api.errors import MAX_INT, ErrorBody, RowId
 from ddq.api.knowledge import receive
 from ddq.api.library import approved_to_library
 from ddq.domain import Answer, AnswerStatus
@@ -104,7 +104,7 @@ class QuestionOut(BaseModel):
 class ReviewBody(BaseModel):
     action: Literal["approve", "reject", "edit", "reassign"]
     #: The review version the reviewer saw (``review.version``): a stale one is a 409.
-    version: int = Field(ge=0)
+    version: int = Field(ge=0, le=MAX_INT)
     text: str | None = Field(default=None, max_length=20_000)
     assignee: str | None = Field(default=None, max_length=128)
 

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from ddq.api.auth import COOKIE, Caller, caller_from
-from ddq.api.errors import RowId
+from ddq.api.errors import MAX_INT, RowId
 from ddq.api.knowledge import _ingest_uploads, receive, safe_name, uploads_dir
 from ddq.api.library import approved_to_library, entries_with_flags, sync_library
 from ddq.api.questionnaires import _edited, _register, questionnaires_dir
@@ -152,8 +152,8 @@ def router() -> APIRouter:
 
     @ui.post("/q/{questionnaire_id}/review/{question_id}")
     def review(questionnaire_id: RowId, question_id: RowId, request: Request,
-               action: str = Form(...), version: int = Form(...), text: str = Form(""),
-               assignee: str = Form("")) -> RedirectResponse:
+               action: str = Form(...), version: int = Form(..., ge=0, le=MAX_INT),
+               text: str = Form(""), assignee: str = Form("")) -> RedirectResponse:
         try:
             chosen = ReviewAction(action)
         except ValueError:
@@ -238,7 +238,8 @@ def router() -> APIRouter:
         return _back("/ui/library", "Added as a draft; an approver can approve it.")
 
     @ui.post("/library/{entry_id}")
-    def edit_entry(entry_id: RowId, request: Request, version: int = Form(...),
+    def edit_entry(entry_id: RowId, request: Request,
+                   version: int = Form(..., ge=0, le=MAX_INT),
                    question: str = Form(""), answer: str = Form(""), owner: str = Form(""),
                    tags: str = Form(""), review_by: str = Form(""),
                    status: str = Form("")) -> RedirectResponse:
