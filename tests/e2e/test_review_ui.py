@@ -73,6 +73,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         process.wait(timeout=30)
 
 
+@pytest.mark.filterwarnings("ignore:Data Validation extension is not supported")
 def test_a_reviewer_answers_a_questionnaire_in_the_browser(server: tuple[str, str],
                                                            tmp_path: Path) -> None:
     if not Path(CHROMIUM).exists():
