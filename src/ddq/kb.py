@@ -30,6 +30,7 @@ from ddq.ingest.pipeline import (
     discover_files,
     file_items,
 )
+from ddq.metrics import INGEST_CHUNKS, INGEST_DOCUMENTS, INGEST_STAGE, observe_drafts, timed
 from ddq.models.base import Embedder, Generator, Reranker
 from ddq.models.registry import embedder_for, generator_for, reranker_for
 from ddq.retrieve.hybrid import HybridRetriever, RetrievalSettings
@@ -231,7 +232,11 @@ class KnowledgeBase:
         started = time.perf_counter()
         report = self.pipeline(progress, actor).run(items, total=total)
         if report.changed:
-            self.rebuild_keyword_index()
+            with timed(INGEST_STAGE, "keyword_index"):
+                self.rebuild_keyword_index()
+        for result in report.results:
+            INGEST_DOCUMENTS.labels(result.outcome.value).inc()
+        INGEST_CHUNKS.inc(report.chunks_written)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -311,7 +316,16 @@ class KnowledgeBase:
         return self.retriever.retrieve(question, top_k=top_k)
 
     def ask(self, question: str) -> Answer:
-        return self.drafter.answer_many([self.retrieve(question)])[0]
+        retrieval = self.retrieve(question)
+        started = time.perf_counter()
+        answer = self.drafter.answer_many([retrieval])[0]
+        observe_drafts([answer], time.perf_counter() - started, self.drafter_kind)
+        return answer
+
+    @property
+    def drafter_kind(self) -> str:
+        """``extractive`` or ``llm``: the drafter label of the metrics."""
+        return "extractive" if self.drafter is self.answerer else "llm"
 
     def status(self) -> Status:
         counts = self.store.counts(self.workspace)

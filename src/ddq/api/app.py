@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 
 from ddq import __version__
+from ddq.api import health
 from ddq.api import knowledge as knowledge_api
 from ddq.api import library as library_api
 from ddq.api import models as models_api
@@ -17,9 +20,11 @@ from ddq.api import questionnaires as questionnaires_api
 from ddq.api import ui as ui_pages
 from ddq.api.auth import RateLimiter
 from ddq.api.errors import install_error_handlers
+from ddq.api.health import Readiness, index_entities, job_counts
 from ddq.api.jobs import JobWorker
 from ddq.config import Settings
 from ddq.kb import KnowledgeBase
+from ddq.metrics import HTTP_DURATION, HTTP_IN_FLIGHT, HTTP_REQUESTS, set_state_sources
 
 
 def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
@@ -34,11 +39,15 @@ def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
         per_minute = app.state.kb.settings.rate_limit_per_minute
         app.state.limiter = RateLimiter(per_minute) if per_minute > 0 else None
         app.state.worker = JobWorker(app.state.kb, write_lock=app.state.write_lock)
+        app.state.readiness = Readiness(app.state.kb)
+        set_state_sources(lambda: job_counts(app.state.kb),
+                          lambda: index_entities(app.state.kb))
         if run_jobs:
             app.state.worker.start()
         try:
             yield
         finally:
+            set_state_sources(None, None)
             if run_jobs:
                 app.state.worker.stop()  # a running job goes back to the queue
             if owned:
@@ -48,6 +57,24 @@ def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
                   description="Answers due-diligence questionnaires from an approved "
                               "knowledge base, with citations.")
     install_error_handlers(app)
+    app.include_router(health.router())
+
+    @app.middleware("http")
+    async def measure(request: Request, call_next: Any) -> Any:
+        HTTP_IN_FLIGHT.inc()
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            HTTP_IN_FLIGHT.dec()
+            route = request.scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            HTTP_REQUESTS.labels(template, request.method, str(status)).inc()
+            HTTP_DURATION.labels(template, request.method).observe(
+                time.perf_counter() - started)
     app.include_router(models_api.router())
     app.include_router(knowledge_api.router())
     app.include_router(questionnaires_api.router())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -24,6 +25,7 @@ from ddq.index.vector import MilvusVectorIndex
 from ddq.ingest.chunking import chunk_document
 from ddq.ingest.library_loaders import LibraryColumns
 from ddq.ingest.loaders import SUPPORTED_SUFFIXES, load_file
+from ddq.metrics import INGEST_STAGE, timed
 from ddq.models.base import Embedder
 from ddq.models.cache import CachedEmbedder
 from ddq.store.repository import KnowledgeStore
@@ -197,13 +199,15 @@ class IngestPipeline:
                     self.progress.advance(item.source)
                     continue
                 try:
-                    document = item.load()
-                    chunks = chunk_document(
-                        document,
-                        max_tokens=self.max_tokens,
-                        overlap_tokens=self.overlap_tokens,
-                        count_tokens=self.embedder.count_tokens,
-                    )
+                    with timed(INGEST_STAGE, "parse"):
+                        document = item.load()
+                    with timed(INGEST_STAGE, "chunk"):
+                        chunks = chunk_document(
+                            document,
+                            max_tokens=self.max_tokens,
+                            overlap_tokens=self.overlap_tokens,
+                            count_tokens=self.embedder.count_tokens,
+                        )
                     if not chunks:
                         raise DDQError(ErrorCode.EMPTY_FILE, f"{item.source}: no text to index")
                 except DDQError as exc:
@@ -237,9 +241,10 @@ class IngestPipeline:
         chunk_texts = [c.embedding_text for p in group for c in p.chunks]
         library = [c for p in group for c in p.chunks if c.kind is ChunkKind.LIBRARY]
         try:
-            vectors, hashes = self.cached_vectors(chunk_texts, report)
-            questions = [c.question or "" for c in library]
-            question_vectors, _ = self.cached_vectors(questions, report)
+            with timed(INGEST_STAGE, "embed"):
+                vectors, hashes = self.cached_vectors(chunk_texts, report)
+                questions = [c.question or "" for c in library]
+                question_vectors, _ = self.cached_vectors(questions, report)
         except DDQError as exc:
             for pending in group:
                 report.results.append(FileResult(pending.item.source, Outcome.FAILED,
@@ -250,6 +255,7 @@ class IngestPipeline:
         question_index = self._question_index()
         inserted: list[int] = []
         replaced: list[int] = []
+        index_started = time.perf_counter()
         try:
             with self.store.transaction() as tx:
                 offset = 0
@@ -301,6 +307,7 @@ class IngestPipeline:
                 self.progress.advance(pending.item.source)
             return
         self._discard(sorted(set(replaced) - set(inserted)))
+        INGEST_STAGE.labels("index").observe(time.perf_counter() - index_started)
         for pending in group:
             outcome = Outcome.UPDATED if pending.existed else Outcome.ADDED
             report.results.append(FileResult(pending.item.source, outcome,

@@ -23,6 +23,7 @@ from ddq.answer.text import is_yes_no_question
 from ddq.domain import Answer
 from ddq.errors import DDQError, ErrorCode
 from ddq.kb import KnowledgeBase
+from ddq.metrics import JOB_QUESTIONS, observe_drafts
 from ddq.questionnaire.files import extract, file_sha256
 from ddq.questionnaire.fit import fit_answer
 from ddq.questionnaire.model import Extraction, ExtractOptions
@@ -136,6 +137,7 @@ class QuestionnaireJob:
                 fill = fill_for(question, answer, info.layout, yes_no)
                 if self.store.save_draft(question.id, answer, fill, answer.drafted_by):
                     answered += 1
+                    JOB_QUESTIONS.inc()
                     fallback = answer.drafted_by.startswith("extractive (fallback")
                     drafters["extractive (fallback)" if fallback else answer.drafted_by] += 1
                 if progress is not None:
@@ -157,4 +159,7 @@ class QuestionnaireJob:
 
     def answer_batch(self, questions: list[str]) -> list[Answer]:
         retrievals = self.kb.retriever.retrieve_many(questions)
-        return self.kb.drafter.answer_many(retrievals)
+        started = time.perf_counter()
+        answers = self.kb.drafter.answer_many(retrievals)
+        observe_drafts(answers, time.perf_counter() - started, self.kb.drafter_kind)
+        return answers

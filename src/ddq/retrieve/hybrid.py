@@ -15,6 +15,7 @@ import numpy as np
 from ddq.domain import LibraryMatch, RetrievalResult, SearchHit, StoredChunk
 from ddq.index.keyword import BM25KeywordIndex, KeywordHit
 from ddq.index.vector import MilvusVectorIndex, VectorHit
+from ddq.metrics import RETRIEVAL_HITS, RETRIEVAL_QUESTIONS, RETRIEVAL_STAGE, timed
 from ddq.models.base import Embedder, Reranker, RerankRequest
 from ddq.models.calls import ModelCallError
 from ddq.retrieve.fusion import reciprocal_rank_fusion
@@ -67,14 +68,25 @@ class HybridRetriever:
             return []
         s = self.settings
         top_k = top_k or s.top_k
-        keyword_future = self._pool.submit(self.keyword_index.search, questions, s.candidate_k)
-        vectors = self.embedder.embed(list(questions))
-        dense = self.chunk_index.search(
-            workspace=self.workspace, vectors=vectors, limit=s.candidate_k
-        )
-        library = self._library_search(vectors)
+        keyword_future = self._pool.submit(self._keyword_search, questions, s.candidate_k)
+        with timed(RETRIEVAL_STAGE, "embed"):
+            vectors = self.embedder.embed(list(questions))
+        with timed(RETRIEVAL_STAGE, "dense"):
+            dense = self.chunk_index.search(
+                workspace=self.workspace, vectors=vectors, limit=s.candidate_k
+            )
+            library = self._library_search(vectors)
         keyword = keyword_future.result()
-        return self._assemble(questions, dense, keyword, library, top_k)
+        with timed(RETRIEVAL_STAGE, "fusion"):
+            results = self._assemble(questions, dense, keyword, library, top_k)
+        RETRIEVAL_QUESTIONS.inc(len(questions))
+        for result in results:
+            RETRIEVAL_HITS.observe(len(result.hits))
+        return results
+
+    def _keyword_search(self, questions: Sequence[str], limit: int) -> list[list[KeywordHit]]:
+        with timed(RETRIEVAL_STAGE, "keyword"):
+            return self.keyword_index.search(questions, limit)
 
     def rankings(self, questions: Sequence[str], *, limit: int
                  ) -> tuple[list[list[int]], list[list[int]], list[list[int]]]:
@@ -164,8 +176,9 @@ class HybridRetriever:
         if len(head) < 2:
             return fused, {}
         try:
-            response = self.reranker.rerank(RerankRequest(
-                query=question, documents=[chunks[i].embedding_text for i, _ in head]))
+            with timed(RETRIEVAL_STAGE, "rerank"):
+                response = self.reranker.rerank(RerankRequest(
+                    query=question, documents=[chunks[i].embedding_text for i, _ in head]))
         except ModelCallError:
             return fused, {}
         valid = [r for r in response.results if 0 <= r.index < len(head)]
