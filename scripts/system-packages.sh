@@ -2,13 +2,15 @@
 # System packages the tests use that PyPI cannot provide: LibreOffice (headless), which
 # opens every exported questionnaire to prove Office applications accept it, and Chromium,
 # the real browser the review UI is tested in (Playwright drives it; its own browser
-# download cannot work without the network).
+# download cannot work without the network), and Prometheus, whose promtool checks and
+# unit-tests the alert rules.
 # Installs them from Debian's packages when they are missing; a no-op when present.
 set -euo pipefail
 
 missing=()
 command -v libreoffice >/dev/null 2>&1 || missing+=(libreoffice-calc-nogui libreoffice-writer-nogui)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

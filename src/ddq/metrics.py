@@ -140,9 +140,11 @@ class StateCollector(Collector):
     """Read at scrape time from the store and the index: jobs by state, index entities."""
 
     def __init__(self, jobs: Callable[[], dict[str, int]],
-                 entities: Callable[[], dict[str, int]]) -> None:
+                 entities: Callable[[], dict[str, int]],
+                 store: Callable[[], dict[str, int]] | None = None) -> None:
         self._jobs = jobs
         self._entities = entities
+        self._store = store or _nothing
 
     def collect(self) -> Iterator[Metric]:
         from ddq.store.review import JobState
@@ -157,6 +159,12 @@ class StateCollector(Collector):
         for name, count in self._entities().items():
             entities.add_metric([name], count)
         yield entities
+        store = self._store()
+        if "chunks" in store:
+            chunks = GaugeMetricFamily("ddq_store_chunks", "Chunks in the relational store "
+                                       "(all workspaces): what the index should hold.")
+            chunks.add_metric([], store["chunks"])
+            yield chunks
 
 
 def _nothing() -> dict[str, int]:
@@ -170,6 +178,8 @@ REGISTRY.register(STATE)
 
 
 def set_state_sources(jobs: Callable[[], dict[str, int]] | None,
-                      entities: Callable[[], dict[str, int]] | None) -> None:
+                      entities: Callable[[], dict[str, int]] | None,
+                      store: Callable[[], dict[str, int]] | None = None) -> None:
     STATE._jobs = jobs or _nothing
     STATE._entities = entities or _nothing
+    STATE._store = store or _nothing

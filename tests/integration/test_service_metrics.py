@@ -79,6 +79,9 @@ def test_metrics_cover_requests_retrieval_drafting_models_jobs_and_index(tmp_pat
     assert value(found, "ddq_job_questions_total") >= 31
     assert value(found, "ddq_jobs", state="done") == 1
     assert value(found, "ddq_index_entities", collection="chunks") > 0
+    # In sync: the index holds what the store holds (the drift alert compares these).
+    assert value(found, "ddq_index_entities", collection="chunks") == value(
+        found, "ddq_store_chunks")
     assert value(found, "ddq_model_calls_total", model="fake:hashing-64", role="embedder") > 0
     for stage in ("parse", "chunk", "embed", "index"):
         assert value(found, "ddq_ingest_stage_duration_seconds_count", stage=stage) >= 1

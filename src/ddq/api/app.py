@@ -20,7 +20,7 @@ from ddq.api import questionnaires as questionnaires_api
 from ddq.api import ui as ui_pages
 from ddq.api.auth import RateLimiter
 from ddq.api.errors import install_error_handlers
-from ddq.api.health import Readiness, index_entities, job_counts
+from ddq.api.health import Readiness, index_entities, job_counts, store_chunks
 from ddq.api.jobs import JobWorker
 from ddq.config import Settings
 from ddq.kb import KnowledgeBase
@@ -41,7 +41,8 @@ def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
         app.state.worker = JobWorker(app.state.kb, write_lock=app.state.write_lock)
         app.state.readiness = Readiness(app.state.kb)
         set_state_sources(lambda: job_counts(app.state.kb),
-                          lambda: index_entities(app.state.kb))
+                          lambda: index_entities(app.state.kb),
+                          lambda: store_chunks(app.state.kb))
         if run_jobs:
             app.state.worker.start()
         try:

@@ -69,6 +69,14 @@ def job_counts(kb: KnowledgeBase) -> dict[str, int]:
         return {str(state): int(n) for state, n in rows}
 
 
+def store_chunks(kb: KnowledgeBase) -> dict[str, int]:
+    from ddq.store.schema import ChunkRow
+
+    with kb.store.engine.connect() as connection:
+        return {"chunks": int(connection.execute(select(func.count()).select_from(ChunkRow))
+                              .scalar() or 0)}
+
+
 def index_entities(kb: KnowledgeBase) -> dict[str, int]:
     try:
         return {kind: index.count() for kind, index in (("chunks", kb.chunk_index),
