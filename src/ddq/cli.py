@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from dataclasses import asdict
@@ -506,6 +507,32 @@ def keys_revoke(
     with KnowledgeBase(settings) as kb:
         info = KeyStore(kb.store.engine).revoke(key_id)
     console.print(f"key {info.id} ({escape(info.name)}, {info.prefix}…) is revoked")
+
+
+@app.command()
+def monitor(
+    urls: Annotated[list[str], typer.Argument(help="Health URLs to probe, e.g. "
+                                                   "http://127.0.0.1:8000/readyz")],
+    interval: Annotated[float, typer.Option(help="Seconds between rounds.")] = 15.0,
+    timeout: Annotated[float, typer.Option(help="Seconds a probe may take.")] = 2.0,
+    metrics_port: Annotated[int | None, typer.Option(
+        "--metrics-port", help="Serve the monitor's metrics on this port.")] = None,
+    count: Annotated[int | None, typer.Option(help="Stop after this many rounds.")] = None,
+) -> None:
+    """Probe health endpoints: log changes of state (JSON lines), keep uptime, serve metrics."""
+    import threading
+
+    from prometheus_client import start_http_server
+
+    from ddq.monitor import Monitor
+
+    watcher = Monitor(urls, timeout_s=timeout)
+    if metrics_port is not None:
+        start_http_server(metrics_port, addr="127.0.0.1", registry=watcher.registry)
+    stop = threading.Event()
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C ends it with the summary
+        watcher.run(interval, stop, count=count)
+    err_console.print_json(json.dumps(watcher.summary()))
 
 
 def main() -> None:
