@@ -429,6 +429,8 @@ def models(
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    log_format: Annotated[str, typer.Option(
+        "--log-format", help="json (one object per line) or text.")] = "json",
     home: HomeOpt = None,
     workspace: WorkspaceOpt = None,
     config: ConfigOpt = None,
@@ -441,8 +443,11 @@ def serve(
     except ImportError as exc:
         raise DDQError(ErrorCode.CONFIG, "the service needs the 'serve' extra: "
                                          "pip install 'ddq[serve]'") from exc
+    from ddq.logs import configure_logging
+
     settings = _settings(home, workspace, config)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    configure_logging(json_format=log_format == "json")
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
 
 
 @keys_app.command("create")

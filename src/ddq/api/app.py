@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -24,7 +27,11 @@ from ddq.api.health import Readiness, index_entities, job_counts, store_chunks
 from ddq.api.jobs import JobWorker
 from ddq.config import Settings
 from ddq.kb import KnowledgeBase
+from ddq.logs import REQUEST_ID
 from ddq.metrics import HTTP_DURATION, HTTP_IN_FLIGHT, HTTP_REQUESTS, set_state_sources
+
+log = logging.getLogger("ddq.api")
+_SAFE_ID = re.compile(r"[A-Za-z0-9._\-]{1,64}")
 
 
 def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
@@ -62,20 +69,29 @@ def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
 
     @app.middleware("http")
     async def measure(request: Request, call_next: Any) -> Any:
+        given = request.headers.get("x-request-id", "")
+        request_id = given if _SAFE_ID.fullmatch(given) else uuid.uuid4().hex
+        token = REQUEST_ID.set(request_id)
         HTTP_IN_FLIGHT.inc()
         started = time.perf_counter()
         status = 500
         try:
             response = await call_next(request)
             status = response.status_code
+            response.headers["X-Request-ID"] = request_id
             return response
         finally:
             HTTP_IN_FLIGHT.dec()
+            seconds = time.perf_counter() - started
             route = request.scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             HTTP_REQUESTS.labels(template, request.method, str(status)).inc()
-            HTTP_DURATION.labels(template, request.method).observe(
-                time.perf_counter() - started)
+            HTTP_DURATION.labels(template, request.method).observe(seconds)
+            if template not in ("/livez", "/readyz", "/metrics"):
+                log.info("request", extra={"route": template, "method": request.method,
+                                           "status": status,
+                                           "duration_ms": round(seconds * 1000, 1)})
+            REQUEST_ID.reset(token)
     app.include_router(models_api.router())
     app.include_router(knowledge_api.router())
     app.include_router(questionnaires_api.router())

@@ -16,6 +16,8 @@ import time
 import uuid
 
 from ddq.kb import KnowledgeBase
+from ddq.logs import JOB_ID
+from ddq.metrics import JOB_RUNS
 from ddq.questionnaire.job import QuestionnaireJob
 from ddq.store.questionnaires import QuestionnaireStore
 from ddq.store.review import JobState, ReviewStore
@@ -63,6 +65,14 @@ class JobWorker:
             self._run(*claimed)
 
     def _run(self, questionnaire_id: int, workspace: str) -> None:
+        token = JOB_ID.set(questionnaire_id)
+        try:
+            log.info("job claimed", extra={"worker": self.name})
+            self._run_claimed(questionnaire_id, workspace)
+        finally:
+            JOB_ID.reset(token)
+
+    def _run_claimed(self, questionnaire_id: int, workspace: str) -> None:
         kb = self.kb.scoped(workspace)
         last_beat = [time.monotonic()]
 
@@ -81,12 +91,20 @@ class JobWorker:
             job = QuestionnaireJob(kb, batch_size=kb.settings.answer_batch_size)
             result = job.run(info, should_stop=should_stop)
         except Exception as exc:
-            log.exception("questionnaire job %s failed", questionnaire_id)
+            log.exception("job failed")
             self.reviews.release(questionnaire_id, self.name, JobState.FAILED,
                                  error=str(exc)[:2000])
+            JOB_RUNS.labels("failed").inc()
             return
         if result.progress.remaining == 0:
             self.reviews.release(questionnaire_id, self.name, JobState.DONE)
+            outcome = "done"
         elif self._stop.is_set():
             self.reviews.release(questionnaire_id, self.name, JobState.QUEUED)
+            outcome = "requeued"
+        else:
+            outcome = "paused"
+        JOB_RUNS.labels(outcome).inc()
+        log.info("job run ended", extra={"result": outcome, "drafted": result.answered_now,
+                                         "seconds": round(result.seconds, 3)})
         # Otherwise it was paused (or claimed by another worker): leave its state alone.
