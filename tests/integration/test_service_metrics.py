@@ -9,11 +9,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from ddq.api.app import create_app
 from ddq.config import Settings
 from ddq.kb import KnowledgeBase
+from ddq.metrics import REGISTRY
 from ddq.store.keys import KeyStore, Role
 from support.service import serve
 
@@ -35,6 +37,9 @@ def value(found: dict, name: str, **labels: str) -> float:  # type: ignore[type-
 
 
 def test_metrics_cover_requests_retrieval_drafting_models_jobs_and_index(tmp_path: Path) -> None:
+    # The registry is the process's: other tests' requests are in it too, so the counters
+    # are compared with what they were before this test did anything.
+    before = samples(generate_latest(REGISTRY).decode())
     settings = Settings(home=tmp_path / "home", embedder="fake:hashing-64")
     kb = KnowledgeBase(settings)
     kb.ingest_paths([REPO / "examples" / "knowledge"])
@@ -59,7 +64,9 @@ def test_metrics_cover_requests_retrieval_drafting_models_jobs_and_index(tmp_pat
         kb.close()
     assert scraped.status_code == 200
     assert scraped.headers["content-type"].startswith("text/plain")
-    found = samples(scraped.text)
+    after = samples(scraped.text)
+    found = {k: v - before.get(k, 0.0) for k, v in after.items()}
+    gauges = after  # read at scrape time from this test's own store and index
     assert value(found, "ddq_http_requests_total", route="/api/ask", method="POST",
                  status="200") == 1
     # Route templates, not raw paths: the id is not a label value.
@@ -77,16 +84,16 @@ def test_metrics_cover_requests_retrieval_drafting_models_jobs_and_index(tmp_pat
     assert drafted >= 32  # the ask and the 31 questions
     assert value(found, "ddq_draft_duration_seconds_count", drafter="extractive") >= 2
     assert value(found, "ddq_job_questions_total") >= 31
-    assert value(found, "ddq_jobs", state="done") == 1
-    assert value(found, "ddq_index_entities", collection="chunks") > 0
+    assert value(gauges, "ddq_jobs", state="done") == 1
+    assert value(gauges, "ddq_index_entities", collection="chunks") > 0
     # In sync: the index holds what the store holds (the drift alert compares these).
-    assert value(found, "ddq_index_entities", collection="chunks") == value(
-        found, "ddq_store_chunks")
+    assert value(gauges, "ddq_index_entities", collection="chunks") == value(
+        gauges, "ddq_store_chunks")
     assert value(found, "ddq_model_calls_total", model="fake:hashing-64", role="embedder") > 0
     for stage in ("parse", "chunk", "embed", "index"):
         assert value(found, "ddq_ingest_stage_duration_seconds_count", stage=stage) >= 1
     assert value(found, "ddq_ingest_documents_total", outcome="added") >= 7
-    assert any(name == "ddq_build_info" for (name, _) in found)
+    assert any(name == "ddq_build_info" for (name, _) in after)
     assert value(found, "ddq_vector_search_duration_seconds_count", collection="chunks") >= 2
 
 
