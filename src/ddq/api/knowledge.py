@@ -12,7 +12,6 @@ import re
 import shutil
 import tempfile
 import threading
-from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from ddq.ingest.loaders import SUPPORTED_SUFFIXES
 from ddq.ingest.pipeline import Outcome
 from ddq.kb import KnowledgeBase
 from ddq.store.keys import Role
+from ddq.store.schema import as_utc
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (401, 403, 404, 413, 415, 422, 503)
@@ -172,8 +172,7 @@ def router() -> APIRouter:
     @api.get("/audit", summary="The audit trail of the workspace (JSON, or CSV with ?format=csv)")
     def audit(request: Request, format: str = "json", caller: Caller = admin) -> Any:
         kb = workspace_kb(request, caller)
-        rows = [{"id": r.id, "at": (r.at if r.at.tzinfo else r.at.replace(tzinfo=UTC))
-                 .isoformat(), "actor": r.actor, "action": r.action,
+        rows = [{"id": r.id, "at": as_utc(r.at).isoformat(), "actor": r.actor, "action": r.action,
                  "subject": r.subject, "detail": r.detail}
                 for r in kb.store.audit_entries(kb.workspace)]
         if format != "csv":

@@ -8,7 +8,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -32,18 +32,14 @@ from ddq.questionnaire.model import ExtractOptions
 from ddq.store.keys import Role
 from ddq.store.questionnaires import QuestionnaireInfo, QuestionnaireStore
 from ddq.store.review import JobState, ReviewAction, ReviewStore
+from ddq.store.schema import as_utc
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (401, 403, 404, 409, 413, 415, 422, 503)
 }
 
 
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes (written in UTC); the API always says the offset.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-Timestamp = Annotated[datetime, AfterValidator(_utc)]
+Timestamp = Annotated[datetime, AfterValidator(as_utc)]
 
 
 class Progress(BaseModel):
@@ -165,9 +161,7 @@ def router() -> APIRouter:
         finally:
             temporary.unlink(missing_ok=True)
         if start:
-            ReviewStore(kb.store.engine).set_state(
-                info.id, JobState.QUEUED, allowed_from={JobState.IDLE, JobState.PAUSED,
-                                                        JobState.FAILED}, actor=caller.actor)
+            ReviewStore(kb.store.engine).queue(info.id, actor=caller.actor)
             request.app.state.worker.wake()
         return _out(kb, info)
 
@@ -189,9 +183,7 @@ def router() -> APIRouter:
                   ) -> QuestionnaireOut:
         kb = workspace_kb(request, caller)
         info = _info(kb, questionnaire_id)
-        moved = ReviewStore(kb.store.engine).set_state(
-            info.id, JobState.QUEUED,
-            allowed_from={JobState.IDLE, JobState.PAUSED, JobState.FAILED}, actor=caller.actor)
+        moved = ReviewStore(kb.store.engine).queue(info.id, actor=caller.actor)
         if not moved and ReviewStore(kb.store.engine).job(info.id).state is JobState.DONE:
             raise DDQError(ErrorCode.CONFLICT, "every question is drafted already")
         request.app.state.worker.wake()
@@ -203,9 +195,7 @@ def router() -> APIRouter:
                   ) -> QuestionnaireOut:
         kb = workspace_kb(request, caller)
         info = _info(kb, questionnaire_id)
-        moved = ReviewStore(kb.store.engine).set_state(
-            info.id, JobState.PAUSED, allowed_from={JobState.QUEUED, JobState.RUNNING},
-            actor=caller.actor)
+        moved = ReviewStore(kb.store.engine).pause(info.id, actor=caller.actor)
         if not moved:
             raise DDQError(ErrorCode.CONFLICT, "the job is not queued or running")
         return _out(kb, info)

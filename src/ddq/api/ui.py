@@ -113,9 +113,7 @@ def router() -> APIRouter:
             return _back("/ui", f"{name}: {exc.detail}")
         finally:
             temporary.unlink(missing_ok=True)
-        ReviewStore(kb.store.engine).set_state(
-            info.id, JobState.QUEUED, allowed_from={JobState.IDLE, JobState.PAUSED,
-                                                    JobState.FAILED}, actor=caller.actor)
+        ReviewStore(kb.store.engine).queue(info.id, actor=caller.actor)
         request.app.state.worker.wake()
         return _back(f"/ui/q/{info.id}", f"{info.question_count} questions found; drafting "
                                          "has started.")
@@ -203,12 +201,10 @@ def router() -> APIRouter:
         info = QuestionnaireStore(kb.store.engine).get(kb.workspace, questionnaire_id)
         reviews = ReviewStore(kb.store.engine)
         if verb == "start":
-            reviews.set_state(info.id, JobState.QUEUED, actor=caller.actor,
-                              allowed_from={JobState.IDLE, JobState.PAUSED, JobState.FAILED})
+            reviews.queue(info.id, actor=caller.actor)
             request.app.state.worker.wake()
         elif verb == "pause":
-            reviews.set_state(info.id, JobState.PAUSED, actor=caller.actor,
-                              allowed_from={JobState.QUEUED, JobState.RUNNING})
+            reviews.pause(info.id, actor=caller.actor)
         else:
             raise DDQError(ErrorCode.NOT_FOUND, f"no action {verb!r}")
         return _back(f"/ui/q/{info.id}")

@@ -11,7 +11,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import IntEnum
 
 from sqlalchemy import Engine, select
@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from ddq.errors import DDQError, ErrorCode
-from ddq.store.schema import ApiKeyRow, AuditRow, utcnow
+from ddq.store.schema import ApiKeyRow, AuditRow, as_utc, utcnow
 
 KEY_PREFIX = "ddq_"
 _WORKSPACE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
@@ -74,9 +74,9 @@ def hash_key(secret: str) -> str:
 
 def _info(row: ApiKeyRow) -> ApiKeyInfo:
     return ApiKeyInfo(row.id, row.workspace, row.name, Role.parse(row.role), row.prefix,
-                      _aware(row.created_at),
-                      _aware(row.revoked_at) if row.revoked_at else None,
-                      _aware(row.last_used_at) if row.last_used_at else None)
+                      as_utc(row.created_at),
+                      as_utc(row.revoked_at) if row.revoked_at else None,
+                      as_utc(row.last_used_at) if row.last_used_at else None)
 
 
 class KeyStore:
@@ -143,11 +143,7 @@ class KeyStore:
                 return None
             now = utcnow()
             last = row.last_used_at
-            if last is None or now - _aware(last) >= _TOUCH_EVERY:
+            if last is None or now - as_utc(last) >= _TOUCH_EVERY:
                 row.last_used_at = now
             return _info(row)
 
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; they were written in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

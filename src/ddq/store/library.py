@@ -29,7 +29,7 @@ from sqlalchemy.orm import sessionmaker
 
 from ddq.domain import Block, LoadedDocument, Location
 from ddq.errors import DDQError, ErrorCode
-from ddq.store.schema import AuditRow, LibraryItemRow, utcnow
+from ddq.store.schema import AuditRow, LibraryItemRow, as_utc, utcnow
 
 #: Questions at least this similar (cosine) are near-duplicates; with opposite verdicts,
 #: conflicting.
@@ -71,15 +71,11 @@ class Flags:
     conflicts: list[int] = field(default_factory=list)
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _item(row: LibraryItemRow) -> LibraryItem:
     return LibraryItem(row.id, row.workspace, row.question, row.answer, row.owner,
                        LibraryStatus(row.status), list(row.tags or []), row.last_reviewed,
                        row.review_by, row.source, dict(row.provenance or {}), row.row_version,
-                       _aware(row.created_at), _aware(row.updated_at))
+                       as_utc(row.created_at), as_utc(row.updated_at))
 
 
 def _snapshot(row: LibraryItemRow) -> dict[str, object]:

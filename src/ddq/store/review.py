@@ -16,7 +16,7 @@ Every action is in the audit trail with what was there before and after.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import Engine, func, select, update
@@ -26,7 +26,14 @@ from sqlalchemy.orm import sessionmaker
 from ddq.domain import Answer
 from ddq.errors import DDQError, ErrorCode
 from ddq.store.questionnaires import _citation_json
-from ddq.store.schema import AuditRow, DraftRow, QuestionnaireRow, QuestionRow, utcnow
+from ddq.store.schema import (
+    AuditRow,
+    DraftRow,
+    QuestionnaireRow,
+    QuestionRow,
+    as_utc,
+    utcnow,
+)
 
 
 class JobState(StrEnum):
@@ -70,12 +77,6 @@ class JobStatus:
     heartbeat_at: datetime | None
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 class ReviewStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -89,7 +90,7 @@ class ReviewStore:
             if row is None:
                 raise DDQError(ErrorCode.NOT_FOUND, f"no questionnaire {questionnaire_id}")
             return JobStatus(JobState(row.state), row.error, row.claimed_by,
-                             _aware(row.heartbeat_at))
+                             as_utc(row.heartbeat_at) if row.heartbeat_at else None)
 
     def set_state(self, questionnaire_id: int, state: JobState, *, allowed_from: set[JobState],
                   actor: str) -> bool:
@@ -107,6 +108,16 @@ class ReviewStore:
                                  detail={"questionnaire_id": row.id, "before": before,
                                          "after": state.value}))
             return True
+
+    def queue(self, questionnaire_id: int, *, actor: str) -> bool:
+        """Queue (or resume) a job that is not started, paused or failed."""
+        return self.set_state(questionnaire_id, JobState.QUEUED, actor=actor,
+                              allowed_from={JobState.IDLE, JobState.PAUSED, JobState.FAILED})
+
+    def pause(self, questionnaire_id: int, *, actor: str) -> bool:
+        """Pause a queued or running job (a running one stops after its batch in flight)."""
+        return self.set_state(questionnaire_id, JobState.PAUSED, actor=actor,
+                              allowed_from={JobState.QUEUED, JobState.RUNNING})
 
     def claim(self, worker: str, *, stale_after_s: float) -> tuple[int, str] | None:
         """Claim one queued job, or one whose worker stopped beating; (id, workspace)."""
@@ -270,4 +281,4 @@ class ReviewStore:
 
 def _review(row: QuestionRow) -> ReviewRecord:
     return ReviewRecord(row.id, ReviewStatus(row.review_status), row.assignee, row.row_version,
-                        row.reviewed_by, _aware(row.reviewed_at))
+                        row.reviewed_by, as_utc(row.reviewed_at) if row.reviewed_at else None)
