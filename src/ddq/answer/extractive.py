@@ -9,8 +9,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,10 +31,9 @@ from ddq.answer.text import (
     term_alternatives,
 )
 from ddq.domain import Answer, AnswerStatus, Citation, RetrievalResult, StoredChunk
-from ddq.errors import DDQError
 from ddq.index.keyword import BM25KeywordIndex
 from ddq.models.base import Embedder
-from ddq.models.cache import VectorCache
+from ddq.models.cache import CachedEmbedder, VectorCache
 
 NEEDS_INPUT = "Needs input"
 _SAME_POINT = 0.85
@@ -132,24 +129,13 @@ class ExtractiveAnswerer:
         then one model call for the rest, which is written back."""
         found = {t: v for t in texts if (v := self._cache.get(t)) is not None}
         missing = [t for t in texts if t not in found]
-        digests = {t: hashlib.sha256(t.encode("utf-8")).hexdigest() for t in missing}
-        if missing and self.vector_cache is not None:
-            model_id = self.embedder.model_id
-            stored = self.vector_cache.cached_vectors(model_id, list(digests.values()))
-            for text in missing:
-                vector = stored.get(digests[text])
-                if vector is not None:
-                    found[text] = self._remember(text, vector)
-            missing = [t for t in missing if t not in found]
         if missing:
-            vectors = self.embedder.embed(missing)
+            if self.vector_cache is not None:
+                vectors = CachedEmbedder(self.embedder, self.vector_cache).lookup(missing).vectors
+            else:
+                vectors = self.embedder.embed(missing)
             for text, vector in zip(missing, vectors, strict=True):
                 found[text] = self._remember(text, vector)
-            if self.vector_cache is not None:
-                fresh = {digests[t]: found[t] for t in missing}
-                # A cache that cannot be written costs speed later, not this answer.
-                with contextlib.suppress(DDQError):
-                    self.vector_cache.cache_vectors(self.embedder.model_id, fresh)
         while len(self._cache) > _CACHE_SIZE:
             self._cache.pop(next(iter(self._cache)))
         return found
