@@ -443,11 +443,16 @@ def serve(
     except ImportError as exc:
         raise DDQError(ErrorCode.CONFIG, "the service needs the 'serve' extra: "
                                          "pip install 'ddq[serve]'") from exc
+    from ddq import tracing
     from ddq.logs import configure_logging
 
     settings = _settings(home, workspace, config)
     configure_logging(json_format=log_format == "json")
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+    tracing.configure_from(settings)
+    try:
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+    finally:
+        tracing.shutdown()  # exports the spans still buffered
 
 
 @keys_app.command("create")

@@ -10,7 +10,7 @@ import functools
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -87,6 +87,13 @@ class Settings(BaseSettings):
         description="Requests per minute per API key (bursts up to a tenth of it); 0: off.")
     max_upload_mb: float = Field(default=50, gt=0, le=1024,
                                  description="Largest file the service accepts in an upload.")
+    tracing: Literal["off", "otlp", "console"] = Field(
+        default="off", description="OpenTelemetry tracing: off, otlp (to otlp_endpoint or "
+                                   "the standard OTEL_EXPORTER_OTLP_* variables), console.")
+    otlp_endpoint: str | None = Field(
+        default=None, description="OTLP/HTTP collector, e.g. http://otel-collector:4318.")
+    tracing_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0,
+                                        description="Share of new traces recorded.")
     max_questionnaire_mb: float = Field(default=50, gt=0, le=1024,
                                         description="Largest questionnaire file accepted.")
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from ddq import tracing
 from ddq.answer.extractive import AnswerSettings, ExtractiveAnswerer
 from ddq.config import Settings
 from ddq.domain import Answer, RetrievalResult
@@ -222,8 +223,9 @@ class KnowledgeBase:
         files, problems = discover_files(paths)
         # Streamed: a file is read when the pipeline reaches it, not all up front.
         items = itertools.chain(problems, file_items(files, columns))
-        report = self.ingest_items(items, total=len(files) + len(problems), progress=progress,
-                                   actor=actor)
+        with tracing.span("ingest", {"ddq.files": len(files)}):
+            report = self.ingest_items(items, total=len(files) + len(problems),
+                                       progress=progress, actor=actor)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -316,11 +318,18 @@ class KnowledgeBase:
         return self.retriever.retrieve(question, top_k=top_k)
 
     def ask(self, question: str) -> Answer:
-        retrieval = self.retrieve(question)
-        started = time.perf_counter()
-        answer = self.drafter.answer_many([retrieval])[0]
-        observe_drafts([answer], time.perf_counter() - started, self.drafter_kind)
-        return answer
+        return self.draft([self.retrieve(question)])[0]
+
+    def draft(self, retrievals: list[RetrievalResult]) -> list[Answer]:
+        """Draft answers for retrieved questions, measured (metrics, and a span)."""
+        with tracing.span("draft", {"ddq.drafter": self.drafter_kind,
+                                    "ddq.questions": len(retrievals)}) as current:
+            started = time.perf_counter()
+            answers = self.drafter.answer_many(retrievals)
+            observe_drafts(answers, time.perf_counter() - started, self.drafter_kind)
+            tracing.set_attributes(current, {
+                "ddq.needs_input": sum(a.status.value == "needs_input" for a in answers)})
+        return answers
 
     @property
     def drafter_kind(self) -> str:

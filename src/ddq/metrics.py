@@ -15,14 +15,14 @@ from __future__ import annotations
 import platform
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from ddq import __version__
+from ddq import __version__, tracing
 
 REGISTRY = CollectorRegistry(auto_describe=False)
 
@@ -81,17 +81,26 @@ VECTOR_SEARCH = Histogram("ddq_vector_search_duration_seconds", "Milvus search c
 ENABLED = True
 
 
+def _span_name(histogram: Histogram, labels: tuple[str, ...]) -> str:
+    """``ddq_retrieval_stage_duration_seconds`` + ``embed`` → ``retrieval.embed``."""
+    base = histogram._name.removeprefix("ddq_").removesuffix("_duration_seconds")
+    base = base.removesuffix("_stage")
+    return ".".join((base, *labels))
+
+
 @contextmanager
 def timed(histogram: Histogram, *labels: str) -> Iterator[None]:
-    if not ENABLED:
-        yield
-        return
-    started = time.perf_counter()
-    try:
-        yield
-    finally:
-        target = histogram.labels(*labels) if labels else histogram
-        target.observe(time.perf_counter() - started)
+    """Times a stage into ``histogram`` and, when tracing is on, wraps it in a span."""
+    with tracing.span(_span_name(histogram, labels)) if tracing.enabled() else nullcontext():
+        if not ENABLED:
+            yield
+            return
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            target = histogram.labels(*labels) if labels else histogram
+            target.observe(time.perf_counter() - started)
 
 
 def observe_drafts(answers: Iterable[Any], seconds: float, drafter: str) -> None:

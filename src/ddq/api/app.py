@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 
-from ddq import __version__, metrics
+from ddq import __version__, metrics, tracing
 from ddq.api import health
 from ddq.api import knowledge as knowledge_api
 from ddq.api import library as library_api
@@ -66,6 +66,24 @@ def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
                               "knowledge base, with citations.")
     install_error_handlers(app)
     app.include_router(health.router())
+
+    @app.middleware("http")
+    async def trace(request: Request, call_next: Any) -> Any:
+        """A server span per request (when tracing is on), continuing the caller's trace."""
+        if not tracing.enabled():
+            return await call_next(request)
+        with tracing.span(f"{request.method} {request.url.path}", kind="server",
+                          carrier=dict(request.headers),
+                          attributes={"http.request.method": request.method}) as current:
+            response = await call_next(request)
+            route = getattr(request.scope.get("route"), "path", None) or "unmatched"
+            current.update_name(f"{request.method} {route}")
+            tracing.set_attributes(current, {"http.route": route,
+                                             "http.response.status_code":
+                                                 response.status_code})
+            if (request_id := REQUEST_ID.get()) is not None:  # set by `measure`, outside
+                tracing.set_attributes(current, {"ddq.request_id": request_id})
+            return response
 
     @app.middleware("http")
     async def measure(request: Request, call_next: Any) -> Any:

@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 
+from ddq import tracing
 from ddq.kb import KnowledgeBase
 from ddq.logs import JOB_ID
 from ddq.metrics import JOB_RUNS
@@ -68,7 +69,9 @@ class JobWorker:
         token = JOB_ID.set(questionnaire_id)
         try:
             log.info("job claimed", extra={"worker": self.name})
-            self._run_claimed(questionnaire_id, workspace)
+            with tracing.span("job.run", {"ddq.job_id": questionnaire_id,
+                                          "ddq.worker": self.name}):
+                self._run_claimed(questionnaire_id, workspace)
         finally:
             JOB_ID.reset(token)
 

@@ -11,7 +11,6 @@ import contextlib
 import logging
 import os
 import re
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ddq.errors import DDQError, ErrorCode
-from ddq.metrics import VECTOR_SEARCH
+from ddq.metrics import VECTOR_SEARCH, timed
 
 _INSERT_BATCH = 2000
 
@@ -177,19 +176,19 @@ class MilvusVectorIndex:
         self.ensure()
         if not re.fullmatch(r"[A-Za-z0-9_\-]{1,64}", workspace):
             raise DDQError(ErrorCode.INVALID_INPUT, f"invalid workspace name {workspace!r}")
-        started = time.perf_counter()
-        try:
-            results = self._client.search(
-                self.name,
-                data=[v.tolist() for v in vectors],
-                limit=limit,
-                filter=f'workspace == "{workspace}"',
-                search_params={"metric_type": "IP"},
-            )
-        except Exception as exc:
-            raise DDQError(ErrorCode.INDEX_ERROR, f"Milvus search in {self.name}: {exc}") from exc
         kind = "questions" if self.name.endswith("questions") else "chunks"
-        VECTOR_SEARCH.labels(kind).observe(time.perf_counter() - started)
+        with timed(VECTOR_SEARCH, kind):
+            try:
+                results = self._client.search(
+                    self.name,
+                    data=[v.tolist() for v in vectors],
+                    limit=limit,
+                    filter=f'workspace == "{workspace}"',
+                    search_params={"metric_type": "IP"},
+                )
+            except Exception as exc:
+                raise DDQError(ErrorCode.INDEX_ERROR,
+                               f"Milvus search in {self.name}: {exc}") from exc
         return [[VectorHit(int(hit["id"]), float(hit["distance"])) for hit in row]
                 for row in results]
 

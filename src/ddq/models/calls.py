@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TypeVar
 
+from ddq import tracing
 from ddq.errors import DDQError, ErrorCode
 from ddq.models.base import (
     Embedder,
@@ -248,27 +249,41 @@ class CallGuard:
                 raise CircuitOpenError(self.model_id, wait)
             tries += 1
             started = time.perf_counter()
-            try:
-                with self._slot():
-                    result = attempt(policy.timeout_s)
-            except ModelCallError as exc:
-                self.breaker.record_failure()
-                self._record(time.perf_counter() - started, error=True)
-                if not exc.retryable or tries > policy.retries:
+            with tracing.span("model.call", {"ddq.model": self.model_id,
+                                             "ddq.role": self.stats.role.value,
+                                             "ddq.attempt": tries,
+                                             "ddq.items": items}) as current:
+                try:
+                    with self._slot():
+                        result = attempt(policy.timeout_s)
+                except ModelCallError as exc:
+                    tracing.record_error(current, exc)
+                    self.breaker.record_failure()
+                    self._record(time.perf_counter() - started, error=True)
+                    if not exc.retryable or tries > policy.retries:
+                        raise
+                    with self._lock:
+                        self.stats.retries += 1
+                    retry = True
+                except Exception as exc:
+                    # Not a failure of the model's service (a bad input, a local error):
+                    # counted, never retried, and it does not trip the breaker.
+                    tracing.record_error(current, exc)
+                    self.breaker.release_trial()
+                    self._record(time.perf_counter() - started, error=True)
                     raise
-                with self._lock:
-                    self.stats.retries += 1
+                else:
+                    retry = False
+                    self.breaker.record_success()
+                    used = usage(result) if usage is not None else Usage()
+                    tracing.set_attributes(current, {
+                        "gen_ai.usage.input_tokens": used.prompt_tokens,
+                        "gen_ai.usage.output_tokens": used.completion_tokens})
+                    self._record(time.perf_counter() - started, error=False, usage=used,
+                                 items=items)
+            if retry:
                 self._sleep(policy.backoff(tries))
                 continue
-            except Exception:
-                # Not a failure of the model's service (a bad input, a local error): counted,
-                # never retried, and it does not trip the breaker.
-                self.breaker.release_trial()
-                self._record(time.perf_counter() - started, error=True)
-                raise
-            self.breaker.record_success()
-            used = usage(result) if usage is not None else Usage()
-            self._record(time.perf_counter() - started, error=False, usage=used, items=items)
             return result
 
     def _record(self, seconds: float, *, error: bool, usage: Usage | None = None,

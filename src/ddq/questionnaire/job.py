@@ -23,7 +23,7 @@ from ddq.answer.text import is_yes_no_question
 from ddq.domain import Answer
 from ddq.errors import DDQError, ErrorCode
 from ddq.kb import KnowledgeBase
-from ddq.metrics import JOB_QUESTIONS, observe_drafts
+from ddq.metrics import JOB_QUESTIONS
 from ddq.questionnaire.files import extract, file_sha256
 from ddq.questionnaire.fit import fit_answer
 from ddq.questionnaire.model import Extraction, ExtractOptions
@@ -158,8 +158,4 @@ class QuestionnaireJob:
                            "ingest your policies and answer library with `ddq ingest` first")
 
     def answer_batch(self, questions: list[str]) -> list[Answer]:
-        retrievals = self.kb.retriever.retrieve_many(questions)
-        started = time.perf_counter()
-        answers = self.kb.drafter.answer_many(retrievals)
-        observe_drafts(answers, time.perf_counter() - started, self.kb.drafter_kind)
-        return answers
+        return self.kb.draft(self.kb.retriever.retrieve_many(questions))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ddq import tracing
 from ddq.domain import LibraryMatch, RetrievalResult, SearchHit, StoredChunk
 from ddq.index.keyword import BM25KeywordIndex, KeywordHit
 from ddq.index.vector import MilvusVectorIndex, VectorHit
@@ -66,23 +67,25 @@ class HybridRetriever:
         """Retrieve for a batch of questions: one embedding call, one search per index."""
         if not questions:
             return []
-        s = self.settings
-        top_k = top_k or s.top_k
-        keyword_future = self._pool.submit(self._keyword_search, questions, s.candidate_k)
-        with timed(RETRIEVAL_STAGE, "embed"):
-            vectors = self.embedder.embed(list(questions))
-        with timed(RETRIEVAL_STAGE, "dense"):
-            dense = self.chunk_index.search(
-                workspace=self.workspace, vectors=vectors, limit=s.candidate_k
-            )
-            library = self._library_search(vectors)
-        keyword = keyword_future.result()
-        with timed(RETRIEVAL_STAGE, "fusion"):
-            results = self._assemble(questions, dense, keyword, library, top_k)
-        RETRIEVAL_QUESTIONS.inc(len(questions))
-        for result in results:
-            RETRIEVAL_HITS.observe(len(result.hits))
-        return results
+        with tracing.span("retrieve", {"ddq.questions": len(questions)}):
+            s = self.settings
+            top_k = top_k or s.top_k
+            keyword_future = self._pool.submit(tracing.in_context(self._keyword_search),
+                                               questions, s.candidate_k)
+            with timed(RETRIEVAL_STAGE, "embed"):
+                vectors = self.embedder.embed(list(questions))
+            with timed(RETRIEVAL_STAGE, "dense"):
+                dense = self.chunk_index.search(
+                    workspace=self.workspace, vectors=vectors, limit=s.candidate_k
+                )
+                library = self._library_search(vectors)
+            keyword = keyword_future.result()
+            with timed(RETRIEVAL_STAGE, "fusion"):
+                results = self._assemble(questions, dense, keyword, library, top_k)
+            RETRIEVAL_QUESTIONS.inc(len(questions))
+            for result in results:
+                RETRIEVAL_HITS.observe(len(result.hits))
+            return results
 
     def _keyword_search(self, questions: Sequence[str], limit: int) -> list[list[KeywordHit]]:
         with timed(RETRIEVAL_STAGE, "keyword"):
