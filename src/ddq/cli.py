@@ -149,6 +149,30 @@ def reindex(
     )
 
 
+@app.command("migrate")
+def migrate_command(
+    home: HomeOpt = None,
+    workspace: WorkspaceOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Bring the database schema to this version's newest migration (and nothing else: no
+    vector index, no model). Run once before new service processes start."""
+    from ddq.store.db import HEAD_REVISION, current_revision, migrate, open_engine
+
+    settings = _settings(home, workspace, config)
+    engine = open_engine(settings.resolved_database_url, migrate_schema=False)
+    try:
+        before = current_revision(engine)
+        migrate(engine)
+        after = current_revision(engine)
+    finally:
+        engine.dispose()
+    if after != HEAD_REVISION:
+        raise DDQError(ErrorCode.STORE_ERROR, f"the schema is at {after}, not {HEAD_REVISION}")
+    what = "already at" if before == after else f"migrated from {before or 'empty'} to"
+    console.print(f"database schema {what} revision {after}")
+
+
 @app.command()
 def status(
     home: HomeOpt = None,

@@ -296,3 +296,14 @@ def test_a_milvus_lite_file_in_use_is_one_clear_error(tmp_path: Path, samples) -
     ]
     # Once the other process is gone, the same command works.
     assert ddq("search", "keys", home=home, cwd=tmp_path).code == 0
+
+
+def test_migrate_brings_a_new_database_to_head_once(tmp_path: Path) -> None:
+    from ddq.store.db import HEAD_REVISION
+
+    first = ddq("migrate", home=tmp_path / "home", cwd=tmp_path)
+    assert first.code == 0, first.stderr
+    assert f"migrated from empty to revision {HEAD_REVISION}" in first.stdout
+    again = ddq("migrate", home=tmp_path / "home", cwd=tmp_path)
+    assert again.code == 0 and f"already at revision {HEAD_REVISION}" in again.stdout
+    assert not (tmp_path / "home" / "milvus.db").exists()  # the store only
