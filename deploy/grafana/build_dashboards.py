@@ -378,10 +378,15 @@ def models() -> dict[str, Any]:
                   [target(by_model("ddq_model_errors_total"), "errors " + who),
                    target(by_model("ddq_model_retries_total"), "retries " + who)],
                   unit="ops", width=8),
-            Panel("Mean latency per call", "Time in calls over calls. The metrics carry no "
-                  "per-call histogram, so no per-model percentile; see the next panel.",
-                  [target(f"{by_model('ddq_model_call_seconds_total')} / "
-                          f"{by_model('ddq_model_calls_total')}", who)], unit="s", width=8),
+            Panel("Latency per call, p50 and p95", "Percentiles of one call attempt, by "
+                  "model and role (failed attempts included): what a slow or overloaded model "
+                  "server looks like first.",
+                  [target("histogram_quantile(0.5, sum by (le, model, role) (rate("
+                          f"ddq_model_call_duration_seconds_bucket{{{sel}}}[{RATE}])))",
+                          "p50 " + who),
+                   target("histogram_quantile(0.95, sum by (le, model, role) (rate("
+                          f"ddq_model_call_duration_seconds_bucket{{{sel}}}[{RATE}])))",
+                          "p95 " + who)], unit="s", width=8),
             Panel("p95 latency of model-bound stages", "95th percentile of the stages that "
                   "wait on models: drafting a batch with the LLM, and embedding questions "
                   "(retrieval) and chunks (ingestion).",

@@ -72,6 +72,11 @@ JOB_QUESTIONS = Counter("ddq_job_questions_total", "Questions drafted by questio
 JOB_RUNS = Counter("ddq_job_runs_total", "Job runs ended, by result (done, paused, "
                    "requeued, failed).", ["result"], registry=REGISTRY)
 
+MODEL_CALL_DURATION = Histogram("ddq_model_call_duration_seconds", "Duration of one model "
+                                "call attempt, by model and role (embedder, generator, "
+                                "reranker); failed attempts included.", ["model", "role"],
+                                buckets=SLOW, registry=REGISTRY)
+
 VECTOR_SEARCH = Histogram("ddq_vector_search_duration_seconds", "Milvus search calls, by "
                           "collection kind (chunks, questions).", ["collection"],
                           buckets=FAST, registry=REGISTRY)

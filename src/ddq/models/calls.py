@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TypeVar
 
-from ddq import tracing
+from ddq import metrics, tracing
 from ddq.errors import DDQError, ErrorCode
 from ddq.models.base import (
     Embedder,
@@ -288,6 +288,9 @@ class CallGuard:
 
     def _record(self, seconds: float, *, error: bool, usage: Usage | None = None,
                 items: int = 0) -> None:
+        if metrics.ENABLED:
+            metrics.MODEL_CALL_DURATION.labels(self.model_id, self.stats.role.value).observe(
+                seconds)
         with self._lock:
             s = self.stats
             s.calls += 1
