@@ -121,6 +121,26 @@ class KnowledgeBase:
         return MilvusVectorIndex(self._client(), collection_name(e.model_id, e.dimension,
                                                                  "chunks"), e.dimension)
 
+    def _chunk_index_for_model(self) -> MilvusVectorIndex:
+        """The chunk index, refusing a knowledge base that was indexed with another embedding
+        model: its vectors are in that model's collection, and searching or adding to this
+        model's (missing) one would quietly drop dense retrieval."""
+        index = self.chunk_index
+        if index.exists():
+            return index
+        client = self._client()
+        others = [name for name in client.list_collections()
+                  if name.startswith("ddq_chunks_") and name != index.name
+                  and int(client.get_collection_stats(name).get("row_count", 0)) > 0]
+        if others and self._all_chunks() > 0:
+            raise DDQError(
+                ErrorCode.INDEX_ERROR,
+                f"this knowledge base was indexed with another embedding model (collection "
+                f"{', '.join(sorted(others))}), not with {self.settings.embedder}: set "
+                f"DDQ_EMBEDDER back to that model, or run `ddq reindex` to embed it again "
+                f"with {self.settings.embedder}")
+        return index
+
     @functools.cached_property
     def question_index(self) -> MilvusVectorIndex:
         e = self.embedder
@@ -137,7 +157,7 @@ class KnowledgeBase:
         return HybridRetriever(
             store=self.store,
             embedder=self.embedder,
-            chunk_index=self.chunk_index,
+            chunk_index=self._chunk_index_for_model(),
             question_index=self.question_index,
             keyword_index=self.keyword_index,
             workspace=self.workspace,
@@ -209,7 +229,7 @@ class KnowledgeBase:
             actor=actor,
             store=self.store,
             embedder=_LazyEmbedder(self),
-            chunk_index=lambda: self.chunk_index,
+            chunk_index=self._chunk_index_for_model,
             question_index=lambda: self.question_index,
             workspace=self.workspace,
             max_tokens=self.settings.chunk_tokens,
