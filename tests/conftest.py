@@ -22,6 +22,18 @@ TIER_MARKERS = ("unit", "integration", "e2e")
 OLE_HEADER = bytes.fromhex("D0CF11E0A1B11AE1")
 
 
+# --- one ONNX export per test session ----------------------------------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every data directory a test makes shares one model folder (DDQ_MODEL_DIR), so the
+    default embedder's ONNX export is made once per run, not once per temporary home."""
+    if "DDQ_MODEL_DIR" not in os.environ:
+        shared = Path(config.rootpath) / ".pytest_cache" / "ddq-models"
+        shared.mkdir(parents=True, exist_ok=True)
+        os.environ["DDQ_MODEL_DIR"] = str(shared)
+
+
 # --- the marker rule -----------------------------------------------------------------------
 
 

@@ -32,8 +32,12 @@ class Settings(BaseSettings):
         default=None, description="Milvus Lite path or server URI; default: home/milvus.db."
     )
     milvus_token: str | None = None
-    embedder: str = Field(default="local:all-MiniLM-L6-v2",
-                          description="Embedding model, provider:model (local, onnx, openai).")
+    embedder: str = Field(default="onnx:all-MiniLM-L6-v2",
+                          description="Embedding model, provider:model (onnx, local, openai).")
+    model_dir: Path | None = Field(
+        default=None, description="Where model files made locally (the ONNX export) are kept; "
+                                  "default: home/models. Several data directories may share "
+                                  "one.")
     embedding_batch_size: int = Field(default=64, ge=1, le=4096)
     generator: str = Field(default="extractive",
                            description="Drafting model: extractive, or provider:model (openai).")
@@ -118,6 +122,10 @@ class Settings(BaseSettings):
         if self.milvus_uri:
             return self.milvus_uri
         return str((self.home / "milvus.db").resolve())
+
+    @property
+    def resolved_model_dir(self) -> Path:
+        return (self.model_dir or self.home / "models").resolve()
 
     @property
     def keyword_index_dir(self) -> Path:

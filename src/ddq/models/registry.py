@@ -56,8 +56,10 @@ def _missing_extra(provider: str, exc: ImportError) -> DDQError:
 @functools.lru_cache(maxsize=16)
 def resolve_embedder(name: str, batch_size: int = 64, *, home: Path | None = None,
                      endpoint: Endpoint | None = None,
-                     policy: CallPolicy | None = None) -> Embedder:
-    """The embedder for ``name``; cached so a model loads once per process."""
+                     policy: CallPolicy | None = None,
+                     model_dir: Path | None = None) -> Embedder:
+    """The embedder for ``name``; cached so a model loads once per process. Local model
+    files are kept in ``model_dir`` (default ``home/models``)."""
     provider, model = split_name(name)
     policy = policy or CallPolicy()
     inner: Embedder
@@ -70,7 +72,8 @@ def resolve_embedder(name: str, batch_size: int = 64, *, home: Path | None = Non
             from ddq.models.onnx import OnnxEmbedder, parse_onnx_name
 
             shipped, precision = parse_onnx_name(model)
-            inner = OnnxEmbedder(shipped, cache_dir=(home or Path(".ddq")) / "models",
+            inner = OnnxEmbedder(shipped,
+                                 cache_dir=model_dir or (home or Path(".ddq")) / "models",
                                  batch_size=batch_size, precision=precision)
         elif provider == "openai":
             from ddq.models.openai_compat import OpenAIEmbedder
@@ -159,7 +162,7 @@ def call_policy(settings: Settings) -> CallPolicy:
 def embedder_for(settings: Settings) -> Embedder:
     return resolve_embedder(settings.embedder, settings.embedding_batch_size,
                             home=settings.home.resolve(), endpoint=settings.endpoint("embedder"),
-                            policy=call_policy(settings))
+                            policy=call_policy(settings), model_dir=settings.resolved_model_dir)
 
 
 def generator_for(settings: Settings,
