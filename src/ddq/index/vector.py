@@ -171,9 +171,10 @@ class MilvusVectorIndex:
         """Top ``limit`` ids per query vector, inside ``workspace`` only."""
         if len(vectors) == 0:
             return []
-        if not self.exists():
-            return [[] for _ in range(len(vectors))]
-        self.ensure()
+        if not self._ready:  # one round trip saved per search once the collection is known
+            if not self.exists():
+                return [[] for _ in range(len(vectors))]
+            self.ensure()
         if not re.fullmatch(r"[A-Za-z0-9_\-]{1,64}", workspace):
             raise DDQError(ErrorCode.INVALID_INPUT, f"invalid workspace name {workspace!r}")
         kind = "questions" if self.name.endswith("questions") else "chunks"
