@@ -331,6 +331,9 @@ class Prometheus:
         for command, log in zip(commands, self.logs, strict=True):
             stack.enter_context(running(command, log))
         self.client = stack.enter_context(httpx.Client(base_url=f"http://127.0.0.1:{port}"))
+        # It listens before its storage is open, answering 503 until then.
+        self.wait_until(lambda: self.client.get("/-/ready").status_code == 200,
+                        "Prometheus ready")
         self.wait_until(lambda: self.query("count(up == 1)") == [3.0], "all three targets up")
 
     def wait_until(self, check: Callable[[], bool], what: str) -> None:

@@ -173,7 +173,7 @@ def test_the_audit_trail_names_the_key_that_acted(service: Service) -> None:
 
 def test_each_key_is_rate_limited_on_its_own(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path / "home", embedder="fake:hashing-64",
-                        rate_limit_per_minute=60)  # bursts of 10
+                        rate_limit_per_minute=6)  # bursts of 10, then one more each 10 s
     kb = KnowledgeBase(settings)
     store = KeyStore(kb.store.engine)
     busy = store.create(workspace="acme", name="busy", role=Role.VIEWER)[1]
