@@ -32,6 +32,10 @@ class Settings(BaseSettings):
         default=None, description="Milvus Lite path or server URI; default: home/milvus.db."
     )
     milvus_token: str | None = None
+    vector_index: Literal["HNSW", "FLAT"] = Field(
+        default="HNSW", description="Index type of new Milvus collections: HNSW "
+                                    "(approximate, fast) or FLAT (exact scan); an existing "
+                                    "collection keeps its own until `ddq reindex`.")
     embedder: str = Field(default="onnx:all-MiniLM-L6-v2",
                           description="Embedding model, provider:model (onnx, local, openai).")
     model_dir: Path | None = Field(

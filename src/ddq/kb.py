@@ -119,7 +119,8 @@ class KnowledgeBase:
     def chunk_index(self) -> MilvusVectorIndex:
         e = self.embedder
         return MilvusVectorIndex(self._client(), collection_name(e.model_id, e.dimension,
-                                                                 "chunks"), e.dimension)
+                                                                 "chunks"), e.dimension,
+                                 self.settings.vector_index)
 
     def _chunk_index_for_model(self) -> MilvusVectorIndex:
         """The chunk index, refusing a knowledge base that was indexed with another embedding
@@ -145,7 +146,8 @@ class KnowledgeBase:
     def question_index(self) -> MilvusVectorIndex:
         e = self.embedder
         return MilvusVectorIndex(self._client(), collection_name(e.model_id, e.dimension,
-                                                                 "questions"), e.dimension)
+                                                                 "questions"), e.dimension,
+                                 self.settings.vector_index)
 
     @functools.cached_property
     def keyword_index(self) -> BM25KeywordIndex:
