@@ -224,7 +224,8 @@ def measure_milvus(spec: dict[str, Any], directory: Path, vectors: np.ndarray,
     with RssPeak() as build_peak:
         started = time.perf_counter()
         client = MilvusVectorIndex.connect(uri)
-        index = MilvusVectorIndex(client, collection_name(spec["model_id"], 384, "chunks"), 384)
+        index = MilvusVectorIndex(client, collection_name(spec["model_id"], 384, "chunks"), 384,
+                                  spec["index_type"])
         index.ensure()
         timings["open_s"] = time.perf_counter() - started
         rss_open = rss_mib()  # the Milvus Lite engine itself, before any row
@@ -427,6 +428,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     "words": args.words, "noise": args.noise, "candidate_k": settings.candidate_k,
                     "batch_runs": args.batch_runs, "base_docs": data["base_docs"],
                     "files": data["files"], "model_id": data["model_id"],
+                    "index_type": args.index_type,
                 }
                 with announce(f"{backend} {size:,} rows, repeat {number}/{entry['repeats']}"):
                     runs.append(run_one(spec, args.max_seconds))
@@ -516,6 +518,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--noise", type=float, default=0.02,
                         help="Gaussian noise per dimension for synthetic vectors (default 0.02)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--index-type", choices=("HNSW", "FLAT"), default="HNSW",
+                        help="Milvus index type (DDQ_VECTOR_INDEX; HNSW is DDQ's default)")
     parser.add_argument("--batch-runs", type=int, default=3,
                         help="timed batch searches of all queries per build (default 3)")
     parser.add_argument("--max-seconds", type=int, default=1800,
