@@ -1,6 +1,6 @@
 """What metrics and logging cost on `ask`, in one run.
 
-The service (the real app under uvicorn, in this process, local model, the sample knowledge
+The service (the real app under uvicorn, in this process, DDQ's default model, the sample knowledge
 base) answers the same questions over HTTP with metrics and JSON logging on, and with both
 off (``ddq.metrics.ENABLED = False`` skips every recording and the request middleware; the
 log level is raised so no line is formatted), alternating in rounds. Target: the overhead is
@@ -26,6 +26,7 @@ import httpx
 from _common import REPO_ROOT, bench_settings, environment, median, run_benchmark, table
 from ddq import metrics
 from ddq.api.app import create_app
+from ddq.config import Settings
 from ddq.kb import KnowledgeBase
 from ddq.logs import configure_logging
 from ddq.store.keys import KeyStore, Role
@@ -46,7 +47,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     sink = io.StringIO()
     configure_logging(json_format=True, stream=sink)
     with tempfile.TemporaryDirectory(prefix="ddq-obs-") as tmp:
-        settings = bench_settings(Path(tmp) / "home", workspace="default")
+        settings = bench_settings(Path(tmp) / "home", workspace="default").model_copy(
+            update={"embedder": args.embedder})
         kb = KnowledgeBase(settings)
         kb.ingest_paths([REPO_ROOT / "examples" / "knowledge"])
         key = KeyStore(kb.store.engine).create(workspace="default", name="b",
@@ -91,6 +93,8 @@ def render(result: dict[str, Any]) -> str:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--embedder", default=Settings().embedder,
+                        help="embedding model (default: DDQ's default)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--questions", type=int, default=40)
     parser.add_argument("--output", type=Path)
