@@ -63,7 +63,6 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -400,16 +399,6 @@ def run_child(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
 # --- the parent ------------------------------------------------------------------------------
 
 
-def _versions() -> dict[str, str | None]:
-    found: dict[str, str | None] = {}
-    for name in PACKAGES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = None
-    return found
-
-
 def _stats(values: Sequence[float]) -> dict[str, float]:
     return {"median": float(statistics.median(values)), "min": min(values), "max": max(values)}
 
@@ -626,7 +615,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     model_path = str(shipped_model_path(MODEL_NAME))
     root = Path(tempfile.mkdtemp(prefix="ddq-bench-vs-langchain-", dir=args.workdir))
     env = environment()
-    env["packages"] = _versions()
+    from _common import _version
+
+    env["packages"] = {name: _version(name) for name in PACKAGES}
     env["usable_cpus"] = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     warn_if_busy()
     try:

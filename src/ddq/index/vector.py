@@ -139,7 +139,9 @@ class MilvusVectorIndex:
         self._ready = True
 
     def exists(self) -> bool:
-        return bool(self._client.has_collection(self.name))
+        # Once this object has made or loaded the collection, no round trip is needed; drop()
+        # clears that.
+        return self._ready or bool(self._client.has_collection(self.name))
 
     def insert(self, *, workspace: str, ids: Sequence[int], document_ids: Sequence[int],
                vectors: np.ndarray) -> None:
@@ -183,10 +185,9 @@ class MilvusVectorIndex:
         """Top ``limit`` ids per query vector, inside ``workspace`` only."""
         if len(vectors) == 0:
             return []
-        if not self._ready:  # one round trip saved per search once the collection is known
-            if not self.exists():
-                return [[] for _ in range(len(vectors))]
-            self.ensure()
+        if not self.exists():
+            return [[] for _ in range(len(vectors))]
+        self.ensure()
         if not re.fullmatch(r"[A-Za-z0-9_\-]{1,64}", workspace):
             raise DDQError(ErrorCode.INVALID_INPUT, f"invalid workspace name {workspace!r}")
         kind = "questions" if self.name.endswith("questions") else "chunks"

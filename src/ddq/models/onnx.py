@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import importlib.util
 import json
@@ -234,6 +235,12 @@ def _session(ort: Any, path: Path, threads: int) -> Any:
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
+@functools.lru_cache(maxsize=8)
+def _input_names(session: Any) -> frozenset[str]:
+    """The inputs a session takes (the fused graph may drop ``token_type_ids``)."""
+    return frozenset(i.name for i in session.get_inputs())
+
+
 def _run(session: Any, ids: Sequence[Sequence[int]]) -> Vectors:
     """One padded batch through the transformer, mean-pooled and L2-normalised."""
     width = max(len(row) for row in ids)
@@ -247,7 +254,7 @@ def _run(session: Any, ids: Sequence[Sequence[int]]) -> Vectors:
         "attention_mask": mask,
         "token_type_ids": np.zeros_like(input_ids),
     }
-    wanted = {i.name for i in session.get_inputs()}
+    wanted = _input_names(session)
     hidden = session.run(None, {k: v for k, v in feeds.items() if k in wanted})[0]
     weights = mask[:, :, None].astype(np.float32)
     pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
