@@ -218,13 +218,13 @@ def test_a_nul_byte_in_one_file_does_not_sink_the_batch(
 
 
 class FailingMilvusVectorIndex(MilvusVectorIndex):
-    """A FAKE that misbehaves on purpose: the first ``succeed`` inserts really happen; the
-    next one raises, either before writing anything (Milvus refused) or after its rows were
-    written (a time-out on a write the server did apply)."""
+    """A FAKE that misbehaves on purpose: the inserts numbered in ``fail_on`` (1-based) raise,
+    either before writing anything (Milvus refused) or after their rows were written (a
+    time-out on a write the server did apply); the others really happen."""
 
-    def __init__(self, real: MilvusVectorIndex, *, succeed: int, writes_first: bool) -> None:
+    def __init__(self, real: MilvusVectorIndex, *, fail_on: set[int], writes_first: bool) -> None:
         super().__init__(real._client, real.name, real.dimension)
-        self.succeed = succeed
+        self.fail_on = fail_on
         self.writes_first = writes_first
         self.inserts = 0
 
@@ -237,7 +237,7 @@ class FailingMilvusVectorIndex(MilvusVectorIndex):
         vectors: np.ndarray,
     ) -> None:
         self.inserts += 1
-        failing = self.inserts > self.succeed
+        failing = self.inserts in self.fail_on
         if not failing or self.writes_first:
             super().insert(workspace=workspace, ids=ids, document_ids=document_ids, vectors=vectors)
         if failing:
@@ -257,16 +257,17 @@ def test_a_failing_vector_index_leaves_store_and_index_as_before(
     in_milvus = milvus_ids(kb.chunk_index)
     results = search_snapshot(kb, queries)
 
-    # One changed file and one new file in the same batch; the second insert fails.
+    # One changed file and one new file in the same group, written to Milvus in one insert,
+    # which fails (in the written-then-failed case, after both documents' rows are in).
     first.write_text("# Backups\n\nBackups are sealed with zebracrypt and kept 90 days.\n")
     samples.text("c.md", "# Vendors\n\nSubprocessors are reviewed yearly.\n")
-    failing = FailingMilvusVectorIndex(kb.chunk_index, succeed=1, writes_first=writes_first)
+    failing = FailingMilvusVectorIndex(kb.chunk_index, fail_on={1, 2, 3},
+                                       writes_first=writes_first)
     kb.chunk_index = failing
     report = kb.ingest_paths([samples.folder])
 
-    # The first document really reached Milvus; after the batch failed, each document was
-    # retried on its own (and failed again).
-    assert failing.inserts == 4
+    # After the group failed, each document was retried on its own (and failed again).
+    assert failing.inserts == 3
     assert outcomes(report) == {
         "a.md": Outcome.FAILED,
         "b.md": Outcome.UNCHANGED,
@@ -278,6 +279,25 @@ def test_a_failing_vector_index_leaves_store_and_index_as_before(
     assert milvus_ids(failing) == in_milvus
     assert search_snapshot(kb, queries) == results
     assert not any(r.action == "document.updated" for r in kb.store.audit_entries("default"))
+    assert_in_sync(kb)
+
+
+@pytest.mark.parametrize("writes_first", [False, True], ids=["refused", "written-then-failed"])
+def test_one_document_failing_in_milvus_does_not_sink_its_group(
+    kb: KnowledgeBase, samples, milvus_ids, writes_first: bool
+) -> None:
+    samples.text("a.md", "# Backups\n\nBackups are encrypted and kept 35 days.\n")
+    samples.text("b.md", "# Access\n\nStaff use hardware security keys.\n")
+    # The group's one insert fails; then a.md alone succeeds and b.md alone fails.
+    failing = FailingMilvusVectorIndex(kb.chunk_index, fail_on={1, 3}, writes_first=writes_first)
+    kb.chunk_index = failing
+    report = kb.ingest_paths([samples.folder])
+
+    assert failing.inserts == 3
+    assert outcomes(report) == {"a.md": Outcome.ADDED, "b.md": Outcome.FAILED}
+    assert [Path(d.source_path).name for d in kb.store.documents("default")] == ["a.md"]
+    assert milvus_ids(failing) == store_ids(kb)
+    assert kb.retrieve("How long are backups kept?").hits[0].chunk.text.startswith("Backups")
     assert_in_sync(kb)
 
 

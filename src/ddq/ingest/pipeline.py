@@ -259,7 +259,10 @@ class IngestPipeline:
         try:
             with self.store.transaction() as tx:
                 offset = 0
-                library_offset = 0
+                chunk_ids: list[int] = []
+                chunk_docs: list[int] = []
+                library_ids: list[int] = []
+                library_docs: list[int] = []
                 for pending in group:
                     n = len(pending.chunks)
                     doc_id, new_ids, old_ids = tx.put_document(
@@ -272,26 +275,28 @@ class IngestPipeline:
                         chunks=pending.chunks,
                         text_hashes=hashes[offset : offset + n],
                     )
-                    # Recorded before the insert: a failed insert may still have written rows.
-                    inserted.extend(new_ids)
-                    chunk_index.insert(workspace=self.workspace, ids=new_ids,
-                                       document_ids=[doc_id] * n,
-                                       vectors=vectors[offset : offset + n])
-                    lib_ids = [i for i, c in zip(new_ids, pending.chunks, strict=True)
-                               if c.kind is ChunkKind.LIBRARY]
-                    if lib_ids:
-                        question_index.insert(
-                            workspace=self.workspace, ids=lib_ids,
-                            document_ids=[doc_id] * len(lib_ids),
-                            vectors=question_vectors[library_offset:library_offset + len(lib_ids)],
-                        )
-                        library_offset += len(lib_ids)
+                    chunk_ids.extend(new_ids)
+                    chunk_docs.extend([doc_id] * n)
+                    for chunk_id, chunk in zip(new_ids, pending.chunks, strict=True):
+                        if chunk.kind is ChunkKind.LIBRARY:
+                            library_ids.append(chunk_id)
+                            library_docs.append(doc_id)
                     replaced.extend(old_ids)
                     offset += n
                     tx.audit(workspace=self.workspace, actor=self.actor,
                              action="document.updated" if pending.existed else "document.added",
                              subject=pending.item.source,
                              detail={"chunks": n, "content_hash": pending.item.content_hash})
+                # One write per index for the whole group (a round trip per document cost
+                # ~1 ms each), still inside the transaction: a failure rolls both back.
+                # Recorded before the insert: a failed insert may still have written rows.
+                inserted.extend(chunk_ids)
+                chunk_index.insert(workspace=self.workspace, ids=chunk_ids,
+                                   document_ids=chunk_docs, vectors=vectors)
+                if library_ids:
+                    question_index.insert(workspace=self.workspace, ids=library_ids,
+                                          document_ids=library_docs,
+                                          vectors=question_vectors)
         except DDQError as exc:
             # Roll the vector index back too: the transaction already rolled back the store.
             self._discard(inserted)
