@@ -115,5 +115,5 @@ class SentenceTransformerEmbedder(Embedder):
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
-        encodings = self._load_tokenizer().encode_batch(list(texts), add_special_tokens=False)
+        encodings = self._load_tokenizer().encode_batch_fast(list(texts), add_special_tokens=False)
         return [len(encoding.ids) for encoding in encodings]
