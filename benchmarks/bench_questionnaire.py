@@ -61,11 +61,12 @@ from _common import (
     table,
     warn_if_busy,
 )
-from bench_retrieval import MODEL_NAME, WORKSPACE, build_index
+from bench_retrieval import WORKSPACE, build_index
 from ddq.config import Settings
 from ddq.domain import Answer
 from ddq.kb import KnowledgeBase
-from ddq.models.local import SentenceTransformerEmbedder
+from ddq.models.base import Embedder
+from ddq.models.registry import embedder_for
 from ddq.questionnaire.job import QuestionnaireJob
 
 TARGET_SPEEDUP = 3.0
@@ -107,7 +108,7 @@ class ColdStore:
         shutil.copy2(self.snapshot, self.database)
 
 
-def one_by_one(settings: Settings, embedder: SentenceTransformerEmbedder,
+def one_by_one(settings: Settings, embedder: Embedder,
                questions: Sequence[str]) -> tuple[float, list[Answer]]:
     with KnowledgeBase(settings, embedder=embedder) as kb:
         kb.retriever  # noqa: B018 - open Milvus and BM25 outside the clock, as the job does
@@ -117,7 +118,7 @@ def one_by_one(settings: Settings, embedder: SentenceTransformerEmbedder,
         return time.perf_counter() - started, answers
 
 
-def batched(settings: Settings, embedder: SentenceTransformerEmbedder, path: Path,
+def batched(settings: Settings, embedder: Embedder, path: Path,
             batch_size: int) -> tuple[float, list[tuple[str, str, str | None]]]:
     with KnowledgeBase(settings, embedder=embedder) as kb:
         kb.retriever  # noqa: B018
@@ -145,8 +146,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     scratch = Path(tempfile.mkdtemp(prefix="ddq-bench-questionnaire-"))
     home = args.home or scratch / "home"
     try:
-        settings = bench_settings(home, args.workspace)
-        embedder = SentenceTransformerEmbedder(MODEL_NAME, batch_size=settings.embedding_batch_size)
+        settings = bench_settings(home, args.workspace).model_copy(
+            update={"embedder": args.embedder})
+        embedder = embedder_for(settings)
         with announce("loading the model"), Stopwatch() as load:
             embedder.embed(["warm up the model"])
         with KnowledgeBase(settings, embedder=embedder) as kb:
@@ -205,7 +207,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "settings": settings_summary(settings),
         "environment": env_before,
         "environment_after": {"load_average": load_average()},
-        "model": {"name": MODEL_NAME, "load_seconds": load.seconds},
+        "model": {"name": embedder.model_id, "load_seconds": load.seconds},
         "index": index,
         "repeats": repeats,
         "warm": warm,
@@ -260,6 +262,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="reuse (or build) the SciFact index here (default: a temporary "
                         "home, built and deleted)")
     parser.add_argument("--workspace", default=WORKSPACE, help="workspace of the index")
+    parser.add_argument("--embedder", default=Settings().embedder,
+                        help="provider:model (default: DDQ's default, %(default)s)")
     parser.add_argument("--docs", type=int, default=None,
                         help="index only the first N documents (default: all 5,183)")
     parser.add_argument("--questions", type=int, default=500,

@@ -301,6 +301,49 @@ def test_one_document_failing_in_milvus_does_not_sink_its_group(
     assert_in_sync(kb)
 
 
+class FailingEmbedder(FakeHashingEmbedder):
+    """A FAKE embedder that fails on purpose on the embedding calls numbered in ``fail_on``,
+    as a remote model that keeps timing out would (after its retries)."""
+
+    def __init__(self, fail_on: set[int]) -> None:
+        super().__init__()
+        self.fail_on = fail_on
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        if self.calls + 1 in self.fail_on:
+            self.calls += 1
+            raise DDQError(ErrorCode.MODEL_UNAVAILABLE, "the model timed out (deliberately)")
+        return super().embed_batch(texts)
+
+
+def test_a_group_whose_embedding_fails_is_reported_and_the_next_groups_are_stored(
+    settings: Settings, samples, milvus_ids, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One document per group, so the second group's embedding (on the worker thread, while
+    # the first group is written) is the one that fails.
+    monkeypatch.setattr(pipeline_module, "GROUP_CHUNKS", 1)
+    for name, text in [("a.md", "Backups are encrypted."), ("b.md", "Keys rotate yearly."),
+                       ("c.md", "Vendors are reviewed.")]:
+        samples.text(name, f"# {name}\n\n{text}\n")
+    embedder = FailingEmbedder(fail_on={2})
+    with KnowledgeBase(settings, embedder=embedder) as kb:
+        report = kb.ingest_paths([samples.folder])
+
+        assert outcomes(report) == {"a.md": Outcome.ADDED, "b.md": Outcome.FAILED,
+                                    "c.md": Outcome.ADDED}
+        failed = next(r for r in report.results if r.outcome is Outcome.FAILED)
+        assert failed.detail == "embedding failed: the model timed out (deliberately)"
+        assert report.embedded_texts == 2
+        assert sorted(Path(d.source_path).name for d in kb.store.documents("default")) == [
+            "a.md", "c.md"]
+        assert milvus_ids(kb.chunk_index) == store_ids(kb)
+        assert_in_sync(kb)
+
+        again = kb.ingest_paths([samples.folder])  # the failed file is picked up next time
+        assert outcomes(again) == {"a.md": Outcome.UNCHANGED, "b.md": Outcome.ADDED,
+                                   "c.md": Outcome.UNCHANGED}
+
+
 def test_remove_deletes_from_store_milvus_and_bm25(
     kb: KnowledgeBase, knowledge_folder: Path, milvus_ids
 ) -> None:

@@ -12,6 +12,7 @@ import functools
 import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Protocol
 
 import numpy as np
 
+from ddq import tracing
 from ddq.domain import ChunkDraft, ChunkKind, LoadedDocument
 from ddq.errors import DDQError, ErrorCode
 from ddq.index.vector import MilvusVectorIndex
@@ -149,6 +151,15 @@ def file_items(files: Iterable[Path], columns: LibraryColumns | None = None
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _Vectors:
+    vectors: np.ndarray
+    hashes: list[str]
+    question_vectors: np.ndarray
+    embedded: int  # distinct texts the model embedded
+    cached: int  # texts served from the cache
+
+
 @dataclass(slots=True)
 class _Pending:
     item: IngestItem
@@ -188,6 +199,19 @@ class IngestPipeline:
         self.progress.start(total or 0)
         group: list[_Pending] = []
         group_chunks = 0
+        # One group ahead: the model embeds group N+1 on a worker thread while this thread
+        # writes group N and parses and chunks what follows, so the model never waits for
+        # the store, Milvus or the chunker.
+        ahead: tuple[list[_Pending], Future[_Vectors]] | None = None
+        embedding = ThreadPoolExecutor(1, thread_name_prefix="ddq-ingest-embed")
+
+        def submit(ready: list[_Pending]) -> None:
+            nonlocal ahead
+            future = embedding.submit(tracing.in_context(self._embed_group), ready)
+            if ahead is not None:
+                self._write_group(*ahead, report)
+            ahead = (ready, future)
+
         try:
             for item in items:
                 if isinstance(item, FileResult):
@@ -218,11 +242,16 @@ class IngestPipeline:
                 group.append(_Pending(item, document, chunks, item.source in known))
                 group_chunks += len(chunks)
                 if group_chunks >= GROUP_CHUNKS:
-                    self._write_group(group, report)
+                    submit(group)
                     group, group_chunks = [], 0
             if group:
-                self._write_group(group, report)
+                submit(group)
+            if ahead is not None:
+                self._write_group(*ahead, report)
         finally:
+            # On an error, the group being embedded is finished (not cut off mid-write of the
+            # cache) before the error goes on.
+            embedding.shutdown(wait=True, cancel_futures=True)
             self.progress.finish()
         if report.changed:
             self._chunk_index().flush()
@@ -237,20 +266,34 @@ class IngestPipeline:
         report.embedded_texts += result.embedded
         return result.vectors, result.hashes
 
-    def _write_group(self, group: list[_Pending], report: IngestReport) -> None:
-        chunk_texts = [c.embedding_text for p in group for c in p.chunks]
-        library = [c for p in group for c in p.chunks if c.kind is ChunkKind.LIBRARY]
+    def _embed_group(self, group: list[_Pending]) -> _Vectors:
+        """The vectors of a group's chunks and library questions (cache first); thread-safe:
+        it touches no report, only the cache and the model."""
+        cache = CachedEmbedder(self.embedder, self.store)
+        with timed(INGEST_STAGE, "embed"):
+            chunks = cache.lookup([c.embedding_text for p in group for c in p.chunks])
+            questions = cache.lookup([c.question or "" for p in group for c in p.chunks
+                                      if c.kind is ChunkKind.LIBRARY])
+        return _Vectors(chunks.vectors, chunks.hashes, questions.vectors,
+                        embedded=chunks.embedded + questions.embedded,
+                        cached=chunks.cached + questions.cached)
+
+    def _write_group(self, group: list[_Pending], embedding: Future[_Vectors] | None,
+                     report: IngestReport) -> None:
+        """Store a group in one transaction. ``embedding`` is its vectors being made on the
+        worker thread; None embeds here (a retry, whose vectors are cached by then)."""
         try:
-            with timed(INGEST_STAGE, "embed"):
-                vectors, hashes = self.cached_vectors(chunk_texts, report)
-                questions = [c.question or "" for c in library]
-                question_vectors, _ = self.cached_vectors(questions, report)
+            embedded = embedding.result() if embedding is not None else self._embed_group(group)
         except DDQError as exc:
             for pending in group:
                 report.results.append(FileResult(pending.item.source, Outcome.FAILED,
                                                  detail=f"embedding failed: {exc.detail}"))
                 self.progress.advance(pending.item.source)
             return
+        report.embedded_texts += embedded.embedded
+        report.cached_texts += embedded.cached
+        vectors, hashes = embedded.vectors, embedded.hashes
+        question_vectors = embedded.question_vectors
         chunk_index = self._chunk_index()
         question_index = self._question_index()
         inserted: list[int] = []
@@ -304,7 +347,7 @@ class IngestPipeline:
                 # One bad document must not sink the others: write them one by one (their
                 # vectors are cached now, so this costs no model time).
                 for pending in group:
-                    self._write_group([pending], report)
+                    self._write_group([pending], None, report)
                 return
             for pending in group:
                 report.results.append(FileResult(pending.item.source, Outcome.FAILED,
