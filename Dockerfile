@@ -33,7 +33,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     HF_HUB_OFFLINE=1 \
     TRANSFORMERS_OFFLINE=1 \
     DDQ_HOME=/data \
-    DDQ_EMBEDDER=onnx:all-MiniLM-L6-v2
+    DDQ_EMBEDDER=openvino:all-MiniLM-L6-v2
 # The writable state under DDQ_HOME (the keyword index, uploaded files) lives in these three
 # folders: mount volumes on them. /data/models stays the image's, read-only to the service.
 RUN groupadd --system --gid 10001 ddq \

@@ -10,7 +10,7 @@ DEMO_HOME ?= .ddq-demo
 .PHONY: install demo test lint typecheck check eval bench clean
 
 TEST_STAMP := $(VENV)/.installed-test
-RUNTIME_EXTRAS := local,onnx,openai,serve,postgres,tracing
+RUNTIME_EXTRAS := local,onnx,openvino,openai,serve,postgres,tracing
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (DDQ needs Python 3.11)"; exit 1; }

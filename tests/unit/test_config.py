@@ -24,7 +24,7 @@ def _cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_defaults_keep_all_state_under_home(tmp_path: Path) -> None:
     settings = load_settings()
     assert settings.workspace == "default"
-    assert settings.embedder == "onnx:all-MiniLM-L6-v2"
+    assert settings.embedder == "openvino:all-MiniLM-L6-v2"
     home = Settings(home=tmp_path / "h", model_dir=None)
     root = (tmp_path / "h").resolve()
     assert home.resolved_model_dir == root / "models"

@@ -138,19 +138,19 @@ class OnnxEmbedder(Embedder):
         """The session to run ``count`` texts on, made (and the export too) on first use."""
         with self._lock:
             if self._bulk is None:
-                self._ort = _import_onnxruntime()
+                self._ort = self._import_runtime()
                 ensure_export(self.name, self.directory, precision=self.precision)
                 try:
-                    bulk = _session(self._ort, self.model_path, _cores())
+                    bulk = self._make_session(_cores())
                 except Exception:
                     # Valid by its manifest yet unreadable: make it again, once.
                     ensure_export(self.name, self.directory, precision=self.precision, force=True)
                     try:
-                        bulk = _session(self._ort, self.model_path, _cores())
+                        bulk = self._make_session(_cores())
                     except Exception as exc:
                         raise DDQError(
                             ErrorCode.MODEL_UNAVAILABLE,
-                            f"ONNX Runtime cannot load {self.model_path}: {exc}",
+                            f"{self.runtime_name} cannot load {self.model_path}: {exc}",
                         ) from exc
                 self._tokenizer = _read_tokenizer(self.directory, truncate=True)
                 self._bulk = bulk
@@ -162,8 +162,20 @@ class OnnxEmbedder(Embedder):
             # p50 3.6 vs 11.4 ms per question beside a busy Python thread, within a fraction
             # of a ms when idle. A second session (~60 MiB), made only when first needed.
             if self._single is None:
-                self._single = _session(self._ort, self.model_path, 1)
+                self._single = self._make_session(1)
             return self._single
+
+    # The runtime, overridden by the openvino provider (same export, another runtime).
+    runtime_name = "ONNX Runtime"
+
+    def _import_runtime(self) -> Any:
+        return _import_onnxruntime()
+
+    def _make_session(self, threads: int) -> Any:
+        return _session(self._ort, self.model_path, threads)
+
+    def _forward(self, session: Any, ids: Sequence[Sequence[int]]) -> Vectors:
+        return _run(session, ids)
 
     def embed_batch(self, texts: Sequence[str]) -> Vectors:
         if not texts:
@@ -181,7 +193,7 @@ class OnnxEmbedder(Embedder):
             # are quantised per run, so smaller runs also stay closer to the fp32 vectors.
             width = int(lengths[order[start]])
             rows = order[start : start + max(1, min(self._batch_size, self._budget // width))]
-            out[rows] = _run(session, [encodings[i].ids for i in rows])
+            out[rows] = self._forward(session, [encodings[i].ids for i in rows])
             start += len(rows)
         return out
 
@@ -244,12 +256,7 @@ def _input_names(session: Any) -> frozenset[str]:
 
 def _run(session: Any, ids: Sequence[Sequence[int]]) -> Vectors:
     """One padded batch through the transformer, mean-pooled and L2-normalised."""
-    width = max(len(row) for row in ids)
-    input_ids = np.zeros((len(ids), width), dtype=np.int64)
-    mask = np.zeros((len(ids), width), dtype=np.int64)
-    for r, row in enumerate(ids):
-        input_ids[r, : len(row)] = row
-        mask[r, : len(row)] = 1
+    input_ids, mask = padded(ids)
     feeds = {
         "input_ids": input_ids,
         "attention_mask": mask,
@@ -257,6 +264,22 @@ def _run(session: Any, ids: Sequence[Sequence[int]]) -> Vectors:
     }
     wanted = _input_names(session)
     hidden = session.run(None, {k: v for k, v in feeds.items() if k in wanted})[0]
+    return mean_pool(hidden, mask)
+
+
+def padded(ids: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """(input ids, attention mask) of a batch, padded with zeros to its longest row."""
+    width = max(len(row) for row in ids)
+    input_ids = np.zeros((len(ids), width), dtype=np.int64)
+    mask = np.zeros((len(ids), width), dtype=np.int64)
+    for r, row in enumerate(ids):
+        input_ids[r, : len(row)] = row
+        mask[r, : len(row)] = 1
+    return input_ids, mask
+
+
+def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> Vectors:
+    """Mean of the unmasked token states, L2-normalised (sentence-transformers' pooling)."""
     weights = mask[:, :, None].astype(np.float32)
     pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
     norms = np.linalg.norm(pooled, axis=1, keepdims=True)

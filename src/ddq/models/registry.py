@@ -1,7 +1,8 @@
 """Resolve ``provider:model`` names to model instances, importing providers lazily.
 
 Providers: ``local`` (sentence-transformers, shipped weights), ``onnx`` (the same model with
-ONNX Runtime, int8), ``openai`` (any OpenAI-compatible server), ``extractive`` (the drafter
+ONNX Runtime, int8), ``openvino`` (the same model's ONNX export with OpenVINO: bf16 where the
+CPU has it), ``openai`` (any OpenAI-compatible server), ``extractive`` (the drafter
 that needs no LLM) and ``fake`` (test fakes). Every model comes back wrapped in the call
 policy of :mod:`ddq.models.calls`, so limits and measurements apply whatever the provider.
 """
@@ -24,11 +25,11 @@ if TYPE_CHECKING:
 Endpoint = tuple[str | None, str | None, str | None]
 
 PROVIDERS = {
-    "embedder": ("local", "onnx", "openai", "fake"),
+    "embedder": ("local", "onnx", "openvino", "openai", "fake"),
     "generator": ("extractive", "openai", "fake"),
     "reranker": ("openai", "fake"),
 }
-EXTRAS = {"local": "local", "onnx": "onnx", "openai": "openai"}
+EXTRAS = {"local": "local", "onnx": "onnx", "openvino": "openvino", "openai": "openai"}
 
 
 def split_name(name: str) -> tuple[str, str]:
@@ -75,6 +76,12 @@ def resolve_embedder(name: str, batch_size: int = 64, *, home: Path | None = Non
             inner = OnnxEmbedder(shipped,
                                  cache_dir=model_dir or (home or Path(".ddq")) / "models",
                                  batch_size=batch_size, precision=precision)
+        elif provider == "openvino":
+            from ddq.models.openvino import OpenVinoEmbedder, parse_openvino_name
+
+            inner = OpenVinoEmbedder(parse_openvino_name(model),
+                                     cache_dir=model_dir or (home or Path(".ddq")) / "models",
+                                     batch_size=batch_size)
         elif provider == "openai":
             from ddq.models.openai_compat import OpenAIEmbedder
 
