@@ -1,4 +1,6 @@
-"""sentence-transformers (torch) against ONNX Runtime int8, on the same shipped model.
+"""sentence-transformers (torch) against the ONNX export, on the same shipped model: run by
+ONNX Runtime in int8 (``--candidate onnx``, the default here) or by OpenVINO (``--candidate
+openvino``, bf16 where the CPU computes it natively).
 
 The claim under test: *the onnx provider (all-MiniLM-L6-v2 exported from the shipped weights,
 int8) embeds at least 2x as many questions and 1.5x as many passages per second as the
@@ -23,6 +25,7 @@ its making and a start from it are timed apart. Results go to
     .venv/bin/python benchmarks/bench_embedders.py
     .venv/bin/python benchmarks/bench_embedders.py --ndcg          # + SciFact nDCG@10
     .venv/bin/python benchmarks/bench_embedders.py --docs 50 --repeats 1 --queries 50
+    .venv/bin/python benchmarks/bench_embedders.py --candidate openvino --ndcg
 """
 
 from __future__ import annotations
@@ -60,9 +63,9 @@ from _common import (
 from ddq.models.base import Embedder
 from ddq.models.local import SentenceTransformerEmbedder
 from ddq.models.onnx import OnnxEmbedder
+from ddq.models.openvino import OpenVinoEmbedder
 
 MODEL_NAME = "all-MiniLM-L6-v2"
-ONNX_MODEL = f"onnx:{MODEL_NAME}"
 FLOOR_QUESTIONS_RATIO = 2.0
 FLOOR_PASSAGES_RATIO = 1.5
 FLOOR_MEAN_COSINE = 0.99
@@ -171,7 +174,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     env_before["packages"].update(
         {
             name: package_version(name)
-            for name in ("onnxruntime", "onnx", "tokenizers", "transformers")
+            for name in ("onnxruntime", "onnx", "openvino", "tokenizers", "transformers")
         }
     )
     warn_if_busy()
@@ -186,8 +189,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         with announce("making (or finding) the ONNX export"), Stopwatch() as export:
             first.embed(["warm up the model"])
         del first
-        onnx_model = OnnxEmbedder(MODEL_NAME, cache_dir=cache_dir, batch_size=args.batch_size)
-        with announce("starting ONNX Runtime from the export"), Stopwatch() as onnx_load:
+        onnx_model: OnnxEmbedder
+        if args.candidate == "openvino":
+            onnx_model = OpenVinoEmbedder(MODEL_NAME, cache_dir=cache_dir,
+                                          batch_size=args.batch_size)
+        else:
+            onnx_model = OnnxEmbedder(MODEL_NAME, cache_dir=cache_dir, batch_size=args.batch_size)
+        with announce(f"starting {onnx_model.runtime_name} from the export"), \
+                Stopwatch() as onnx_load:
             onnx_model.embed(["warm up the model"])
         models: dict[str, Embedder] = {"torch": torch_model, "onnx": onnx_model}
         for path in PATHS:
@@ -220,7 +229,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if args.ndcg:
             ndcg = {
                 "torch": beir_ndcg(args.data, LOCAL_MODEL, None, args.ndcg_docs),
-                "onnx": beir_ndcg(args.data, ONNX_MODEL, onnx_model.directory, args.ndcg_docs),
+                "onnx": beir_ndcg(args.data, onnx_model.model_id, onnx_model.directory,
+                                  args.ndcg_docs),
             }
         tokens = onnx_model.count_tokens(passages)
         question_tokens = onnx_model.count_tokens(questions)
@@ -245,6 +255,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         checks["ndcg_delta"] = abs(ndcg_delta) <= FLOOR_NDCG_DELTA
     return {
         "parameters": {
+            "candidate": args.candidate,
             "queries": len(questions),
             "docs": len(passages),
             "repeats": args.repeats,
@@ -389,7 +400,8 @@ def render(result: dict[str, Any]) -> str:
         f"{result['environment']['load_average']}, after "
         f"{result['environment_after']['load_average']}",
         "",
-        table(["", "sentence-transformers", "onnx int8", "onnx/st", "floor", ""], rows),
+        table(["", "sentence-transformers", result["models"]["onnx"]["model_id"],
+               "ratio", "floor", ""], rows),
         "",
         f"per pass, texts/s: torch q {fmt(result['throughput']['torch']['questions'])} "
         f"p {fmt(result['throughput']['torch']['passages'])}; onnx q "
@@ -457,6 +469,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         type=Path,
         default=None,
         help="data directory for the ONNX export, kept and reused (default: a temporary one)",
+    )
+    parser.add_argument(
+        "--candidate",
+        choices=("onnx", "openvino"),
+        default="onnx",
+        help="the export's runtime set against sentence-transformers: onnx (ONNX Runtime, "
+        "int8) or openvino (the fp32 graph, bf16 where the CPU has it); default onnx",
     )
     parser.add_argument(
         "--output",
