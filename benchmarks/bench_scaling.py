@@ -73,10 +73,12 @@ ONNX_MODEL = "onnx:all-MiniLM-L6-v2"
 WORKSPACE = "bench"
 INSERT_GROUP = 1024  # the ingestion pipeline's GROUP_CHUNKS: rows per insert() call
 BACKENDS = ("milvus", "bm25")
-# Full SciFact ingest (5,183 docs, 11,231 chunks), docs/performance.md, issue 4 run
-# bench_embedders-20261126T163705Z: 589 s with sentence-transformers, 149 s with onnx int8.
+# Full SciFact ingest (5,183 docs, 11,231 chunks), docs/performance.md: issue 4's run
+# bench_embedders-20261126T163705Z, 589 s with sentence-transformers and 149 s with onnx int8;
+# issue 7's `ddq eval beir` with the openvino default, 75.2 s.
 SCIFACT_CHUNKS = 11_231
-INGEST_CHUNKS_PER_S = {"local (torch)": SCIFACT_CHUNKS / 589, "onnx int8": SCIFACT_CHUNKS / 149}
+INGEST_CHUNKS_PER_S = {"local (torch)": SCIFACT_CHUNKS / 589, "onnx int8": SCIFACT_CHUNKS / 149,
+                       "openvino (bf16)": SCIFACT_CHUNKS / 75.2}
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(])")
 
 
@@ -440,6 +442,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         sizes[str(size)] = entry
     return {
         "parameters": {
+            "index_type": args.index_type,
             "sizes": args.sizes, "repeats": args.repeats, "backends": args.backends,
             "base_docs": args.base_docs, "words": args.words, "noise": args.noise,
             "seed": args.seed, "batch_runs": args.batch_runs, "max_seconds": args.max_seconds,
@@ -488,7 +491,8 @@ def render(result: dict[str, Any]) -> str:
         f"{result['settings']['candidate_k']}; load average before {env['load_average']}, "
         f"after {result['environment_after']['load_average']}",
         "",
-        "Milvus Lite (MilvusVectorIndex: ensure + insert + flush; FLAT, IP, workspace filter):",
+        f"Milvus Lite (MilvusVectorIndex: ensure + insert + flush; "
+        f"{result['parameters'].get('index_type', 'FLAT')}, IP, workspace filter):",
         table(head, rows_m),
         "",
         "BM25 (BM25KeywordIndex.rebuild: tokenise, stem, index, save):",

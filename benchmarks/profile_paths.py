@@ -53,7 +53,8 @@ from ddq.errors import DDQError
 from ddq.eval.beir import corpus_items
 from ddq.kb import KnowledgeBase
 
-EMBEDDERS = {"local": "local:all-MiniLM-L6-v2", "onnx": "onnx:all-MiniLM-L6-v2"}
+EMBEDDERS = {"local": "local:all-MiniLM-L6-v2", "onnx": "onnx:all-MiniLM-L6-v2",
+             "openvino": "openvino:all-MiniLM-L6-v2"}
 DEFAULT_QUESTIONS = {"ingest": 0, "questionnaire": 300, "ask": 200}
 COLD_SNAPSHOT = "profile-cold.sqlite3"
 Region = Callable[[], AbstractContextManager[None]]
