@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ddq.errors import DDQError, ErrorCode
 from ddq.models.base import Vectors
 from ddq.models.local import SHIPPED_MODELS
@@ -71,7 +73,7 @@ class OpenVinoEmbedder(OnnxEmbedder):
     @property
     def inference_precision(self) -> str:
         """What OpenVINO computes in on this machine ("bf16" or "f32"); loads the model."""
-        session = self._session_for(_BULK)
+        session = self._session_for(self.max_batch_size)  # the bulk model, as ingestion uses
         return str(session.get_property("INFERENCE_PRECISION_HINT").get_type_name())
 
     def _forward(self, session: Any, ids: Sequence[Sequence[int]]) -> Vectors:
@@ -82,10 +84,8 @@ class OpenVinoEmbedder(OnnxEmbedder):
             request = requests[id(session)] = session.create_infer_request()
         input_ids, mask = padded(ids)
         feeds = {"input_ids": input_ids, "attention_mask": mask,
-                 "token_type_ids": input_ids * 0}
+                 "token_type_ids": np.zeros_like(input_ids)}
         wanted = {port.get_any_name() for port in session.inputs}
         hidden = request.infer({k: v for k, v in feeds.items() if k in wanted})[0]
         return mean_pool(hidden, mask)
 
-
-_BULK = 1 << 10
