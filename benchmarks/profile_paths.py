@@ -46,10 +46,9 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from _common import DEFAULT_DATA_DIR, BenchmarkError, scifact_paths, table, write_result
+from _common import DEFAULT_DATA_DIR, BenchmarkError, run_benchmark, scifact_paths, table
 from bench_questionnaire import scifact_questions, write_questionnaire
 from ddq.config import Settings, load_settings
-from ddq.errors import DDQError
 from ddq.eval.beir import corpus_items
 from ddq.kb import KnowledgeBase
 
@@ -587,14 +586,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        result = run(args)
-    except (BenchmarkError, DDQError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(render(result))
-    print(f"\nresults: {write_result(f'profile_{args.path}', result)}")
-    return 0
+    # The results JSON goes to the default place; a profile has no --strict target.
+    args.output, args.strict = None, False
+    return run_benchmark(f"profile_{args.path}", args, run, render)
 
 
 if __name__ == "__main__":
