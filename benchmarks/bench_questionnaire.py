@@ -100,6 +100,17 @@ class ColdStore:
         self.snapshot = snapshot
         with sqlite3.connect(database) as conn:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            # Ingestion caches one vector per chunk and library question; more means this
+            # home has answered questions before, and its "cold" store would hold the very
+            # evidence vectors the cold measurement must compute.
+            cached = conn.execute("SELECT count(*) FROM embeddings").fetchone()[0]
+            indexed = (conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+                       + conn.execute("SELECT count(*) FROM library_entries").fetchone()[0])
+        if cached > indexed:
+            raise BenchmarkError(
+                f"{database} caches {cached:,} vectors for {indexed:,} indexed texts: this home "
+                "has answered questions outside the benchmark, so its store is not cold; "
+                "pass a fresh --home (the index is rebuilt there)")
         shutil.copy2(database, snapshot)
 
     def restore(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class ChunkKind(StrEnum):
@@ -162,6 +163,9 @@ class RetrievalResult:
     question: str
     hits: list[SearchHit]
     library_matches: list[LibraryMatch] = field(default_factory=list)
+    #: The question's vector, as retrieval embedded it: the answerer scores evidence against
+    #: it instead of embedding (or looking up) the question again. None when not known.
+    vector: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -152,3 +152,27 @@ def test_evidence_vectors_are_kept_for_the_next_process(settings, knowledge_fold
     assert counting.texts == [question]
     assert (second.text, second.citations, second.confidence) == (
         first.text, first.citations, first.confidence)
+
+
+def test_the_answerer_scores_evidence_against_the_vector_retrieval_made(
+        settings, knowledge_folder: Path) -> None:
+    """A question is embedded once, by retrieval, not again by the answerer: one by one and
+    in a batch, with nothing cached yet."""
+    question = "Is customer data encrypted at rest?"
+    other = "Do you support customer-managed encryption keys?"
+    counting = CountingFakeEmbedder()
+    with KnowledgeBase(settings, embedder=counting) as kb:
+        kb.ingest_paths([knowledge_folder])
+        counting.texts.clear()
+        answer = kb.ask(question)
+        assert counting.texts.count(question) == 1
+        assert answer.status is AnswerStatus.ANSWERED
+        assert len(counting.texts) > 1  # the evidence lines were embedded (not yet cached)
+
+        counting.texts.clear()
+        retrievals = kb.retriever.retrieve_many([question, other])
+        assert all(r.vector is not None for r in retrievals)
+        batch = kb.draft(retrievals)
+        assert counting.texts.count(question) == counting.texts.count(other) == 1
+    assert (batch[0].text, batch[0].citations) == (answer.text, answer.citations)
+    assert batch[1].stance == "no"

@@ -9,8 +9,11 @@
 
 from __future__ import annotations
 
+import itertools
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -35,12 +38,16 @@ from ddq.index.keyword import BM25KeywordIndex
 from ddq.models.base import Embedder
 from ddq.models.cache import CachedEmbedder, VectorCache
 
+T = TypeVar("T")
 NEEDS_INPUT = "Needs input"
 _SAME_POINT = 0.85
 #: A supporting line (beyond the best one) must say something: at least this many words.
 _MIN_SUPPORT_WORDS = 4
 #: Evidence-unit vectors kept between batches (about 1.5 KB each with a 384-d model).
 _CACHE_SIZE = 20_000
+#: Stemmed terms of evidence units, and the units of chunk texts, kept between questions:
+#: retrieved chunks recur across the questions of a questionnaire.
+_TEXT_CACHE_SIZE = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +77,14 @@ class _Plan:
     """A question with its evidence units and key terms, before any vector is needed."""
 
     question: str
+    #: The question's vector when retrieval passed it on, else None (looked up with units).
+    vector: np.ndarray | None
     terms: list[str]
     units: list[_Unit]
     stems: dict[str, str]
     accepted: dict[str, set[str]]
     weights: dict[str, float]
-    unit_stems: list[set[str]]
+    unit_stems: list[frozenset[str]]
 
     def coverage(self, indices: list[int]) -> tuple[float, list[str]]:
         """Share of the key terms' weight the units cover, and the terms they miss."""
@@ -91,6 +100,27 @@ def _label(chunk: StoredChunk) -> tuple[str, str]:
     return chunk.source_path, chunk.location.describe()
 
 
+class _Memo(Generic[T]):
+    """A bounded map from text to what was derived from it, oldest dropped first; safe to
+    share between the drafting threads of :class:`ddq.answer.grounded.GroundedDrafter`."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: dict[str, T] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> T | None:
+        return self._items.get(key)
+
+    def put(self, key: str, value: T) -> T:
+        with self._lock:
+            self._items[key] = value
+            if len(self._items) > self.size:
+                for old in list(itertools.islice(self._items, len(self._items) // 10 or 1)):
+                    del self._items[old]
+        return value
+
+
 class ExtractiveAnswerer:
     def __init__(self, *, embedder: Embedder, keyword_index: BM25KeywordIndex,
                  settings: AnswerSettings | None = None,
@@ -100,6 +130,8 @@ class ExtractiveAnswerer:
         self.settings = settings or AnswerSettings()
         self.vector_cache = vector_cache
         self._cache: dict[str, np.ndarray] = {}
+        self._stem_cache: _Memo[frozenset[str]] = _Memo(_TEXT_CACHE_SIZE)
+        self._unit_cache: _Memo[list[str]] = _Memo(_TEXT_CACHE_SIZE)
 
     def answer(self, retrieval: RetrievalResult) -> Answer:
         return self.answer_many([retrieval])[0]
@@ -117,7 +149,8 @@ class ExtractiveAnswerer:
             plan = self._prepare(retrieval, self._units(retrieval))
             plans.append(plan)
             if isinstance(plan, _Plan):
-                texts[retrieval.question] = None
+                if plan.vector is None:
+                    texts[retrieval.question] = None
                 texts.update((u.in_context, None) for u in plan.units)
         lookup = self._vectors(list(texts))
         return [plan if isinstance(plan, Answer) else self._compose(plan, lookup)
@@ -170,7 +203,7 @@ class ExtractiveAnswerer:
         # "annually" is answered by "every year", "MFA" by "multi-factor authentication".
         accepted = {term: {stems[term], *(self._stem(a) for a in term_alternatives(term))}
                     for term in terms}
-        plan = _Plan(question, terms, units, stems, accepted,
+        plan = _Plan(question, retrieval.vector, terms, units, stems, accepted,
                      self._term_weights(list(stems.values())),
                      [self._stems(u.in_context) for u in units])
         whole_coverage, whole_missing = plan.coverage(list(range(len(units))))
@@ -185,7 +218,8 @@ class ExtractiveAnswerer:
         question, terms, units, stems = plan.question, plan.terms, plan.units, plan.stems
         s = self.settings
         coverage = plan.coverage
-        vectors = np.stack([lookup[question]] + [lookup[u.in_context] for u in units])
+        asked = plan.vector if plan.vector is not None else lookup[question]
+        vectors = np.stack([asked] + [lookup[u.in_context] for u in units])
         similarities = vectors[1:] @ vectors[0]
 
         scores = np.array([
@@ -257,13 +291,19 @@ class ExtractiveAnswerer:
         for hit in retrieval.hits[: self.settings.evidence_chunks]:
             chunk = hit.chunk
             text = strip_verdict(chunk.answer) if chunk.answer else chunk.text
-            # Text addressed to a model is not evidence of anything (see answer.safety).
-            text = without_instructions(text or "")
-            units.extend(_Unit(chunk, unit) for unit in evidence_units(text))
+            found = self._unit_cache.get(text or "")
+            if found is None:
+                # Text addressed to a model is not evidence of anything (see answer.safety).
+                found = self._unit_cache.put(
+                    text or "", evidence_units(without_instructions(text or "")))
+            units.extend(_Unit(chunk, unit) for unit in found)
         return units
 
-    def _stems(self, text: str) -> set[str]:
-        return set(self.keyword_index.stem_terms(text))
+    def _stems(self, text: str) -> frozenset[str]:
+        found = self._stem_cache.get(text)
+        if found is None:
+            found = self._stem_cache.put(text, frozenset(self.keyword_index.stem_terms(text)))
+        return found
 
     def _stem(self, word: str) -> str:
         stems = self.keyword_index.stem_terms(word)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 
 from ddq.ingest.chunking import split_sentences
 
@@ -114,8 +115,8 @@ def evidence_units(text: str) -> list[str]:
     return units
 
 
-def stance_sentences(unit: str, stems_of: Callable[[str], set[str]], key_stems: set[str]
-                     ) -> list[str]:
+def stance_sentences(unit: str, stems_of: Callable[[str], AbstractSet[str]],
+                     key_stems: set[str]) -> list[str]:
     """The sentence of ``unit`` that shares most key terms, and the one after it.
 
     A yes/no verdict is read from these: "CMEK. Not currently supported." puts the

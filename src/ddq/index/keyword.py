@@ -7,6 +7,7 @@ state so a new process loads it instead of re-tokenising the corpus.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -16,6 +17,9 @@ from typing import Any
 import numpy as np
 
 _STOPWORDS = "en"
+#: bm25s's own word pattern (scikit-learn's): what :meth:`BM25KeywordIndex.stem_terms` splits
+#: on must be what the index was built with.
+_WORD = re.compile(r"(?u)\b\w\w+\b")
 
 
 def _stemmer() -> Any:
@@ -43,6 +47,9 @@ class BM25KeywordIndex:
         self._retriever: Any = None
         self._ids: np.ndarray = np.zeros(0, dtype=np.int64)
         self._stem = _stemmer()
+        from bm25s.stopwords import STOPWORDS_EN
+
+        self._stopwords = frozenset(STOPWORDS_EN)
         self._loaded = False
         self._df_cache: np.ndarray | None = None  # document frequencies, derived on first use
 
@@ -150,6 +157,8 @@ class BM25KeywordIndex:
         return doc_freqs
 
     def stem_terms(self, text: str) -> list[str]:
-        tokens = self.tokenize([text])
-        inverse = {v: k for k, v in tokens.vocab.items()}
-        return [inverse[i] for i in tokens.ids[0]]
+        """The stemmed terms of ``text`` in order, as :meth:`tokenize` makes them for the
+        index (lower case, the same word pattern and stop words), without bm25s's per-call
+        set-up: the answerer stems every evidence sentence it reads."""
+        words = [w for w in _WORD.findall(text.lower()) if w not in self._stopwords]
+        return self._stem.stemWords(words) if words else []

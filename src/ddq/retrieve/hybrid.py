@@ -81,7 +81,7 @@ class HybridRetriever:
                 library = self._library_search(vectors)
             keyword = keyword_future.result()
             with timed(RETRIEVAL_STAGE, "fusion"):
-                results = self._assemble(questions, dense, keyword, library, top_k)
+                results = self._assemble(questions, dense, keyword, library, top_k, vectors)
             RETRIEVAL_QUESTIONS.inc(len(questions))
             for result in results:
                 RETRIEVAL_HITS.observe(len(result.hits))
@@ -129,6 +129,7 @@ class HybridRetriever:
         keyword: list[list[KeywordHit]],
         library: list[list[VectorHit]],
         top_k: int,
+        vectors: np.ndarray | None = None,
     ) -> list[RetrievalResult]:
         fused_per_question = [
             self.fuse([h.id for h in d], [h.id for h in k])
@@ -142,9 +143,9 @@ class HybridRetriever:
             wanted.update(h.id for h in hits)
         chunks = self.store.chunks_by_ids(self.workspace, wanted)
         results: list[RetrievalResult] = []
-        for question, fused, d, k, lib in zip(
+        for number, (question, fused, d, k, lib) in enumerate(zip(
             questions, fused_per_question, dense, keyword, library, strict=True
-        ):
+        )):
             dense_rank = {h.id: (rank, h.score) for rank, h in enumerate(d, start=1)}
             keyword_rank = {h.id: (rank, h.score) for rank, h in enumerate(k, start=1)}
             found: list[SearchHit] = []
@@ -165,8 +166,9 @@ class HybridRetriever:
                 if len(found) >= top_k:
                     break
             matches = [LibraryMatch(chunks[h.id], h.score) for h in lib if h.id in chunks]
-            results.append(RetrievalResult(question=question, hits=found,
-                                           library_matches=matches))
+            results.append(RetrievalResult(
+                question=question, hits=found, library_matches=matches,
+                vector=vectors[number] if vectors is not None else None))
         return results
 
     def _rerank(self, question: str, fused: list[tuple[int, float]],

@@ -224,24 +224,28 @@ class KnowledgeStore:
             )
 
     def _chunk_query(self):  # type: ignore[no-untyped-def]
+        # Columns, not ChunkRow entities: the rows become StoredChunks at once, and building
+        # ORM objects (identity map, state) only to copy them was most of a read's time.
         return (
-            select(ChunkRow, DocumentRow.source_path, DocumentRow.title,
-                   LibraryEntryRow.question, LibraryEntryRow.answer)
+            select(ChunkRow.id, ChunkRow.document_id, ChunkRow.workspace, ChunkRow.ordinal,
+                   ChunkRow.kind, ChunkRow.text, ChunkRow.location, DocumentRow.source_path,
+                   DocumentRow.title, LibraryEntryRow.question, LibraryEntryRow.answer)
             .join(DocumentRow, DocumentRow.id == ChunkRow.document_id)
             .outerjoin(LibraryEntryRow, LibraryEntryRow.chunk_id == ChunkRow.id)
         )
 
     @staticmethod
     def _stored(row: Any) -> StoredChunk:
-        chunk, source_path, title, question, answer = row
+        (chunk_id, document_id, workspace, ordinal, kind, text, location, source_path, title,
+         question, answer) = row
         return StoredChunk(
-            id=chunk.id,
-            document_id=chunk.document_id,
-            workspace=chunk.workspace,
-            ordinal=chunk.ordinal,
-            kind=ChunkKind(chunk.kind),
-            text=chunk.text,
-            location=Location.from_json(chunk.location),
+            id=chunk_id,
+            document_id=document_id,
+            workspace=workspace,
+            ordinal=ordinal,
+            kind=ChunkKind(kind),
+            text=text,
+            location=Location.from_json(location),
             source_path=source_path,
             title=title,
             question=question,
