@@ -290,12 +290,11 @@ class ExtractiveAnswerer:
         units: list[_Unit] = []
         for hit in retrieval.hits[: self.settings.evidence_chunks]:
             chunk = hit.chunk
-            text = strip_verdict(chunk.answer) if chunk.answer else chunk.text
-            found = self._unit_cache.get(text or "")
+            text = (strip_verdict(chunk.answer) if chunk.answer else chunk.text) or ""
+            found = self._unit_cache.get(text)
             if found is None:
                 # Text addressed to a model is not evidence of anything (see answer.safety).
-                found = self._unit_cache.put(
-                    text or "", evidence_units(without_instructions(text or "")))
+                found = self._unit_cache.put(text, evidence_units(without_instructions(text)))
             units.extend(_Unit(chunk, unit) for unit in found)
         return units
 

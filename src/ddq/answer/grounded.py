@@ -311,18 +311,21 @@ class GroundedDrafter:
         text = output.answer
         if stance and leading_verdict(text) is None:
             text = f"{stance.capitalize()}. {text}"
-        confidence = self._confidence(question, [texts[c] for c in output.citations])
+        confidence = self._confidence(question, [texts[c] for c in output.citations],
+                                      retrieval.vector)
         reason = (f"drafted by {model} from {len(citations)} cited block(s) of "
                   f"{len(grounding.blocks)}")
         return Answer(question, AnswerStatus.ANSWERED, text, confidence, reason, citations,
                       stance, drafted_by=model)
 
-    def _confidence(self, question: str, cited: list[str]) -> float:
+    def _confidence(self, question: str, cited: list[str], asked: np.ndarray | None) -> float:
         """How well the cited blocks match the question: the same measure the extractive
-        drafter uses (similarity of the best block, share of key terms covered)."""
+        drafter uses (similarity of the best block, share of key terms covered). ``asked``
+        is the question's vector from retrieval, when known."""
         fallback = self.fallback
-        lookup = fallback._vectors([question, *cited])
-        similarity = max(float(np.dot(lookup[question], lookup[t])) for t in cited)
+        lookup = fallback._vectors(cited if asked is not None else [question, *cited])
+        asked = lookup[question] if asked is None else asked
+        similarity = max(float(np.dot(asked, lookup[t])) for t in cited)
         terms = {fallback._stem(t) for t in key_words(question)}
         present: set[str] = set().union(*(fallback._stems(t) for t in cited))
         covered = len(terms & present) / len(terms) if terms else 1.0

@@ -129,7 +129,7 @@ class HybridRetriever:
         keyword: list[list[KeywordHit]],
         library: list[list[VectorHit]],
         top_k: int,
-        vectors: np.ndarray | None = None,
+        vectors: np.ndarray,
     ) -> list[RetrievalResult]:
         fused_per_question = [
             self.fuse([h.id for h in d], [h.id for h in k])
@@ -168,7 +168,7 @@ class HybridRetriever:
             matches = [LibraryMatch(chunks[h.id], h.score) for h in lib if h.id in chunks]
             results.append(RetrievalResult(
                 question=question, hits=found, library_matches=matches,
-                vector=vectors[number] if vectors is not None else None))
+                vector=vectors[number]))
         return results
 
     def _rerank(self, question: str, fused: list[tuple[int, float]],
