@@ -129,7 +129,7 @@ class ExtractiveAnswerer:
         self.keyword_index = keyword_index
         self.settings = settings or AnswerSettings()
         self.vector_cache = vector_cache
-        self._cache: dict[str, np.ndarray] = {}
+        self._cache: _Memo[np.ndarray] = _Memo(_CACHE_SIZE)
         self._stem_cache: _Memo[frozenset[str]] = _Memo(_TEXT_CACHE_SIZE)
         self._unit_cache: _Memo[list[str]] = _Memo(_TEXT_CACHE_SIZE)
 
@@ -168,14 +168,8 @@ class ExtractiveAnswerer:
             else:
                 vectors = self.embedder.embed(missing)
             for text, vector in zip(missing, vectors, strict=True):
-                found[text] = self._remember(text, vector)
-        while len(self._cache) > _CACHE_SIZE:
-            self._cache.pop(next(iter(self._cache)))
+                found[text] = self._cache.put(text, vector)
         return found
-
-    def _remember(self, text: str, vector: np.ndarray) -> np.ndarray:
-        self._cache[text] = vector
-        return vector
 
     def _library_answer(self, retrieval: RetrievalResult) -> Answer | None:
         s = self.settings
