@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -111,6 +111,10 @@ class _Memo(Generic[T]):
 
     def get(self, key: str) -> T | None:
         return self._items.get(key)
+
+    def get_or_make(self, key: str, make: Callable[[str], T]) -> T:
+        found = self._items.get(key)
+        return self.put(key, make(key)) if found is None else found
 
     def put(self, key: str, value: T) -> T:
         with self._lock:
@@ -285,18 +289,15 @@ class ExtractiveAnswerer:
         for hit in retrieval.hits[: self.settings.evidence_chunks]:
             chunk = hit.chunk
             text = (strip_verdict(chunk.answer) if chunk.answer else chunk.text) or ""
-            found = self._unit_cache.get(text)
-            if found is None:
-                # Text addressed to a model is not evidence of anything (see answer.safety).
-                found = self._unit_cache.put(text, evidence_units(without_instructions(text)))
+            # Text addressed to a model is not evidence of anything (see answer.safety).
+            found = self._unit_cache.get_or_make(
+                text, lambda t: evidence_units(without_instructions(t)))
             units.extend(_Unit(chunk, unit) for unit in found)
         return units
 
     def _stems(self, text: str) -> frozenset[str]:
-        found = self._stem_cache.get(text)
-        if found is None:
-            found = self._stem_cache.put(text, frozenset(self.keyword_index.stem_terms(text)))
-        return found
+        return self._stem_cache.get_or_make(
+            text, lambda t: frozenset(self.keyword_index.stem_terms(t)))
 
     def _stem(self, word: str) -> str:
         stems = self.keyword_index.stem_terms(word)
