@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from ddq.domain import Answer, AnswerStatus, Citation
 from ddq.questionnaire.model import ExtractedQuestion, Target, TargetRole
-from ddq.store.questionnaires import QuestionnaireStore
+from ddq.store.questionnaires import NewDraft, QuestionnaireStore
 
 pytestmark = pytest.mark.integration
 
@@ -75,6 +75,25 @@ def test_each_question_gets_exactly_one_job_draft(qstore: QuestionnaireStore) ->
     progress = qstore.progress(info.id)
     assert (progress.total, progress.done, progress.remaining) == (3, 2, 1)
     assert progress.by_status == {"answered": 1, "needs_input": 1}
+
+
+def test_a_batch_of_drafts_is_saved_together_and_keeps_a_draft_another_process_made(
+        qstore: QuestionnaireStore) -> None:
+    info, _ = create(qstore, n=4)
+    q0, q1, q2, q3 = qstore.questions(info.id)
+    assert qstore.save_drafts([NewDraft(q0.id, answer(), {"Sheet!C2": "Yes"}, "extractive"),
+                               NewDraft(q1.id, answer("No."), {}, "extractive")]) == [True, True]
+    # Another process drafted q2 first: the batch saves q3 and leaves q2's draft as it was.
+    assert qstore.save_draft(q2.id, answer("First."), {}, "other")
+    batch = [NewDraft(q2.id, answer("Second."), {}, "extractive"),
+             NewDraft(q3.id, answer("Needs input", AnswerStatus.NEEDS_INPUT), {}, "extractive")]
+    assert qstore.save_drafts(batch) == [False, True]
+    drafts = qstore.drafts(info.id)
+    assert [drafts[q.id].text for q in (q0, q1, q2, q3)] == ["Yes. We do.", "No.", "First.",
+                                                             "Needs input"]
+    assert drafts[q2.id].answerer == "other"
+    assert qstore.draft_counts(info.id) == {q0.id: 1, q1.id: 1, q2.id: 1, q3.id: 1}
+    assert qstore.save_drafts([]) == []
 
 
 def test_finish_is_recorded_once(qstore: QuestionnaireStore) -> None:

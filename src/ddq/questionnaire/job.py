@@ -29,6 +29,7 @@ from ddq.questionnaire.fit import fit_answer
 from ddq.questionnaire.model import Extraction, ExtractOptions
 from ddq.store.questionnaires import (
     JobProgress,
+    NewDraft,
     QuestionnaireInfo,
     QuestionnaireStore,
     QuestionRecord,
@@ -133,15 +134,18 @@ class QuestionnaireJob:
                 break
             batch = pending[start : start + self.batch_size]
             answers = self.answer_batch([q.text for q in batch])
-            for question, answer in zip(batch, answers, strict=True):
-                fill = fill_for(question, answer, info.layout, yes_no)
-                if self.store.save_draft(question.id, answer, fill, answer.drafted_by):
+            saved = self.store.save_drafts([
+                NewDraft(question.id, answer, fill_for(question, answer, info.layout, yes_no),
+                         answer.drafted_by)
+                for question, answer in zip(batch, answers, strict=True)])
+            for answer, new in zip(answers, saved, strict=True):
+                if new:
                     answered += 1
                     JOB_QUESTIONS.inc()
                     fallback = answer.drafted_by.startswith("extractive (fallback")
                     drafters["extractive (fallback)" if fallback else answer.drafted_by] += 1
-                if progress is not None:
-                    progress.advance(1)
+            if progress is not None:
+                progress.advance(len(batch))
         after = self.store.progress(info.id)
         if after.remaining == 0:
             self.store.finish(info.id)

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -106,6 +106,24 @@ def _draft(row: DraftRow) -> DraftRecord:
     return DraftRecord(row.id, row.question_id, row.version, AnswerStatus(row.status), row.text,
                        row.stance, row.confidence, row.reason, citations, dict(row.fill),
                        row.answerer, row.created_at)
+
+
+class NewDraft(NamedTuple):
+    """A job draft to save: the question, its answer, the cells it fills, who drafted it."""
+
+    question_id: int
+    answer: Answer
+    fill: dict[str, str]
+    answerer: str
+
+
+def _draft_row(draft: NewDraft) -> DraftRow:
+    answer = draft.answer
+    return DraftRow(question_id=draft.question_id, version=1, status=answer.status.value,
+                    text=answer.text, stance=answer.stance, confidence=answer.confidence,
+                    reason=answer.reason,
+                    citations=[_citation_json(c) for c in answer.citations], fill=draft.fill,
+                    answerer=draft.answerer)
 
 
 class QuestionnaireStore:
@@ -228,17 +246,23 @@ class QuestionnaireStore:
                    answerer: str) -> bool:
         """Commit the job's draft for a question; False when it already had one (a second
         process got there first), which leaves the first draft as it was."""
-        row = DraftRow(question_id=question_id, version=1, status=answer.status.value,
-                       text=answer.text, stance=answer.stance, confidence=answer.confidence,
-                       reason=answer.reason,
-                       citations=[_citation_json(c) for c in answer.citations], fill=fill,
-                       answerer=answerer)
+        return self.save_drafts([NewDraft(question_id, answer, fill, answerer)])[0]
+
+    def save_drafts(self, drafts: Sequence[NewDraft]) -> list[bool]:
+        """Commit the drafts a batch made, in one transaction: all of them or none, so a
+        killed job redoes the batch rather than half of it. A question that already has its
+        job draft (a second process got there first) keeps that draft; the batch is then
+        saved draft by draft and the result says, per draft, whether it was saved."""
+        if not drafts:
+            return []
         try:
             with self._write() as session:
-                session.add(row)
+                session.add_all([_draft_row(d) for d in drafts])
         except IntegrityError:
-            return False
-        return True
+            if len(drafts) == 1:
+                return [False]
+            return [self.save_drafts([d])[0] for d in drafts]
+        return [True] * len(drafts)
 
     def finish(self, questionnaire_id: int) -> None:
         with self._write() as session:
