@@ -258,6 +258,8 @@ class KnowledgeBase:
         if report.changed:
             with timed(INGEST_STAGE, "keyword_index"):
                 self.rebuild_keyword_index()
+            if "retriever" in self.__dict__:
+                self.retriever.library_changed()
         for result in report.results:
             INGEST_DOCUMENTS.labels(result.outcome.value).inc()
         INGEST_CHUNKS.inc(report.chunks_written)

@@ -10,9 +10,10 @@ import pytest
 
 from ddq.domain import AnswerStatus
 from ddq.errors import DDQError, ErrorCode
-from ddq.ingest.pipeline import Outcome
+from ddq.ingest.pipeline import Outcome, file_items
 from ddq.kb import KnowledgeBase
 from ddq.models.fake import FakeHashingEmbedder
+from ddq.retrieve import hybrid
 
 pytestmark = pytest.mark.integration
 
@@ -176,3 +177,30 @@ def test_the_answerer_scores_evidence_against_the_vector_retrieval_made(
         assert counting.texts.count(question) == counting.texts.count(other) == 1
     assert (batch[0].text, batch[0].citations) == (answer.text, answer.citations)
     assert batch[1].stance == "no"
+
+
+def test_a_library_written_by_another_process_is_seen_within_the_recheck_interval(
+        kb: KnowledgeBase, samples, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a library, questions asked one at a time do not each count library entries;
+    a library another process adds is found once the recheck interval has passed."""
+
+    samples.text("security.md", "# Security\n\n- Customer data is encrypted at rest.\n")
+    kb.ingest_paths([samples.folder])
+    counts: list[int] = []
+    real_count = kb.store.library_entry_count
+    monkeypatch.setattr(kb.store, "library_entry_count",
+                        lambda workspace: counts.append(1) or real_count(workspace))
+    clock = [1000.0]
+    monkeypatch.setattr(hybrid.time, "monotonic", lambda: clock[0])
+    question = "Do you have a SOC 2 Type II report?"
+    for _ in range(5):
+        assert kb.ask(question).status is not AnswerStatus.LIBRARY
+    assert len(counts) == 1
+
+    # Another process's ingestion: the same store and indexes, without this retriever knowing.
+    library = samples.text("library.csv", f"Question,Answer\n{question},Yes. Renewed yearly.\n")
+    assert kb.pipeline().run(file_items([library], None), total=1).changed
+    assert kb.ask(question).status is not AnswerStatus.LIBRARY  # not looked for yet
+    clock[0] += hybrid.LIBRARY_RECHECK_SECONDS
+    assert kb.ask(question).status is AnswerStatus.LIBRARY
+    assert len(counts) == 2

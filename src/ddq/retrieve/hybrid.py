@@ -6,6 +6,7 @@ which also drops ids the store no longer has (an index is never trusted over the
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,6 +22,12 @@ from ddq.models.base import Embedder, Reranker, RerankRequest
 from ddq.models.calls import ModelCallError
 from ddq.retrieve.fusion import reciprocal_rank_fusion
 from ddq.store.repository import KnowledgeStore
+
+#: How long "this workspace has no answer library" is trusted before the store is asked
+#: again. A library ingested by another process is seen within this time (this process's own
+#: ingestion says so at once, see :meth:`HybridRetriever.library_changed`), and questions asked
+#: one at a time do not each pay a count query.
+LIBRARY_RECHECK_SECONDS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +64,8 @@ class HybridRetriever:
         self.settings = settings or RetrievalSettings()
         self.reranker = reranker
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ddq-bm25")
-        self._has_library: bool | None = None
+        self._has_library = False
+        self._library_checked = float("-inf")
 
     def retrieve(self, question: str, *, top_k: int | None = None) -> RetrievalResult:
         return self.retrieve_many([question], top_k=top_k)[0]
@@ -113,9 +121,16 @@ class HybridRetriever:
         return reciprocal_rank_fusion([dense_ids, keyword_ids], k=s.rrf_k,
                                       weights=[s.dense_weight, s.keyword_weight])
 
+    def library_changed(self) -> None:
+        """This process changed the answer library: the next search asks the store again."""
+        self._library_checked = float("-inf")
+
     def _library_search(self, vectors: np.ndarray) -> list[list[VectorHit]]:
-        if not self._has_library:  # re-checked until true: a library may be ingested later
+        # Re-checked until true: a library may be ingested later.
+        if not self._has_library and (
+                time.monotonic() - self._library_checked >= LIBRARY_RECHECK_SECONDS):
             self._has_library = self.store.library_entry_count(self.workspace) > 0
+            self._library_checked = time.monotonic()
         if not self._has_library:
             return [[] for _ in range(len(vectors))]
         return self.question_index.search(
