@@ -183,7 +183,6 @@ def test_a_library_written_by_another_process_is_seen_within_the_recheck_interva
         kb: KnowledgeBase, samples, monkeypatch: pytest.MonkeyPatch) -> None:
     """Without a library, questions asked one at a time do not each count library entries;
     a library another process adds is found once the recheck interval has passed."""
-
     samples.text("security.md", "# Security\n\n- Customer data is encrypted at rest.\n")
     kb.ingest_paths([samples.folder])
     counts: list[int] = []
@@ -191,7 +190,7 @@ def test_a_library_written_by_another_process_is_seen_within_the_recheck_interva
     monkeypatch.setattr(kb.store, "library_entry_count",
                         lambda workspace: counts.append(1) or real_count(workspace))
     clock = [1000.0]
-    monkeypatch.setattr(hybrid.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(kb.retriever, "_clock", lambda: clock[0])
     question = "Do you have a SOC 2 Type II report?"
     for _ in range(5):
         assert kb.ask(question).status is not AnswerStatus.LIBRARY

@@ -7,7 +7,7 @@ which also drops ids the store no longer has (an index is never trusted over the
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -66,6 +66,7 @@ class HybridRetriever:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ddq-bm25")
         self._has_library = False
         self._library_checked = float("-inf")
+        self._clock: Callable[[], float] = time.monotonic
 
     def retrieve(self, question: str, *, top_k: int | None = None) -> RetrievalResult:
         return self.retrieve_many([question], top_k=top_k)[0]
@@ -127,10 +128,10 @@ class HybridRetriever:
 
     def _library_search(self, vectors: np.ndarray) -> list[list[VectorHit]]:
         # Re-checked until true: a library may be ingested later.
-        if not self._has_library and (
-                time.monotonic() - self._library_checked >= LIBRARY_RECHECK_SECONDS):
+        now = self._clock()
+        if not self._has_library and now - self._library_checked >= LIBRARY_RECHECK_SECONDS:
             self._has_library = self.store.library_entry_count(self.workspace) > 0
-            self._library_checked = time.monotonic()
+            self._library_checked = now
         if not self._has_library:
             return [[] for _ in range(len(vectors))]
         return self.question_index.search(
