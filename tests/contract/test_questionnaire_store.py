@@ -62,11 +62,13 @@ def test_a_job_is_created_once_with_its_questions(qstore: QuestionnaireStore) ->
 def test_each_question_gets_exactly_one_job_draft(qstore: QuestionnaireStore) -> None:
     info, _ = create(qstore)
     first, second, third = qstore.questions(info.id)
-    assert qstore.save_draft(first.id, answer(), {"Sheet!C2": "Yes"}, "extractive")
+    assert qstore.save_drafts([NewDraft(first.id, answer(), {"Sheet!C2": "Yes"},
+                                        "extractive")]) == [True]
     # A second run (or a second process) reaching the same question does not add a draft.
-    assert not qstore.save_draft(first.id, answer("No."), {"Sheet!C2": "No"}, "extractive")
-    assert qstore.save_draft(third.id, answer("Needs input", AnswerStatus.NEEDS_INPUT), {},
-                             "extractive")
+    assert qstore.save_drafts([NewDraft(first.id, answer("No."), {"Sheet!C2": "No"},
+                                        "extractive")]) == [False]
+    assert qstore.save_drafts([NewDraft(third.id, answer("Needs input", AnswerStatus.NEEDS_INPUT),
+                                        {}, "extractive")]) == [True]
     assert [q.id for q in qstore.pending(info.id)] == [second.id]
     drafts = qstore.drafts(info.id)
     assert drafts[first.id].text == "Yes. We do." and drafts[first.id].fill == {"Sheet!C2": "Yes"}
@@ -84,7 +86,7 @@ def test_a_batch_of_drafts_is_saved_together_and_keeps_a_draft_another_process_m
     assert qstore.save_drafts([NewDraft(q0.id, answer(), {"Sheet!C2": "Yes"}, "extractive"),
                                NewDraft(q1.id, answer("No."), {}, "extractive")]) == [True, True]
     # Another process drafted q2 first: the batch saves q3 and leaves q2's draft as it was.
-    assert qstore.save_draft(q2.id, answer("First."), {}, "other")
+    assert qstore.save_drafts([NewDraft(q2.id, answer("First."), {}, "other")]) == [True]
     batch = [NewDraft(q2.id, answer("Second."), {}, "extractive"),
              NewDraft(q3.id, answer("Needs input", AnswerStatus.NEEDS_INPUT), {}, "extractive")]
     assert qstore.save_drafts(batch) == [False, True]

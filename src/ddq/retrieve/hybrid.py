@@ -127,11 +127,11 @@ class HybridRetriever:
         self._library_checked = float("-inf")
 
     def _library_search(self, vectors: np.ndarray) -> list[list[VectorHit]]:
-        # Re-checked until true: a library may be ingested later.
-        now = self._clock()
-        if not self._has_library and now - self._library_checked >= LIBRARY_RECHECK_SECONDS:
-            self._has_library = self.store.library_entry_count(self.workspace) > 0
-            self._library_checked = now
+        if not self._has_library:  # re-checked until true: a library may be ingested later
+            now = self._clock()
+            if now - self._library_checked >= LIBRARY_RECHECK_SECONDS:
+                self._has_library = self.store.library_entry_count(self.workspace) > 0
+                self._library_checked = now
         if not self._has_library:
             return [[] for _ in range(len(vectors))]
         return self.question_index.search(

@@ -242,12 +242,6 @@ class QuestionnaireStore:
 
     # --- drafts ---------------------------------------------------------------------------
 
-    def save_draft(self, question_id: int, answer: Answer, fill: dict[str, str],
-                   answerer: str) -> bool:
-        """Commit the job's draft for a question; False when it already had one (a second
-        process got there first), which leaves the first draft as it was."""
-        return self.save_drafts([NewDraft(question_id, answer, fill, answerer)])[0]
-
     def save_drafts(self, drafts: Sequence[NewDraft]) -> list[bool]:
         """Commit the drafts a batch made, in one transaction: all of them or none, so a
         killed job redoes the batch rather than half of it. A question that already has its
