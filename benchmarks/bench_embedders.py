@@ -1,6 +1,6 @@
 """sentence-transformers (torch) against the ONNX export, on the same shipped model: run by
 ONNX Runtime in int8 (``--candidate onnx``, the default here) or by OpenVINO (``--candidate
-openvino``, bf16 where the CPU computes it natively).
+openvino``, bf16 where the CPU has AMX, else f32).
 
 The claim under test: *the onnx provider (all-MiniLM-L6-v2 exported from the shipped weights,
 int8) embeds at least 2x as many questions and 1.5x as many passages per second as the
@@ -475,7 +475,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         choices=("onnx", "openvino"),
         default="onnx",
         help="the export's runtime set against sentence-transformers: onnx (ONNX Runtime, "
-        "int8) or openvino (the fp32 graph, bf16 where the CPU has it); default onnx",
+        "int8) or openvino (the fp32 graph, bf16 where the CPU has AMX); default onnx",
     )
     parser.add_argument(
         "--output",

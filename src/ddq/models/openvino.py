@@ -1,12 +1,16 @@
 """The openvino provider: the onnx provider's fp32 export of the shipped all-MiniLM-L6-v2,
 compiled by OpenVINO for the CPU.
 
-OpenVINO runs the graph in bfloat16 on CPUs that compute it natively (Intel AMX or
-AVX512-BF16), and in fp32 elsewhere; it decides per machine and DDQ reports which. On the
-2-core AMX machines DDQ is measured on, that is ~1.45x the tokens per second of the int8
-ONNX Runtime path, with vectors at cosine 0.9999 to torch fp32 (int8: 0.991-0.995), and a
-text's vector does not depend on the texts batched with it (int8's per-run activation scale
-makes it). The export, its cache folder and the tokenizer are the onnx provider's
+The graph runs in bfloat16 on CPUs with Intel AMX and in fp32 elsewhere (DDQ decides from
+the CPU's flags where Linux lists them, OpenVINO itself where it does not; the compiled
+model reports which, as ``inference_precision``). Left to itself, OpenVINO picks bf16 on any
+CPU with AVX512-BF16; without AMX that ran at 0.6x f32's tokens per second (a Xeon VM
+whose hypervisor hides AMX, 2026-11-27), so such CPUs get f32. With AMX (the 2-core
+machines DDQ was first measured on), bf16 is ~1.45x the tokens per second of the int8 ONNX
+Runtime path; without it, int8 ONNX Runtime is the faster one (~1.5x f32 on that VM). Either
+way the vectors sit at cosine 0.9999 to torch fp32 (int8: 0.991-0.995), and a text's vector
+does not depend on the texts batched with it (int8's per-run activation scale makes it).
+The export, its cache folder and the tokenizer are the onnx provider's
 (``<model dir>/onnx/<name>/``); making the export once needs the 'local' and 'onnx' extras,
 running it needs only openvino, tokenizers and numpy.
 """
@@ -40,6 +44,29 @@ def parse_openvino_name(model: str) -> str:
     return bare
 
 
+def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> frozenset[str] | None:
+    """The CPU's feature flags as Linux lists them, or None where it does not (another OS,
+    another architecture's format, no permission)."""
+    try:
+        with cpuinfo.open(encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                key, _, value = line.partition(":")
+                if key.strip() == "flags":
+                    return frozenset(value.split())
+    except OSError:
+        return None
+    return None
+
+
+def preferred_precision(flags: frozenset[str] | None) -> str | None:
+    """bf16 where AMX computes it, f32 on a CPU OpenVINO would otherwise run in bf16 without
+    AMX (AVX512-BF16 alone: 0.6x f32's tokens/s, measured), None (OpenVINO's own choice)
+    where the flags are unknown."""
+    if flags is None:
+        return None
+    return "bf16" if "amx_bf16" in flags else "f32"
+
+
 class OpenVinoEmbedder(OnnxEmbedder):
     """A shipped sentence-transformers model through OpenVINO on the CPU."""
 
@@ -65,10 +92,11 @@ class OpenVinoEmbedder(OnnxEmbedder):
 
     def _make_session(self, threads: int) -> Any:
         core = self._ort.Core()
-        return core.compile_model(str(self.model_path), "CPU", {
-            "INFERENCE_NUM_THREADS": threads,
-            "PERFORMANCE_HINT": "LATENCY",
-        })
+        config: dict[str, Any] = {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
+        precision = preferred_precision(cpu_flags())
+        if precision is not None:
+            config["INFERENCE_PRECISION_HINT"] = precision
+        return core.compile_model(str(self.model_path), "CPU", config)
 
     @property
     def inference_precision(self) -> str:

@@ -2,7 +2,7 @@
 
 Providers: ``local`` (sentence-transformers, shipped weights), ``onnx`` (the same model with
 ONNX Runtime, int8), ``openvino`` (the same model's ONNX export with OpenVINO: bf16 where the
-CPU has it), ``openai`` (any OpenAI-compatible server), ``extractive`` (the drafter
+CPU has AMX, else f32), ``openai`` (any OpenAI-compatible server), ``extractive`` (the drafter
 that needs no LLM) and ``fake`` (test fakes). Every model comes back wrapped in the call
 policy of :mod:`ddq.models.calls`, so limits and measurements apply whatever the provider.
 """
