@@ -13,12 +13,7 @@ import pytest
 
 from ddq.errors import DDQError, ErrorCode
 from ddq.models.onnx import OnnxEmbedder
-from ddq.models.openvino import (
-    OpenVinoEmbedder,
-    cpu_flags,
-    parse_openvino_name,
-    preferred_precision,
-)
+from ddq.models.openvino import OpenVinoEmbedder, cpu_flags, parse_openvino_name
 from ddq.models.registry import resolve_embedder
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -73,21 +68,6 @@ def test_the_model_computes_in_bf16_only_on_a_cpu_with_amx(openvino: OpenVinoEmb
     flags = cpu_flags()
     assert flags is not None, "the tests run on Linux, where /proc/cpuinfo lists the flags"
     assert openvino.inference_precision == ("bf16" if "amx_bf16" in flags else "f32")
-
-
-def test_the_precision_is_read_from_the_cpu_flags(tmp_path: Path) -> None:
-    amx = tmp_path / "amx"
-    amx.write_text("processor\t: 0\nflags\t\t: fpu avx512f avx512_bf16 amx_bf16 amx_tile\n\n"
-                   "processor\t: 1\nflags\t\t: fpu avx512f avx512_bf16 amx_bf16 amx_tile\n")
-    hidden = tmp_path / "hidden"
-    hidden.write_text("processor\t: 0\nflags\t\t: fpu avx512f avx512_bf16 avx512_fp16\n")
-    arm = tmp_path / "arm"
-    arm.write_text("processor\t: 0\nFeatures\t: fp asimd bf16\n")
-    assert preferred_precision(cpu_flags(amx)) == "bf16"
-    assert preferred_precision(cpu_flags(hidden)) == "f32"
-    # Flags Linux does not list (another architecture, another OS): OpenVINO decides.
-    assert cpu_flags(arm) is None and preferred_precision(cpu_flags(arm)) is None
-    assert cpu_flags(tmp_path / "missing") is None
 
 
 def test_a_text_gets_the_same_vector_alone_and_in_a_batch(openvino: OpenVinoEmbedder) -> None:

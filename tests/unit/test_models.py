@@ -1,6 +1,9 @@
-"""The model registry and the shipped FAKE embedder."""
+"""The model registry, the shipped FAKE embedder, and the openvino provider's choice of
+precision from the CPU's flags."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,6 +12,7 @@ from ddq.errors import DDQError, ErrorCode
 from ddq.models.base import approximate_token_count
 from ddq.models.calls import GuardedEmbedder
 from ddq.models.fake import FakeHashingEmbedder
+from ddq.models.openvino import cpu_flags, preferred_precision
 from ddq.models.registry import resolve_embedder
 
 pytestmark = pytest.mark.unit
@@ -95,3 +99,18 @@ def test_approximate_token_count_grows_with_text() -> None:
     assert approximate_token_count("one two three") < approximate_token_count(
         "one two three four five six, seven."
     )
+
+
+def test_the_precision_is_read_from_the_cpu_flags(tmp_path: Path) -> None:
+    amx = tmp_path / "amx"
+    amx.write_text("processor\t: 0\nflags\t\t: fpu avx512f avx512_bf16 amx_bf16 amx_tile\n\n"
+                   "processor\t: 1\nflags\t\t: fpu avx512f avx512_bf16 amx_bf16 amx_tile\n")
+    hidden = tmp_path / "hidden"
+    hidden.write_text("processor\t: 0\nflags\t\t: fpu avx512f avx512_bf16 avx512_fp16\n")
+    arm = tmp_path / "arm"
+    arm.write_text("processor\t: 0\nFeatures\t: fp asimd bf16\n")
+    assert preferred_precision(cpu_flags(amx)) == "bf16"
+    assert preferred_precision(cpu_flags(hidden)) == "f32"
+    # Flags Linux does not list (another architecture, another OS): OpenVINO decides.
+    assert cpu_flags(arm) is None and preferred_precision(cpu_flags(arm)) is None
+    assert cpu_flags(tmp_path / "missing") is None
