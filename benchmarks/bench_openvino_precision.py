@@ -4,10 +4,11 @@ The claim under test: *the precision DDQ compiles the default embedder in is the
 on this machine*. OpenVINO itself picks bf16 on any CPU with AVX512-BF16; DDQ asks for bf16
 only where the CPU has AMX and for f32 elsewhere (``ddq.models.openvino.preferred_precision``).
 
-In one process, the shipped all-MiniLM-L6-v2 export is compiled twice with the bulk settings
-DDQ uses (two threads, latency hint), once per precision, and both embed the same SciFact
-texts (``title + "\\n" + abstract``, the model's 256-token truncation) in DDQ's own runs
-(longest first, 64 texts or ``TOKEN_BUDGET`` tokens per run), alternating pass by pass. The
+In one process, the shipped all-MiniLM-L6-v2 export is compiled twice with the bulk
+settings DDQ uses (two threads, latency hint), once per precision (as
+``DDQ_OPENVINO_PRECISION`` names it), and both embed the same SciFact texts (``title + "\\n" +
+abstract``, the model's 256-token truncation) in DDQ's own runs (longest first, 64 texts or
+``TOKEN_BUDGET`` tokens per run), alternating pass by pass. The
 verdict compares the medians; the vectors of the two are compared too (cosine). For
 reference, the int8 ONNX Runtime provider (``onnx:all-MiniLM-L6-v2``) embeds the same texts
 in the same rotation (not part of the verdict: another model id, whose vectors depend on
@@ -48,29 +49,14 @@ PRECISIONS = ("bf16", "f32")
 REFERENCE = "int8 ONNX Runtime"
 
 
-class FixedPrecision(OpenVinoEmbedder):
-    """The product's embedder with the precision named instead of chosen."""
-
-    def __init__(self, precision: str, *, cache_dir: Path) -> None:
-        super().__init__(cache_dir=cache_dir)
-        self.fixed = precision
-
-    def _make_session(self, threads: int) -> Any:
-        return self._ort.Core().compile_model(str(self.model_path), "CPU", {
-            "INFERENCE_NUM_THREADS": threads,
-            "PERFORMANCE_HINT": "LATENCY",
-            "INFERENCE_PRECISION_HINT": self.fixed,
-        })
-
-
 def run(args: argparse.Namespace) -> dict[str, Any]:
     files = scifact_paths(args.data)
     texts = corpus_texts(files.corpus, args.docs)
     env_before = environment()
     warn_if_busy()
     model_dir = args.model_dir or load_settings().resolved_model_dir
-    models: dict[str, OnnxEmbedder] = {p: FixedPrecision(p, cache_dir=model_dir)
-                                       for p in PRECISIONS}
+    models: dict[str, OnnxEmbedder] = {
+        p: OpenVinoEmbedder(cache_dir=model_dir, precision_hint=p) for p in PRECISIONS}
     models[REFERENCE] = OnnxEmbedder(cache_dir=model_dir, precision="int8")
     with announce("compiling both precisions and loading the reference"):
         for model in models.values():

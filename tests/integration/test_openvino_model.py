@@ -11,10 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ddq.config import load_settings
 from ddq.errors import DDQError, ErrorCode
+from ddq.models.calls import GuardedEmbedder
 from ddq.models.onnx import OnnxEmbedder
 from ddq.models.openvino import OpenVinoEmbedder, cpu_flags, parse_openvino_name
-from ddq.models.registry import resolve_embedder
+from ddq.models.registry import embedder_for, resolve_embedder
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -68,6 +70,29 @@ def test_the_model_computes_in_bf16_only_on_a_cpu_with_amx(openvino: OpenVinoEmb
     flags = cpu_flags()
     assert flags is not None, "the tests run on Linux, where /proc/cpuinfo lists the flags"
     assert openvino.inference_precision == ("bf16" if "amx_bf16" in flags else "f32")
+
+
+@pytest.mark.parametrize("asked", ["bf16", "f32"])
+def test_the_precision_can_be_named_instead_of_chosen(
+    model_dir: Path, monkeypatch: pytest.MonkeyPatch, asked: str
+) -> None:
+    # DDQ_OPENVINO_PRECISION reaches the compiled model through the settings and the registry.
+    monkeypatch.setenv("DDQ_OPENVINO_PRECISION", asked)
+    monkeypatch.setenv("DDQ_MODEL_DIR", str(model_dir))
+    embedder = embedder_for(load_settings())
+    assert isinstance(embedder, GuardedEmbedder) and isinstance(embedder.inner, OpenVinoEmbedder)
+    import openvino as ov
+
+    # A CPU that cannot compute bf16 at all is left in f32 by OpenVINO, whatever is asked.
+    can_bf16 = "BF16" in ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    assert embedder.inner.inference_precision == (asked if can_bf16 else "f32")
+    assert embedder.embed(["Is data encrypted at rest?"]).shape == (1, 384)
+
+
+def test_an_unknown_precision_is_a_config_error(model_dir: Path) -> None:
+    with pytest.raises(DDQError, match="unknown openvino precision 'fp8'") as caught:
+        OpenVinoEmbedder(NAME, cache_dir=model_dir, precision_hint="fp8")
+    assert caught.value.code is ErrorCode.CONFIG
 
 
 def test_a_text_gets_the_same_vector_alone_and_in_a_batch(openvino: OpenVinoEmbedder) -> None:

@@ -96,6 +96,7 @@ def test_precedence_file_then_env_then_overrides(
         ("DDQ_CHUNK_TOKENS", "5", "chunk_tokens"),
         ("DDQ_CHUNK_TOKENS", "many", "chunk_tokens"),
         ("DDQ_LIBRARY_MATCH_THRESHOLD", "1.5", "library_match_threshold"),
+        ("DDQ_OPENVINO_PRECISION", "fp8", "openvino_precision"),
     ],
 )
 def test_invalid_environment_value_is_a_config_error(

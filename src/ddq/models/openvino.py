@@ -34,6 +34,8 @@ _HINT = "needs the 'openvino' extra: pip install 'ddq[openvino]'"
 #: Tokens (rows x padded width) per inference; OpenVINO keeps its speed on wider runs than
 #: ONNX Runtime (chunks/s within 5% from 1,024 to 4,096 tokens).
 TOKEN_BUDGET = 2048
+#: What the model may be asked to compute in (``DDQ_OPENVINO_PRECISION``).
+PRECISION_HINTS = ("auto", "bf16", "f32")
 
 
 def parse_openvino_name(model: str) -> str:
@@ -73,13 +75,20 @@ class OpenVinoEmbedder(OnnxEmbedder):
     runtime_name = "OpenVINO"
 
     def __init__(self, name: str = "all-MiniLM-L6-v2", *, cache_dir: Path,
-                 batch_size: int = 64, token_budget: int = TOKEN_BUDGET) -> None:
+                 batch_size: int = 64, token_budget: int = TOKEN_BUDGET,
+                 precision_hint: str = "auto") -> None:
+        if precision_hint not in PRECISION_HINTS:
+            raise DDQError(ErrorCode.CONFIG,
+                           f"unknown openvino precision {precision_hint!r}; known: "
+                           f"{', '.join(PRECISION_HINTS)}")
         if importlib.util.find_spec("openvino") is None:
             raise DDQError(ErrorCode.MODEL_UNAVAILABLE,
                            f"the openvino embedding model {_HINT} (missing openvino)")
         super().__init__(name, cache_dir=cache_dir, batch_size=batch_size, precision="fp32",
                          token_budget=token_budget)
         self.model_id = f"openvino:{name}"
+        #: "auto" (:func:`preferred_precision` of this CPU), "bf16" or "f32".
+        self.precision_hint = precision_hint
         self._requests = threading.local()
 
     def _import_runtime(self) -> Any:
@@ -93,7 +102,8 @@ class OpenVinoEmbedder(OnnxEmbedder):
     def _make_session(self, threads: int) -> Any:
         core = self._ort.Core()
         config: dict[str, Any] = {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
-        precision = preferred_precision(cpu_flags())
+        precision = (preferred_precision(cpu_flags()) if self.precision_hint == "auto"
+                     else self.precision_hint)
         if precision is not None:
             config["INFERENCE_PRECISION_HINT"] = precision
         return core.compile_model(str(self.model_path), "CPU", config)

@@ -58,7 +58,8 @@ def _missing_extra(provider: str, exc: ImportError) -> DDQError:
 def resolve_embedder(name: str, batch_size: int = 64, *, home: Path | None = None,
                      endpoint: Endpoint | None = None,
                      policy: CallPolicy | None = None,
-                     model_dir: Path | None = None) -> Embedder:
+                     model_dir: Path | None = None,
+                     openvino_precision: str = "auto") -> Embedder:
     """The embedder for ``name``; cached so a model loads once per process. Local model
     files are kept in ``model_dir`` (default ``home/models``)."""
     provider, model = split_name(name)
@@ -81,7 +82,7 @@ def resolve_embedder(name: str, batch_size: int = 64, *, home: Path | None = Non
 
             inner = OpenVinoEmbedder(parse_openvino_name(model),
                                      cache_dir=model_dir or (home or Path(".ddq")) / "models",
-                                     batch_size=batch_size)
+                                     batch_size=batch_size, precision_hint=openvino_precision)
         elif provider == "openai":
             from ddq.models.openai_compat import OpenAIEmbedder
 
@@ -169,7 +170,8 @@ def call_policy(settings: Settings) -> CallPolicy:
 def embedder_for(settings: Settings) -> Embedder:
     return resolve_embedder(settings.embedder, settings.embedding_batch_size,
                             home=settings.home.resolve(), endpoint=settings.endpoint("embedder"),
-                            policy=call_policy(settings), model_dir=settings.resolved_model_dir)
+                            policy=call_policy(settings), model_dir=settings.resolved_model_dir,
+                            openvino_precision=settings.openvino_precision)
 
 
 def generator_for(settings: Settings,
