@@ -74,15 +74,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 seconds[precision].append(time.perf_counter() - started)
     compiled = {p: cast(OpenVinoEmbedder, models[p]).inference_precision for p in PRECISIONS}
     compiled[REFERENCE] = "int8"
-    chosen = preferred_precision(cpu_flags())
+    flags = cpu_flags()
+    chosen = preferred_precision(flags)
     per_s = {p: tokens / median(s) for p, s in seconds.items()}
     faster = max(PRECISIONS, key=lambda p: per_s[p])
     cosine = np.einsum("ij,ij->i", vectors["bf16"], vectors["f32"])
-    flags = cpu_flags() or frozenset()
+    listed = flags or frozenset()
     return {
         "benchmark": "bench_openvino_precision",
         "environment": {**env_before, "load_after": load_average()},
-        "cpu": {"amx_bf16": "amx_bf16" in flags, "avx512_bf16": "avx512_bf16" in flags},
+        "cpu": {"amx_bf16": "amx_bf16" in listed, "avx512_bf16": "avx512_bf16" in listed},
         "texts": len(texts),
         "tokens": tokens,
         "compiled_as": compiled,

@@ -5,7 +5,8 @@ The graph runs in bfloat16 on CPUs with Intel AMX and in fp32 elsewhere (DDQ dec
 the CPU's flags where Linux lists them, OpenVINO itself where it does not; the compiled
 model reports which, as ``inference_precision``). Left to itself, OpenVINO picks bf16 on any
 CPU with AVX512-BF16; without AMX that ran at 0.6x f32's tokens per second (a Xeon VM
-whose hypervisor hides AMX, 2026-11-27), so such CPUs get f32. With AMX (the 2-core
+whose hypervisor hides AMX, 2026-11-27), so such CPUs get f32
+(``DDQ_OPENVINO_PRECISION`` names the precision instead). With AMX (the 2-core
 machines DDQ was first measured on), bf16 is ~1.45x the tokens per second of the int8 ONNX
 Runtime path; without it, int8 ONNX Runtime is the faster one (~1.5x f32 on that VM). Either
 way the vectors sit at cosine 0.9999 to torch fp32 (int8: 0.991-0.995), and a text's vector
