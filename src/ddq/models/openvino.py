@@ -90,6 +90,9 @@ class OpenVinoEmbedder(OnnxEmbedder):
         self.model_id = f"openvino:{name}"
         #: "auto" (:func:`preferred_precision` of this CPU), "bf16" or "f32".
         self.precision_hint = precision_hint
+        # What both compiled models (bulk and single) are asked for; None: OpenVINO decides.
+        self._precision = (preferred_precision(cpu_flags()) if precision_hint == "auto"
+                           else precision_hint)
         self._requests = threading.local()
 
     def _import_runtime(self) -> Any:
@@ -103,10 +106,8 @@ class OpenVinoEmbedder(OnnxEmbedder):
     def _make_session(self, threads: int) -> Any:
         core = self._ort.Core()
         config: dict[str, Any] = {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
-        precision = (preferred_precision(cpu_flags()) if self.precision_hint == "auto"
-                     else self.precision_hint)
-        if precision is not None:
-            config["INFERENCE_PRECISION_HINT"] = precision
+        if self._precision is not None:
+            config["INFERENCE_PRECISION_HINT"] = self._precision
         return core.compile_model(str(self.model_path), "CPU", config)
 
     @property
