@@ -209,3 +209,37 @@ def test_the_drafting_model_is_chosen_by_configuration(home: Path, tmp_path: Pat
     assert missing.code == 1 and len(missing.error_lines) == 1
     assert "unknown generator provider 'vllm'" in missing.stderr
     assert_no_traceback(missing)
+
+
+def test_a_word_form_with_check_boxes_is_answered_by_ticking(home: Path, tmp_path: Path) -> None:
+    from ddq.questionnaire.docx import extract_docx
+    from support.check_box_form import build_form, make_docx
+
+    original = make_docx(tmp_path, build_form, "boxes.docx")
+    before = {q.text: q for q in extract_docx(original).questions}
+    out = tmp_path / "out" / "boxes-answered.docx"
+    run = cli(home, "answer", str(original), "-o", str(out), "--json")
+    assert run.code == 0, run.stderr
+    assert run.json()["answered"] == len(before) == 6
+    with (tmp_path / "out" / "boxes-answered.report.csv").open(encoding="utf-8-sig") as f:
+        report = {row["question"]: row for row in csv.DictReader(f)}
+    after = {q.text: q for q in extract_docx(out).questions}
+    assert list(after) == list(before)
+    for text, question in after.items():
+        was, row = before[text], report[text]
+        assert question.answer is not None and was.answer is not None
+        if was.answer.current is not None:  # a box the form had ticked stays as it was
+            assert question.answer.current == was.answer.current, text
+        elif row["verdict"] in ("yes", "no"):  # a verdict ticks its box, and only that one
+            assert question.answer.current == row["verdict"].capitalize(), text
+        else:  # no verdict, or needs input: the boxes are left for a person
+            assert question.answer.current is None, text
+        assert question.notes is not None and was.notes is not None
+        if was.notes.ref.startswith("after:"):
+            continue  # a new paragraph, plain text to the reader: checked in the unit tests
+        if was.notes.current is not None:
+            assert question.notes.current == was.notes.current, text
+        elif row["status"] == "Needs input":
+            assert question.notes.current == "Needs input", text
+        else:  # the supporting text, without the verdict the box now carries
+            assert question.notes.current and question.notes.current in row["answer"], text

@@ -21,6 +21,7 @@ from lxml import etree
 from ddq.questionnaire.csvfile import extract_csv, write_csv
 from ddq.questionnaire.docx import cell_text, extract_docx, write_docx
 from ddq.questionnaire.model import Extraction
+from support.check_box_form import build_form, make_docx
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "questionnaires" / "harborline_investor_ddq.docx"
@@ -161,26 +162,47 @@ def test_answered_copy_reads_back_with_its_answers(
         "paragraph:12"]
 
 
-@pytest.mark.integration
-@pytest.mark.slow
-def test_libreoffice_opens_the_answered_copy(
-        answered: tuple[Path, Path, dict[str, str]], tmp_path: Path) -> None:
-    _, dst, _ = answered
+def _pdf_text(path: Path, tmp_path: Path) -> str:
+    """The text of ``path`` converted to PDF by LibreOffice (headless)."""
     office = shutil.which("libreoffice") or shutil.which("soffice")
     if office is None:
         pytest.fail("LibreOffice is not installed (no `libreoffice` on PATH); run "
                     "scripts/system-packages.sh to install the system packages")
     result = subprocess.run(
         [office, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo-profile",
-         "--convert-to", "pdf", "--outdir", str(tmp_path), str(dst)],
+         "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
         capture_output=True, text=True, timeout=120, check=False)
-    pdf = tmp_path / "answered.pdf"
+    pdf = tmp_path / f"{path.stem}.pdf"
     assert result.returncode == 0, result.stderr
     assert pdf.is_file() and pdf.stat().st_size > 0, result.stdout + result.stderr
     from pypdf import PdfReader
 
-    text = " ".join(page.extract_text() for page in PdfReader(str(pdf)).pages)
+    return " ".join(page.extract_text() for page in PdfReader(str(pdf)).pages)
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_libreoffice_opens_the_answered_copy(
+        answered: tuple[Path, Path, dict[str, str]], tmp_path: Path) -> None:
+    _, dst, _ = answered
+    text = _pdf_text(dst, tmp_path)
     assert "Answer 4.2 (answer)." in text and "Answer 3.5 (notes)." in text
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_libreoffice_opens_a_copy_with_ticked_check_boxes(tmp_path: Path) -> None:
+    src = make_docx(tmp_path, build_form, "boxes.docx")
+    questions = extract_docx(src).questions
+    values = {q.answer.ref: q.answer.allowed[-1] for q in questions if q.answer}
+    values |= {q.notes.ref: f"Note {n}." for n, q in enumerate(questions) if q.notes}
+    dst = tmp_path / "boxes-answered.docx"
+    assert write_docx(src, dst, values) == 12
+    text = _pdf_text(dst, tmp_path)
+    assert all(f"Note {n}." in text for n in range(len(questions))), text
+    # Every typed box and content control shows its state (the PDF text lists the box
+    # characters apart from their labels): one ticked in each of the five groups.
+    assert (text.count("☒"), text.count("☐")) == (5, 6), text
 
 
 @pytest.mark.integration

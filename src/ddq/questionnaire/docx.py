@@ -9,6 +9,11 @@ headings above as the section. A question is either
 - a row of a table whose header names a question column and an answer column (a Yes/No
   column is the answer and the comments the notes), or of a two-column table of questions.
 
+An answer place holding labelled check boxes ("☐ Yes ☐ No", see ``docx_boxes``) is a choice
+among its labels, answered by ticking one; a question may carry its boxes in its own
+paragraph. The supporting text goes to the notes column, a "Comments:" paragraph below the
+boxes, or a new paragraph there (in a table cell: below the boxes, in the same cell).
+
 Writing changes only the answer places: python-docx parses the package, the answer paragraphs
 and cells are edited in ``word/document.xml``, and the copy is assembled from the original
 zip with every other part copied byte for byte (images, headers, styles, numbering, ...).
@@ -26,10 +31,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lxml import etree
-
 from ddq.errors import DDQError, ErrorCode
 from ddq.questionnaire.csvfile import HeaderColumns, classify_headers
+from ddq.questionnaire.docx_boxes import Choice, choice_in
+from ddq.questionnaire.docx_xml import (
+    W_P,
+    W_R,
+    W_SDT,
+    W_TBL,
+    W_TC,
+    W_TR,
+    XML_NS,
+    Element,
+    cell_paragraphs,
+    cell_text,
+    paragraph_text,
+    val,
+    w,
+    xpath,
+)
 from ddq.questionnaire.model import (
     YES_NO_VALUES,
     ExtractedQuestion,
@@ -45,66 +65,6 @@ from ddq.questionnaire.package import DEFAULT_LIMITS, PackageLimits, check_packa
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
-
-W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-XML_NS = "http://www.w3.org/XML/1998/namespace"
-_NS = {"w": W_NS}
-_Element = Any  # an lxml element of word/document.xml
-
-
-def _w(tag: str) -> str:
-    return f"{{{W_NS}}}{tag}"
-
-
-def _val(element: _Element | None, attr: str = "val") -> str | None:
-    return None if element is None else element.get(_w(attr))
-
-
-def _xpath(expression: str) -> etree.XPath:
-    return etree.XPath(expression, namespaces=_NS)
-
-
-W_P, W_TBL, W_TR, W_TC, W_R, W_SDT = (_w(t) for t in ("p", "tbl", "tr", "tc", "r", "sdt"))
-
-# --- text ------------------------------------------------------------------------------------
-
-_RUN_ITEMS = (_w("t"), _w("tab"), _w("br"), _w("cr"), _w("noBreakHyphen"))
-_STOP = frozenset({_w("txbxContent"), _w("pPr"), _w("rPr"), _w("del"), _w("moveFrom")})
-
-
-def _in_run_content(item: _Element, paragraph: _Element) -> bool:
-    """Run text of this paragraph itself, not of a text box, the tab stops or a deletion."""
-    if item.getparent() is None or item.getparent().tag != W_R:
-        return False
-    node = item.getparent().getparent()
-    while node is not None and node is not paragraph:
-        if node.tag in _STOP:
-            return False
-        node = node.getparent()
-    return True
-
-
-def paragraph_text(paragraph: _Element) -> str:
-    parts: list[str] = []
-    for item in paragraph.iter(*_RUN_ITEMS):
-        if not _in_run_content(item, paragraph):
-            continue
-        if item.tag == _w("t"):
-            parts.append(item.text or "")
-        elif item.tag == _w("tab"):
-            parts.append("\t")
-        elif item.tag == _w("noBreakHyphen"):
-            parts.append("-")
-        elif _val(item, "type") in (None, "textWrapping"):
-            parts.append("\n")
-    return "".join(parts)
-
-
-_cell_paragraphs = _xpath("./w:p | ./w:sdt/w:sdtContent/w:p")
-
-
-def cell_text(tc: _Element) -> str:
-    return "\n".join(paragraph_text(p) for p in _cell_paragraphs(tc)).strip()
 
 
 # --- what reads as a question, an answer place, a placeholder --------------------------------
@@ -137,6 +97,10 @@ _PLACEHOLDER = re.compile(
     re.IGNORECASE,
 )
 _MIN_QUESTION_CHARS = 8
+#: The label of a paragraph for supporting text below check boxes ("Comments: ...").
+_NOTES_LABEL = re.compile(
+    r"^\s*(?:comments?|notes?|details?|explanation|remarks?|evidence)\s*[:：]\s*",
+    re.IGNORECASE)
 
 
 def is_placeholder(text: str) -> bool:
@@ -162,19 +126,19 @@ def split_written_number(text: str) -> tuple[str | None, str]:
     return number, match.group("text").strip()
 
 
-_has_objects = _xpath(".//w:drawing | .//w:pict | .//w:object | .//w:br[@w:type='page']")
-_inline_sdts = _xpath("./w:sdt | ./w:hyperlink/w:sdt | ./w:customXml/w:sdt")
-_dropdowns = _xpath(".//w:sdt[w:sdtPr/w:dropDownList]")
-_showing_placeholder = _xpath("./w:sdtPr/w:showingPlcHdr")
-_list_items = _xpath("./w:sdtPr/w:dropDownList/w:listItem")
+_has_objects = xpath(".//w:drawing | .//w:pict | .//w:object | .//w:br[@w:type='page']")
+_inline_sdts = xpath("./w:sdt | ./w:hyperlink/w:sdt | ./w:customXml/w:sdt")
+_dropdowns = xpath(".//w:sdt[w:sdtPr/w:dropDownList]")
+_showing_placeholder = xpath("./w:sdtPr/w:showingPlcHdr")
+_list_items = xpath("./w:sdtPr/w:dropDownList/w:listItem")
 
 
-def _dropdown_values(element: _Element) -> tuple[str, ...]:
+def _dropdown_values(element: Element) -> tuple[str, ...]:
     """The items of the first dropdown content control in ``element``, as Word shows them."""
     for sdt in _dropdowns(element):
         values: list[str] = []
         for item in _list_items(sdt):
-            shown = (_val(item, "displayText") or _val(item, "value") or "").strip()
+            shown = (val(item, "displayText") or val(item, "value") or "").strip()
             if shown and not is_placeholder(shown) and shown not in values:
                 values.append(shown)
         if values:
@@ -182,16 +146,16 @@ def _dropdown_values(element: _Element) -> tuple[str, ...]:
     return ()
 
 
-def _showing_sdt_placeholder(element: _Element) -> bool:
+def _showing_sdt_placeholder(element: Element) -> bool:
     sdts = [element] if element.tag == W_SDT else list(element.iter(W_SDT))
     return any(_showing_placeholder(s) for s in sdts)
 
 
-def _style_id(paragraph: _Element) -> str | None:
-    return _val(paragraph.find(f"{_w('pPr')}/{_w('pStyle')}"))
+def _style_id(paragraph: Element) -> str | None:
+    return val(paragraph.find(f"{w('pPr')}/{w('pStyle')}"))
 
 
-def _slot(paragraph: _Element, answer_styles: frozenset[str] = frozenset()
+def _slot(paragraph: Element, answer_styles: frozenset[str] = frozenset()
           ) -> tuple[bool, str | None]:
     """Whether a paragraph is an answer place, and the answer it already holds.
 
@@ -210,7 +174,7 @@ def _slot(paragraph: _Element, answer_styles: frozenset[str] = frozenset()
     return True, (rest if rest and not is_placeholder(rest) else None)
 
 
-def _current(text: str, element: _Element) -> str | None:
+def _current(text: str, element: Element) -> str | None:
     text = text.strip()
     if not text or is_placeholder(text) or _showing_sdt_placeholder(element):
         return None
@@ -258,35 +222,35 @@ class _ListNumbers:
     restarting under a new item; bullets, picture bullets and style-linked lists give None.
     """
 
-    _num = _xpath("w:num[@w:numId=$id]")
-    _abstract = _xpath("w:abstractNum[@w:abstractNumId=$id]")
-    _style = _xpath("w:style[@w:styleId=$id]")
-    _default_style = _xpath("w:style[@w:type='paragraph' and @w:default='1']")
+    _num = xpath("w:num[@w:numId=$id]")
+    _abstract = xpath("w:abstractNum[@w:abstractNumId=$id]")
+    _style = xpath("w:style[@w:styleId=$id]")
+    _default_style = xpath("w:style[@w:type='paragraph' and @w:default='1']")
 
-    def __init__(self, numbering: _Element | None, styles: _Element | None) -> None:
+    def __init__(self, numbering: Element | None, styles: Element | None) -> None:
         self._numbering = numbering
         self._styles = styles
         self._counters: dict[str, list[int | None]] = {}
         self._levels: dict[tuple[str, int], _Level | None] = {}
 
-    def num_pr(self, paragraph: _Element) -> tuple[str, int] | None:
+    def num_pr(self, paragraph: Element) -> tuple[str, int] | None:
         """(numId, level) of a list paragraph, from its own properties or its style's."""
-        ppr = paragraph.find(_w("pPr"))
-        num_pr = ppr.find(_w("numPr")) if ppr is not None else None
-        num_id = _val(num_pr.find(_w("numId"))) if num_pr is not None else None
-        ilvl = _val(num_pr.find(_w("ilvl"))) if num_pr is not None else None
-        style_id = _val(ppr.find(_w("pStyle"))) if ppr is not None else None
+        ppr = paragraph.find(w("pPr"))
+        num_pr = ppr.find(w("numPr")) if ppr is not None else None
+        num_id = val(num_pr.find(w("numId"))) if num_pr is not None else None
+        ilvl = val(num_pr.find(w("ilvl"))) if num_pr is not None else None
+        style_id = val(ppr.find(w("pStyle"))) if ppr is not None else None
         for style in self._style_chain(style_id):
-            style_num = style.find(f"{_w('pPr')}/{_w('numPr')}")
+            style_num = style.find(f"{w('pPr')}/{w('numPr')}")
             if style_num is not None:
-                num_id = num_id or _val(style_num.find(_w("numId")))
-                ilvl = ilvl or _val(style_num.find(_w("ilvl")))
+                num_id = num_id or val(style_num.find(w("numId")))
+                ilvl = ilvl or val(style_num.find(w("ilvl")))
         if not num_id or num_id == "0":
             return None
         level = int(ilvl) if ilvl and ilvl.isdigit() else 0
         return num_id, min(level, _MAX_LEVELS - 1)
 
-    def _style_chain(self, style_id: str | None) -> Iterator[_Element]:
+    def _style_chain(self, style_id: str | None) -> Iterator[Element]:
         if self._styles is None:
             return
         found = (self._style(self._styles, id=style_id) if style_id
@@ -295,8 +259,8 @@ class _ListNumbers:
         while found and len(seen) < 10:
             style = found[0]
             yield style
-            seen.add(style.get(_w("styleId")) or "")
-            based_on = _val(style.find(_w("basedOn")))
+            seen.add(style.get(w("styleId")) or "")
+            based_on = val(style.find(w("basedOn")))
             if not based_on or based_on in seen:
                 return
             found = self._style(self._styles, id=based_on)
@@ -313,28 +277,28 @@ class _ListNumbers:
         nums = self._num(self._numbering, id=num_id)
         if not nums:
             return None
-        override = nums[0].find(f"{_w('lvlOverride')}[@{_w('ilvl')}='{ilvl}']")
-        lvl = override.find(_w("lvl")) if override is not None else None
+        override = nums[0].find(f"{w('lvlOverride')}[@{w('ilvl')}='{ilvl}']")
+        lvl = override.find(w("lvl")) if override is not None else None
         if lvl is None:
             abstract = self._abstract(self._numbering,
-                                      id=_val(nums[0].find(_w("abstractNumId"))) or "")
-            if not abstract or abstract[0].find(_w("numStyleLink")) is not None:
+                                      id=val(nums[0].find(w("abstractNumId"))) or "")
+            if not abstract or abstract[0].find(w("numStyleLink")) is not None:
                 return None
-            lvl = abstract[0].find(f"{_w('lvl')}[@{_w('ilvl')}='{ilvl}']")
+            lvl = abstract[0].find(f"{w('lvl')}[@{w('ilvl')}='{ilvl}']")
         if lvl is None:
             return None
-        start = _val(lvl.find(_w("start"))) or "0"
-        restart = _val(override.find(_w("startOverride"))) if override is not None else None
-        fmt = _val(lvl.find(_w("numFmt"))) or "decimal"
-        if lvl.find(_w("isLgl")) is not None:
+        start = val(lvl.find(w("start"))) or "0"
+        restart = val(override.find(w("startOverride"))) if override is not None else None
+        fmt = val(lvl.find(w("numFmt"))) or "decimal"
+        if lvl.find(w("isLgl")) is not None:
             fmt = "decimal"
-        text = _val(lvl.find(_w("lvlText")))
+        text = val(lvl.find(w("lvlText")))
         if text is None:
             return None
         first = restart or start
         return _Level(fmt, text, int(first) if first.lstrip("-").isdigit() else 0)
 
-    def advance(self, paragraph: _Element) -> tuple[bool, str | None]:
+    def advance(self, paragraph: Element) -> tuple[bool, str | None]:
         """Count ``paragraph`` (in document order): (is a list item, its shown number)."""
         found = self.num_pr(paragraph)
         if found is None:
@@ -372,7 +336,7 @@ class _ListNumbers:
         return text or None
 
 
-def _list_numbers(document: DocxDocument) -> dict[_Element, tuple[bool, str | None]]:
+def _list_numbers(document: DocxDocument) -> dict[Element, tuple[bool, str | None]]:
     """Every body paragraph's list state, counted over the whole body in document order."""
     from docx.opc.constants import RELATIONSHIP_TYPE as RT
 
@@ -392,23 +356,23 @@ def _list_numbers(document: DocxDocument) -> dict[_Element, tuple[bool, str | No
 # --- tables ------------------------------------------------------------------------------------
 
 
-def _grid(tr: _Element) -> list[_Element | None]:
+def _grid(tr: Element) -> list[Element | None]:
     """The row's cell per grid column: a spanned cell repeats; skipped columns are None."""
-    cells: list[_Element | None] = []
-    before = _val(tr.find(f"{_w('trPr')}/{_w('gridBefore')}"))
+    cells: list[Element | None] = []
+    before = val(tr.find(f"{w('trPr')}/{w('gridBefore')}"))
     cells.extend([None] * (int(before) if before and before.isdigit() else 0))
     for tc in tr.iterchildren(W_TC):
-        span = _val(tc.find(f"{_w('tcPr')}/{_w('gridSpan')}"))
+        span = val(tc.find(f"{w('tcPr')}/{w('gridSpan')}"))
         cells.extend([tc] * (int(span) if span and span.isdigit() and int(span) > 0 else 1))
     return cells
 
 
-def _continues_merge(tc: _Element) -> bool:
-    v_merge = tc.find(f"{_w('tcPr')}/{_w('vMerge')}")
-    return v_merge is not None and _val(v_merge) != "restart"
+def _continues_merge(tc: Element) -> bool:
+    v_merge = tc.find(f"{w('tcPr')}/{w('vMerge')}")
+    return v_merge is not None and val(v_merge) != "restart"
 
 
-def _merge_origin(rows: Sequence[_Element], row: int, col: int) -> _Element | None:
+def _merge_origin(rows: Sequence[Element], row: int, col: int) -> Element | None:
     """The cell a vertically merged grid position shows: the first one of the merge."""
     for index in range(row, -1, -1):
         grid = _grid(rows[index])
@@ -418,14 +382,14 @@ def _merge_origin(rows: Sequence[_Element], row: int, col: int) -> _Element | No
     return None
 
 
-def _merged_across(grid: Sequence[_Element | None]) -> bool:
+def _merged_across(grid: Sequence[Element | None]) -> bool:
     cells = [tc for tc in grid if tc is not None]
     return len(grid) > 1 and len(cells) == len(grid) and len({id(tc) for tc in cells}) == 1
 
 
-def _header_texts(grid: Sequence[_Element | None]) -> list[str]:
+def _header_texts(grid: Sequence[Element | None]) -> list[str]:
     texts: list[str] = []
-    previous: _Element | None = None
+    previous: Element | None = None
     for tc in grid:
         texts.append("" if tc is None or tc is previous else cell_text(tc))
         previous = tc
@@ -450,7 +414,7 @@ class _Scan:
     found: list[_Found] = field(default_factory=list)
     tables: list[dict[str, Any]] = field(default_factory=list)
     #: Paragraphs (index, element) that are answer places below a question paragraph.
-    slots: list[tuple[int, _Element]] = field(default_factory=list)
+    slots: list[tuple[int, Element]] = field(default_factory=list)
     after_targets: int = 0
     warnings: list[str] = field(default_factory=list)
 
@@ -500,7 +464,7 @@ class _Walker:
             elif child.tag == W_TBL:
                 table_index += 1
                 _TableReader(self, child, table_index).read()
-            elif child.tag in (W_SDT, _w("customXml")) and "".join(child.itertext()).strip():
+            elif child.tag in (W_SDT, w("customXml")) and "".join(child.itertext()).strip():
                 wrapped += 1
         if wrapped:
             # Answer refs address body paragraphs and tables; wrapped ones have no address.
@@ -509,12 +473,12 @@ class _Walker:
                 "read (remove the content controls in Word to include them)")
         return self.scan
 
-    def _next_paragraph(self, position: int) -> _Element | None:
+    def _next_paragraph(self, position: int) -> Element | None:
         if position + 1 < len(self.body) and self.body[position + 1].tag == W_P:
             return self.body[position + 1]
         return None
 
-    def _paragraph(self, element: _Element, position: int) -> None:
+    def _paragraph(self, element: Element, position: int) -> None:
         index = self.p_index[element]
         text = paragraph_text(element).strip()
         if not text:
@@ -525,25 +489,41 @@ class _Walker:
                 self.headings.pop()
             self.headings.append((level, " ".join(text.split())))
             return
+        own = choice_in([element])
+        if own is not None:
+            text = own.prompt  # a question with its own check boxes: the text before them
         numbered, shown = self.numbers.get(element, (False, None))
         written, rest = split_written_number(text)
         following = self._next_paragraph(position)
-        slot, current = ((False, None) if following is None
-                         else _slot(following, self.answer_styles))
-        if following is not None and slot and _heading_level(
-                self.paragraphs[index + 1]) is not None:
-            slot = False
+        boxes = own
+        if boxes is None and following is not None:
+            below = choice_in([following])  # a line of boxes, not a question with its own
+            boxes = below if below is not None and not below.prompt else None
+        if boxes is not None:
+            slot, current = True, boxes.current
+        else:
+            slot, current = ((False, None) if following is None
+                             else _slot(following, self.answer_styles))
+            if following is not None and slot and _heading_level(
+                    self.paragraphs[index + 1]) is not None:
+                slot = False
         if not looks_like_question(rest):
             return
         if not (numbered or written):
-            # An unnumbered question counts only above an explicit answer place.
-            explicit = following is not None and slot and bool(paragraph_text(following).strip())
+            # An unnumbered question counts only above (or with) an explicit answer place.
+            explicit = own is not None or (
+                following is not None and slot and bool(paragraph_text(following).strip()))
             if not (explicit and rest.endswith("?")):
                 return
-        self._add_paragraph_question(index, rest, written or shown, following, slot, current)
+        if boxes is not None:
+            self._add_choice_question(index, position, rest, written or shown, boxes,
+                                      own is not None)
+        else:
+            self._add_paragraph_question(index, rest, written or shown, following, slot,
+                                         current)
 
     def _add_paragraph_question(self, index: int, text: str, qid: str | None,
-                                following: _Element | None, slot: bool,
+                                following: Element | None, slot: bool,
                                 current: str | None) -> None:
         if following is not None and slot:
             target = Target(TargetRole.ANSWER, f"paragraph:{index + 1}",
@@ -555,11 +535,34 @@ class _Walker:
         self.scan.found.append(_Found(" ".join(text.split()), qid, self.section,
                                       f"paragraph {index + 1}", target))
 
+    def _add_choice_question(self, index: int, position: int, text: str, qid: str | None,
+                             boxes: Choice, own: bool) -> None:
+        """A question answered by ticking a box: in its own paragraph or the next one. The
+        supporting text goes to the labelled paragraph below the boxes ("Comments: ..."), or
+        to a new paragraph inserted there."""
+        at, at_position = (index, position) if own else (index + 1, position + 1)
+        answer = Target(TargetRole.ANSWER, f"paragraph:{at}", boxes.labels, boxes.current)
+        below = self._next_paragraph(at_position)
+        slot, current = (False, None) if below is None else _slot(below, self.answer_styles)
+        shown = "" if below is None else paragraph_text(below).strip()
+        label = _NOTES_LABEL.match(shown)
+        if label is not None:
+            rest = shown[label.end():].strip()
+            slot, current = True, (rest if rest and not is_placeholder(rest) else None)
+        if (slot and shown and choice_in([below]) is None
+                and _heading_level(self.paragraphs[at + 1]) is None):
+            notes = Target(TargetRole.NOTES, f"paragraph:{at + 1}", (), current)
+        else:
+            notes = Target(TargetRole.NOTES, f"after:{at}")
+            self.scan.after_targets += 1
+        self.scan.found.append(_Found(" ".join(text.split()), qid, self.section,
+                                      f"paragraph {index + 1}", answer, notes))
+
 
 class _TableReader:
     """Questions from one body table: a header-named layout, or two columns of Q and A."""
 
-    def __init__(self, walker: _Walker, tbl: _Element, index: int) -> None:
+    def __init__(self, walker: _Walker, tbl: Element, index: int) -> None:
         self.walker = walker
         self.index = index
         self.rows = list(tbl.iterchildren(W_TR))
@@ -612,7 +615,7 @@ class _TableReader:
         return bool(questions) and 2 * len(questions) >= len(lefts) and all(
             len(g) == 2 for g in self.grids if not _merged_across(g))
 
-    def _cell(self, row: int, col: int | None) -> _Element | None:
+    def _cell(self, row: int, col: int | None) -> Element | None:
         if col is None or col >= len(self.grids[row]):
             return None
         return self.grids[row][col]
@@ -641,7 +644,7 @@ class _TableReader:
                 count += 1
         return count
 
-    def _row_question(self, row: int, text: str, q_cell: _Element, columns: HeaderColumns,
+    def _row_question(self, row: int, text: str, q_cell: Element, columns: HeaderColumns,
                       sub_section: str | None, require_question: bool) -> _Found | None:
         written, rest = split_written_number(text)
         if require_question and not looks_like_question(rest):
@@ -657,6 +660,8 @@ class _TableReader:
             section += (sub_section,)
         answer = self._target(row, columns.answer, TargetRole.ANSWER, columns.yes_no)
         notes = self._target(row, columns.notes, TargetRole.NOTES, False)
+        if notes is None and answer is not None and columns.answer is not None:
+            notes = self._below_boxes(row, columns.answer, answer)
         return _Found(" ".join(rest.split()), qid, section,
                       f"table {self.index + 1}, row {row + 1}", answer, notes)
 
@@ -666,8 +671,8 @@ class _TableReader:
             return None
         return cell_text(cell).rstrip(".") or self._shown_number(cell)
 
-    def _shown_number(self, cell: _Element) -> str | None:
-        paragraphs = _cell_paragraphs(cell)
+    def _shown_number(self, cell: Element) -> str | None:
+        paragraphs = cell_paragraphs(cell)
         return self.walker.numbers.get(paragraphs[0], (False, None))[1] if paragraphs else None
 
     def _target(self, row: int, col: int | None, role: TargetRole,
@@ -677,9 +682,24 @@ class _TableReader:
         cell = _merge_origin(self.rows, row, col)
         if cell is None:
             return None
+        ref = f"table:{self.index}:{row}:{col}"
+        boxes = choice_in(cell_paragraphs(cell))
+        if boxes is not None:
+            # Check boxes are a verdict to tick, never a place for notes.
+            return Target(role, ref, boxes.labels, boxes.current) if role is TargetRole.ANSWER \
+                else None
         allowed = _dropdown_values(cell) or (YES_NO_VALUES if yes_no else ())
-        return Target(role, f"table:{self.index}:{row}:{col}", allowed,
-                      _current(cell_text(cell), cell))
+        return Target(role, ref, allowed, _current(cell_text(cell), cell))
+
+    def _below_boxes(self, row: int, col: int, answer: Target) -> Target | None:
+        """Without a notes column, a check-box cell takes its supporting text below the
+        boxes, in the same cell; what is there already is the current note."""
+        cell = _merge_origin(self.rows, row, col)
+        boxes = None if cell is None else choice_in(cell_paragraphs(cell))
+        if cell is None or boxes is None:
+            return None
+        text = "\n".join(paragraph_text(p) for p in _below(cell, boxes)).strip()
+        return Target(TargetRole.NOTES, f"{answer.ref}:below", (), text or None)
 
 
 # --- extraction ----------------------------------------------------------------------------------
@@ -696,7 +716,7 @@ def _open(path: Path) -> DocxDocument:
                        f"{path}: not a readable DOCX file ({reason})") from exc
 
 
-_paragraph_styles = _xpath("w:style[@w:type='paragraph']")
+_paragraph_styles = xpath("w:style[@w:type='paragraph']")
 _ANSWER_STYLE_NAME = re.compile(r"\b(?:answers?|responses?)\b", re.IGNORECASE)
 
 
@@ -706,9 +726,9 @@ def _answer_styles(document: DocxDocument) -> tuple[frozenset[str], set[str]]:
         styles = list(_paragraph_styles(document.styles.element))
     except (KeyError, AttributeError):
         return frozenset(), set()
-    named = frozenset(s.get(_w("styleId")) or "" for s in styles
-                      if _ANSWER_STYLE_NAME.search(_val(s.find(_w("name"))) or ""))
-    default = {s.get(_w("styleId")) or "" for s in styles if s.get(_w("default")) in ("1", "true")}
+    named = frozenset(s.get(w("styleId")) or "" for s in styles
+                      if _ANSWER_STYLE_NAME.search(val(s.find(w("name"))) or ""))
+    default = {s.get(w("styleId")) or "" for s in styles if s.get(w("default")) in ("1", "true")}
     return named - default, default
 
 
@@ -767,17 +787,17 @@ def extract_docx(path: Path, options: ExtractOptions = ExtractOptions(),
 
 # --- writing -------------------------------------------------------------------------------------
 
-_CONTENT = frozenset(_w(t) for t in (
+_CONTENT = frozenset(w(t) for t in (
     "r", "hyperlink", "ins", "del", "smartTag", "fldSimple", "sdt", "proofErr", "customXml",
     "moveFrom", "moveTo", "dir", "bdo"))
-_MARK_ONLY = frozenset(_w(t) for t in ("ins", "del", "moveFrom", "moveTo", "rPrChange"))
+_MARK_ONLY = frozenset(w(t) for t in ("ins", "del", "moveFrom", "moveTo", "rPrChange"))
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _REF = re.compile(r"^(?:(?P<kind>paragraph|after):(?P<p>\d+)"
-                  r"|table:(?P<t>\d+):(?P<row>\d+):(?P<col>\d+))$")
-_runs = _xpath(".//w:r[not(ancestor::w:txbxContent)]")
+                  r"|table:(?P<t>\d+):(?P<row>\d+):(?P<col>\d+)(?P<below>:below)?)$")
+_runs = xpath(".//w:r[not(ancestor::w:txbxContent)]")
 
 
-def _formatting_run(element: _Element) -> _Element | None:
+def _formatting_run(element: Element) -> Element | None:
     """The run whose looks an answer takes: the first with text, else the first at all."""
     runs = _runs(element)
     return next((r for r in runs if _run_text(r).strip()), runs[0] if runs else None)
@@ -789,23 +809,23 @@ def _clean_value(value: str) -> str:
     return _XML_ILLEGAL.sub("", text)
 
 
-def _run_properties(source: _Element | None) -> _Element | None:
+def _run_properties(source: Element | None) -> Element | None:
     """A copy of run formatting (a run's, or a paragraph mark's) for a new run."""
     if source is None:
         return None
     rpr = copy.deepcopy(source)
     for child in list(rpr):
         if child.tag in _MARK_ONLY or (
-                child.tag == _w("rStyle") and (_val(child) or "").lower() == "placeholdertext"):
+                child.tag == w("rStyle") and (val(child) or "").lower() == "placeholdertext"):
             rpr.remove(child)
     return rpr
 
 
-def _mark_properties(paragraph: _Element) -> _Element | None:
-    return paragraph.find(f"{_w('pPr')}/{_w('rPr')}")
+def _mark_properties(paragraph: Element) -> Element | None:
+    return paragraph.find(f"{w('pPr')}/{w('rPr')}")
 
 
-def _make_run(text: str, rpr: _Element | None) -> _Element:
+def _make_run(text: str, rpr: Element | None) -> Element:
     from docx.oxml import OxmlElement
 
     run = OxmlElement("w:r")
@@ -826,9 +846,9 @@ def _make_run(text: str, rpr: _Element | None) -> _Element:
     return run
 
 
-def _label_runs(paragraph: _Element, label: str) -> list[_Element]:
+def _label_runs(paragraph: Element, label: str) -> list[Element]:
     """The leading runs that hold exactly the answer label ("Response: "), if they do."""
-    runs: list[_Element] = []
+    runs: list[Element] = []
     text = ""
     for child in paragraph:
         if child.tag not in _CONTENT:
@@ -844,16 +864,16 @@ def _label_runs(paragraph: _Element, label: str) -> list[_Element]:
     return []
 
 
-def _run_text(run: _Element) -> str:
-    return "".join(t.text or "" for t in run.iterchildren(_w("t"))) + "\t" * len(
-        run.findall(_w("tab")))
+def _run_text(run: Element) -> str:
+    return "".join(t.text or "" for t in run.iterchildren(w("t"))) + "\t" * len(
+        run.findall(w("tab")))
 
 
-def _write_sdt(sdt: _Element, text: str) -> None:
+def _write_sdt(sdt: Element, text: str) -> None:
     """Fill a content control (dropdown, plain text) and keep the control itself."""
     for marker in _showing_placeholder(sdt):
         marker.getparent().remove(marker)
-    content = sdt.find(_w("sdtContent"))
+    content = sdt.find(w("sdtContent"))
     if content is None:
         return
     block = content.findall(W_P)
@@ -863,13 +883,13 @@ def _write_sdt(sdt: _Element, text: str) -> None:
             content.remove(extra)
         return
     first = _formatting_run(content)
-    rpr = _run_properties(first.find(_w("rPr"))) if first is not None else None
+    rpr = _run_properties(first.find(w("rPr"))) if first is not None else None
     for child in list(content):
         content.remove(child)
     content.append(_make_run(text, rpr))
 
 
-def _write_paragraph(paragraph: _Element, text: str) -> None:
+def _write_paragraph(paragraph: Element, text: str) -> None:
     """Replace a paragraph's text, keeping its style and the first run's formatting."""
     existing = paragraph_text(paragraph).strip()
     sdts = _inline_sdts(paragraph)
@@ -877,17 +897,17 @@ def _write_paragraph(paragraph: _Element, text: str) -> None:
     if len(sdts) == 1 and not outside:
         _write_sdt(sdts[0], text)
         return
-    keep: list[_Element] = []
+    keep: list[Element] = []
     first = _formatting_run(paragraph)
-    rpr_source = first.find(_w("rPr")) if first is not None else _mark_properties(paragraph)
-    label = _ANSWER_LABEL.match(existing)
+    rpr_source = first.find(w("rPr")) if first is not None else _mark_properties(paragraph)
+    label = _ANSWER_LABEL.match(existing) or _NOTES_LABEL.match(existing)
     if not existing or is_placeholder(existing):
         rpr_source = _mark_properties(paragraph)  # placeholder looks are not answer looks
     elif label is not None:
         keep = _label_runs(paragraph, existing[:label.end()])
         if keep:
             following = keep[-1].getnext()
-            rpr_source = (following.find(_w("rPr")) if following is not None
+            rpr_source = (following.find(w("rPr")) if following is not None
                           and following.tag == W_R else _mark_properties(paragraph))
         else:
             text = existing[:label.end()].rstrip() + " " + text
@@ -905,16 +925,16 @@ def _write_paragraph(paragraph: _Element, text: str) -> None:
         paragraph.append(run)
 
 
-def _write_cell(tc: _Element, text: str) -> None:
-    paragraphs = _cell_paragraphs(tc)
+def _write_cell(tc: Element, text: str) -> None:
+    paragraphs = cell_paragraphs(tc)
     if not paragraphs:
         from docx.oxml import OxmlElement
 
         tc.append(OxmlElement("w:p"))
-        paragraphs = _cell_paragraphs(tc)
+        paragraphs = cell_paragraphs(tc)
     _write_paragraph(paragraphs[0], text)
     parent = paragraphs[0].getparent()
-    if parent.tag == _w("sdtContent"):
+    if parent.tag == w("sdtContent"):
         for marker in _showing_placeholder(parent.getparent()):
             marker.getparent().remove(marker)
     has_table = tc.find(W_TBL) is not None
@@ -925,12 +945,52 @@ def _write_cell(tc: _Element, text: str) -> None:
             extra.getparent().remove(extra)
 
 
+def _below(tc: Element, boxes: Choice) -> list[Element]:
+    """The paragraphs of a cell after its last check-box paragraph."""
+    paragraphs = list(cell_paragraphs(tc))
+    last = max(paragraphs.index(p) for p in boxes.paragraphs)
+    return paragraphs[last + 1:]
+
+
+def _write_below(tc: Element, boxes: Choice, text: str) -> None:
+    """Supporting text below a cell's check boxes: in the paragraph already there, or in a
+    new one that looks like the boxes' paragraph."""
+    below = _below(tc, boxes)
+    if below:
+        _write_paragraph(below[0], text)
+        if tc.find(W_TBL) is None:
+            for extra in below[1:]:
+                extra.getparent().remove(extra)
+        return
+    from docx.oxml import OxmlElement
+
+    last = boxes.paragraphs[-1]
+    new = OxmlElement("w:p")
+    ppr = last.find(w("pPr"))
+    if ppr is not None:
+        ppr = copy.deepcopy(ppr)
+        for child in list(ppr):
+            if child.tag in (w("numPr"), w("pPrChange"), w("sectPr")):
+                ppr.remove(child)
+        new.append(ppr)
+    new.append(_make_run(text, _run_properties(_mark_properties(last))))
+    last.addnext(new)
+
+
+def _boxes_at(kind: str, element: Element) -> Choice | None:
+    if kind == "paragraph":
+        return choice_in([element])
+    if kind in ("cell", "below"):
+        return choice_in(cell_paragraphs(element))
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class _Convention:
     """How the document's answer paragraphs look, for the ones it is missing."""
 
-    ppr: _Element | None
-    rpr: _Element | None
+    ppr: Element | None
+    rpr: Element | None
 
 
 def _convention_index(scan: _Scan) -> int | None:
@@ -942,7 +1002,7 @@ def _convention_index(scan: _Scan) -> int | None:
     return next(i for i, p in scan.slots if _style_id(p) == common)
 
 
-def _convention(scan: _Scan) -> _Element | None:
+def _convention(scan: _Scan) -> Element | None:
     index = _convention_index(scan)
     return None if index is None else dict(scan.slots)[index]
 
@@ -954,17 +1014,17 @@ def _convention_of(document: DocxDocument) -> _Convention:
         model = None
     if model is None:
         return _Convention(None, None)
-    ppr = model.find(_w("pPr"))
+    ppr = model.find(w("pPr"))
     if ppr is not None:
         ppr = copy.deepcopy(ppr)
         for child in list(ppr):
-            if child.tag in (_w("sectPr"), _w("numPr"), _w("pPrChange")):
+            if child.tag in (w("sectPr"), w("numPr"), w("pPrChange")):
                 ppr.remove(child)
     # The paragraph mark's formatting, not a run's: a run may be an "Answer:" label.
     return _Convention(ppr, _run_properties(_mark_properties(model)))
 
 
-def _insert_after(paragraph: _Element, text: str, convention: _Convention) -> None:
+def _insert_after(paragraph: Element, text: str, convention: _Convention) -> None:
     from docx.oxml import OxmlElement
 
     new = OxmlElement("w:p")
@@ -979,13 +1039,13 @@ def _bad_ref(ref: str, why: str) -> DDQError:
     return DDQError(ErrorCode.INVALID_INPUT, f"{ref!r}: {why}")
 
 
-def _resolve(ref: str, paragraphs: Sequence[_Element], tables: Sequence[_Element]
-             ) -> tuple[str, _Element]:
+def _resolve(ref: str, paragraphs: Sequence[Element], tables: Sequence[Element]
+             ) -> tuple[str, Element]:
     """The element an answer ref names, in the document as it was read."""
     match = _REF.match(ref)
     if match is None:
-        raise _bad_ref(ref, "not a DOCX answer place (paragraph:<p>, after:<p> or "
-                            "table:<t>:<row>:<col>)")
+        raise _bad_ref(ref, "not a DOCX answer place (paragraph:<p>, after:<p>, "
+                            "table:<t>:<row>:<col> or table:<t>:<row>:<col>:below)")
     if match.group("kind"):
         index = int(match.group("p"))
         if index >= len(paragraphs):
@@ -1000,7 +1060,7 @@ def _resolve(ref: str, paragraphs: Sequence[_Element], tables: Sequence[_Element
     cell = _merge_origin(rows, row, col) if col < len(_grid(rows[row])) else None
     if cell is None:
         raise _bad_ref(ref, f"table {t}, row {row} has no cell in column {col}")
-    return "cell", cell
+    return ("below" if match.group("below") else "cell"), cell
 
 
 def _package_with(src: Path, part_name: str, blob: bytes) -> bytes:
@@ -1035,16 +1095,37 @@ def write_docx(src: Path, dst: Path, values: Mapping[str, str]) -> int:
     body = document.element.body
     paragraphs = list(body.iterchildren(W_P))
     tables = list(body.iterchildren(W_TBL))
-    places = [(*_resolve(ref, paragraphs, tables), _clean_value(value))
+    places = [(ref, *_resolve(ref, paragraphs, tables), _clean_value(value))
               for ref, value in values.items()]
-    convention = (_convention_of(document) if any(k == "after" for k, _, _ in places)
+    # Every check-box place is checked before anything changes: a bad value writes nothing.
+    ticks: dict[str, tuple[Choice, int]] = {}
+    boxes_below: dict[str, Choice] = {}
+    for ref, kind, element, text in places:
+        boxes = _boxes_at(kind, element)
+        if kind == "below":
+            if boxes is None:
+                raise _bad_ref(ref, "the cell has no check boxes to write below")
+            boxes_below[ref] = boxes
+        elif boxes is not None:
+            index = boxes.index_of(text)
+            if index is None:
+                raise _bad_ref(ref, f"the answer place is a set of check boxes "
+                                    f"({' / '.join(boxes.labels)}); {text!r} is none of them")
+            ticks[ref] = (boxes, index)
+    convention = (_convention_of(document) if any(p[1] == "after" for p in places)
                   else _Convention(None, None))
-    writers: dict[str, Callable[[_Element, str], None]] = {
+    writers: dict[str, Callable[[Element, str], None]] = {
         "paragraph": _write_paragraph, "cell": _write_cell,
         "after": lambda element, text: _insert_after(element, text, convention),
     }
-    for kind, element, text in places:
-        writers[kind](element, text)
+    for ref, kind, element, text in places:
+        if ref in ticks:
+            boxes, index = ticks[ref]
+            boxes.tick(index)
+        elif ref in boxes_below:
+            _write_below(element, boxes_below[ref], text)
+        else:
+            writers[kind](element, text)
     part = document.part
     blob = part.blob
     try:

@@ -1,7 +1,7 @@
 """Fitting a drafted answer to the form: what goes into which answer place.
 
-- A Yes/No question whose answer place is a dropdown gets one of the allowed values, and the
-  supporting text goes into the notes place when the layout has one.
+- A Yes/No question whose answer place is a dropdown (or a set of check boxes) gets one of the
+  allowed values, and the supporting text goes into the notes place when the layout has one.
 - A free-text place gets a concise answer (the verdict, when there is one, leads it).
 - A question the knowledge base cannot support is left for a person: the dropdown stays
   empty (a guessed value would look answered) and the text place says "Needs input".

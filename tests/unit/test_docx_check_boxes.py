@@ -1,0 +1,141 @@
+"""Check boxes in Word questionnaires: read as the allowed values, answered by ticking one."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+from docx.document import Document
+from lxml import etree
+
+from ddq.errors import DDQError, ErrorCode
+from ddq.questionnaire.docx import extract_docx, write_docx
+from ddq.questionnaire.docx_xml import cell_text, paragraph_text
+from ddq.questionnaire.model import Extraction, TargetRole
+from support.check_box_form import build_form, make_docx
+
+
+@pytest.fixture
+def form(tmp_path: Path) -> Path:
+    return make_docx(tmp_path, build_form)
+
+
+def _by_key(extraction: Extraction) -> dict[str, tuple[tuple[str, ...], str | None, str | None]]:
+    """Question text -> (allowed values, current answer, the notes place's ref)."""
+    out = {}
+    for q in extraction.questions:
+        assert q.answer is not None, q.text
+        out[q.text] = (q.answer.allowed, q.answer.current, q.notes.ref if q.notes else None)
+    return out
+
+
+@pytest.mark.unit
+def test_every_kind_of_check_box_is_read_as_the_allowed_values(form: Path) -> None:
+    extraction = extract_docx(form)
+    assert _by_key(extraction) == {
+        "Do you encrypt backups?": (("Yes", "No", "N/A"), None, "after:2"),
+        # The question's own boxes; the labelled paragraph below takes the notes.
+        "Is MFA enforced for administrators?": (("Yes", "No"), None, "paragraph:4"),
+        "Do you run annual penetration tests?": (("Yes", "No"), None, "table:0:1:1:below"),
+        "Is a SOC 2 report available?": (("Yes", "No"), None, "table:0:2:1:below"),
+        # A ticked box is the answer the file already has; so is the text below the boxes.
+        "Do you allow BYOD?": (("Yes", "No"), "No", "table:0:3:1:below"),
+        "Is there a DPO?": (("Yes", "No"), "No", "table:0:4:1:below"),
+    }
+    encrypt, mfa = extraction.questions[:2]
+    assert (encrypt.qid, encrypt.section) == ("1", ("Security",))
+    assert encrypt.answer is not None and encrypt.answer.ref == "paragraph:2"
+    assert mfa.answer is not None and mfa.answer.ref == "paragraph:3"
+    dpo = extraction.questions[-1]
+    assert dpo.notes is not None and dpo.notes.role is TargetRole.NOTES
+    assert dpo.notes.current == "Appointed in 2021."
+
+
+def _ticks(xml: bytes) -> list[str]:
+    """Every box state in document order: glyphs, content controls, form fields."""
+    root = etree.fromstring(xml)
+    ns = {"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
+          "w14": "http://schemas.microsoft.com/office/word/2010/wordml"}
+    states = []
+    for element in root.iter():
+        tag = etree.QName(element).localname
+        if tag == "t" and element.getparent().getparent().tag != f"{{{ns['w']}}}sdtContent":
+            states += [c for c in element.text or "" if c in "☐☒"]
+        elif tag == "sdt":
+            [checked] = element.xpath("w:sdtPr/w14:checkbox/w14:checked/@w14:val", namespaces=ns)
+            [shown] = element.xpath("w:sdtContent//w:t/text()", namespaces=ns)
+            states.append(f"control:{checked}:{shown}")
+        elif tag == "checkBox":
+            states.append("field:" + "".join(
+                element.xpath("w:checked/@w:val", namespaces=ns) or ["-"]))
+    return states
+
+
+@pytest.mark.unit
+def test_ticking_marks_the_chosen_box_and_clears_the_others(form: Path, tmp_path: Path) -> None:
+    extraction = extract_docx(form)
+    chosen = ["N/A", "yes", "Yes", "No", "Yes", "Yes"]  # matched without regard to case
+    values = {q.answer.ref: value for q, value in zip(extraction.questions, chosen, strict=True)
+              if q.answer is not None}
+    notes = {q.notes.ref: f"Note on {q.text}" for q in extraction.questions if q.notes}
+    dst = tmp_path / "out.docx"
+    assert write_docx(form, dst, values | notes) == 12
+    with zipfile.ZipFile(form) as old, zipfile.ZipFile(dst) as new:
+        before, after = old.read("word/document.xml"), new.read("word/document.xml")
+    assert _ticks(before) == ["☐", "☐", "☐", "☐", "☐", "☐", "☐",
+                              "control:0:☐", "control:0:☐", "field:-", "field:-", "☐", "☒"]
+    assert _ticks(after) == ["☐", "☐", "☒", "☒", "☐", "☒", "☐",
+                             "control:0:☐", "control:1:☒", "field:1", "field:0", "☒", "☐"]
+    reread = extract_docx(dst)
+    assert [q.answer.current for q in reread.questions if q.answer] == [
+        "N/A", "Yes", "Yes", "No", "Yes", "Yes"]
+    # Notes written into a place the form had are read back there; a paragraph inserted
+    # below a line of boxes is plain text to the reader (the form had no place for it).
+    assert [q.notes.current for q in reread.questions if q.notes] == [None] + [
+        f"Note on {q.text}" for q in extraction.questions[1:]]
+    answered = docx.Document(str(dst))
+    # The labels and everything around the boxes stay as they were.
+    texts = [paragraph_text(p._p) for p in answered.paragraphs]
+    assert texts == ["Security", "1. Do you encrypt backups?", "☐ Yes     ☐ No     ☒ N/A",
+                     "Note on Do you encrypt backups?",
+                     "2. Is MFA enforced for administrators?   ☒ Yes  ☐ No",
+                     "Comments: Note on Is MFA enforced for administrators?",
+                     "Signed by the vendor."]
+    table = answered.tables[0]
+    assert cell_text(table.cell(1, 1)._tc) == (
+        "☒ Yes ☐ No\nNote on Do you run annual penetration tests?")
+    # The text below the DPO boxes was the current note: it is replaced, not added to.
+    assert cell_text(table.cell(4, 1)._tc) == "Yes ☒   No ☐\nNote on Is there a DPO?"
+
+
+@pytest.mark.unit
+def test_a_value_that_is_no_box_label_is_refused_and_nothing_is_written(
+        form: Path, tmp_path: Path) -> None:
+    extraction = extract_docx(form)
+    first, second = extraction.questions[:2]
+    assert first.answer is not None and second.answer is not None
+    dst = tmp_path / "out.docx"
+    with pytest.raises(DDQError) as excinfo:
+        write_docx(form, dst, {second.answer.ref: "Yes", first.answer.ref: "Maybe"})
+    assert excinfo.value.code is ErrorCode.INVALID_INPUT
+    assert "check boxes (Yes / No / N/A)" in str(excinfo.value) and "'Maybe'" in str(
+        excinfo.value)
+    assert not dst.exists()
+    with pytest.raises(DDQError, match="no check boxes"):
+        write_docx(form, dst, {"table:0:0:1:below": "text"})
+    assert not dst.exists()
+
+
+@pytest.mark.unit
+def test_a_single_box_or_unlabelled_boxes_are_not_a_choice(tmp_path: Path) -> None:
+    def build(document: Document) -> None:
+        document.add_paragraph("1. Do you agree to the terms?")
+        document.add_paragraph("☐ I agree")
+        document.add_paragraph("2. Which regions do you host in?")
+        document.add_paragraph("☐ ☐ ☐")
+
+    extraction = extract_docx(make_docx(tmp_path, build))
+    assert [(q.answer.ref, q.answer.allowed) for q in extraction.questions if q.answer] == [
+        ("after:0", ()), ("after:2", ())]
