@@ -21,7 +21,7 @@ from lxml import etree
 from ddq.questionnaire.csvfile import extract_csv, write_csv
 from ddq.questionnaire.docx import cell_text, extract_docx, write_docx
 from ddq.questionnaire.model import Extraction
-from support.check_box_form import build_form, make_docx
+from support.word_forms import build_form, make_docx
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "questionnaires" / "harborline_investor_ddq.docx"

@@ -8,13 +8,15 @@ from pathlib import Path
 import docx
 import pytest
 from docx.document import Document
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls
 from lxml import etree
 
 from ddq.errors import DDQError, ErrorCode
 from ddq.questionnaire.docx import extract_docx, write_docx
 from ddq.questionnaire.docx_xml import cell_text, paragraph_text
 from ddq.questionnaire.model import Extraction, TargetRole
-from support.check_box_form import build_form, make_docx
+from support.word_forms import build_form, make_docx
 
 
 @pytest.fixture
@@ -139,3 +141,31 @@ def test_a_single_box_or_unlabelled_boxes_are_not_a_choice(tmp_path: Path) -> No
     extraction = extract_docx(make_docx(tmp_path, build))
     assert [(q.answer.ref, q.answer.allowed) for q in extraction.questions if q.answer] == [
         ("after:0", ()), ("after:2", ())]
+
+
+@pytest.mark.unit
+def test_wingdings_boxes_from_insert_symbol_are_read_and_ticked(tmp_path: Path) -> None:
+    def sym(paragraph: object, char: str) -> None:
+        paragraph._p.append(parse_xml(  # type: ignore[attr-defined]
+            f'<w:r {nsdecls("w")}><w:sym w:font="Wingdings" w:char="{char}"/></w:r>'))
+
+    def build(document: Document) -> None:
+        document.add_paragraph("1. Is there a business continuity plan?")
+        boxes = document.add_paragraph()
+        for char, label in (("F0A8", " Yes   "), ("F0FD", " No   "), ("F06E", " (not a box)")):
+            sym(boxes, char)
+            boxes.add_run(label)
+
+    src = make_docx(tmp_path, build)
+    [question] = extract_docx(src).questions
+    assert question.answer is not None
+    assert (question.answer.ref, question.answer.allowed, question.answer.current) == (
+        "paragraph:1", ("Yes", "No"), "No")
+    dst = tmp_path / "out.docx"
+    write_docx(src, dst, {question.answer.ref: "Yes"})
+    with zipfile.ZipFile(dst) as package:
+        root = etree.fromstring(package.read("word/document.xml"))
+    chars = [s.get(f"{{{root.nsmap['w']}}}char") for s in root.iter(f"{{{root.nsmap['w']}}}sym")]
+    assert chars == ["F0FD", "F0A8", "F06E"]  # the form's own ticked box, then cleared
+    [reread] = extract_docx(dst).questions
+    assert reread.answer is not None and reread.answer.current == "Yes"

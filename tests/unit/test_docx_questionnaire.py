@@ -16,6 +16,7 @@ from docx.shared import Inches
 from ddq.errors import DDQError, ErrorCode
 from ddq.questionnaire.docx import extract_docx, write_docx
 from ddq.questionnaire.model import ExtractOptions, FileFormat, TargetRole
+from support.word_forms import make_docx
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "questionnaires" / "harborline_investor_ddq.docx"
@@ -32,17 +33,6 @@ def sample() -> Path:
         pytest.fail(f"{SAMPLE} is missing; run .venv/bin/python "
                     "examples/make_sample_questionnaire_docx.py")
     return SAMPLE
-
-
-Build = Callable[[Document], None]
-
-
-def make_docx(tmp_path: Path, build: Build, name: str = "q.docx") -> Path:
-    document = docx.Document()
-    build(document)
-    path = tmp_path / name
-    document.save(str(path))
-    return path
 
 
 def dropdown(paragraph: object, values: tuple[str, ...]) -> None:

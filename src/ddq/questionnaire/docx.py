@@ -962,19 +962,8 @@ def _write_below(tc: Element, boxes: Choice, text: str) -> None:
             for extra in below[1:]:
                 extra.getparent().remove(extra)
         return
-    from docx.oxml import OxmlElement
-
     last = boxes.paragraphs[-1]
-    new = OxmlElement("w:p")
-    ppr = last.find(w("pPr"))
-    if ppr is not None:
-        ppr = copy.deepcopy(ppr)
-        for child in list(ppr):
-            if child.tag in (w("numPr"), w("pPrChange"), w("sectPr")):
-                ppr.remove(child)
-        new.append(ppr)
-    new.append(_make_run(text, _run_properties(_mark_properties(last))))
-    last.addnext(new)
+    _insert_after(last, text, _look_of(last))
 
 
 def _boxes_at(kind: str, element: Element) -> Choice | None:
@@ -1012,15 +1001,19 @@ def _convention_of(document: DocxDocument) -> _Convention:
         model = _convention(_scan(document, ExtractOptions()))
     except DDQError:
         model = None
-    if model is None:
-        return _Convention(None, None)
+    return _Convention(None, None) if model is None else _look_of(model)
+
+
+def _look_of(model: Element) -> _Convention:
+    """How ``model`` looks, for a new paragraph like it: its paragraph properties (without
+    numbering or section breaks) and its paragraph mark's formatting, not a run's (a run
+    may be an "Answer:" label)."""
     ppr = model.find(w("pPr"))
     if ppr is not None:
         ppr = copy.deepcopy(ppr)
         for child in list(ppr):
             if child.tag in (w("sectPr"), w("numPr"), w("pPrChange")):
                 ppr.remove(child)
-    # The paragraph mark's formatting, not a run's: a run may be an "Answer:" label.
     return _Convention(ppr, _run_properties(_mark_properties(model)))
 
 

@@ -5,13 +5,14 @@ Three kinds of box are read and ticked:
 - check box content controls (Word 2010 and later, ``w14:checkbox``): their state and the
   character they show;
 - legacy form fields (``FORMCHECKBOX``): the field's checked state;
-- box characters typed into the text: ☐ or □ unticked, ☒ or ☑ ticked.
+- box characters typed into the text: ☐ or □ unticked, ☒ or ☑ ticked; and the Wingdings
+  boxes Word's Insert Symbol puts in (``w:sym``, 0xA8 unticked, 0xFE or 0xFD ticked).
 
 Two or more boxes in an answer place, each with a label beside it, make the place a choice:
 the labels are the question's allowed values. Labels follow their boxes ("☐ Yes ☐ No") or,
 when a box ends its line, come before them ("Yes ☐  No ☐"). Ticking marks the chosen box
-and clears the others; nothing else in the place changes. Box characters drawn from a
-symbol font (``w:sym``, Wingdings) are not read.
+and clears the others; nothing else in the place changes. Boxes of other symbol fonts
+(Wingdings 2, Webdings) are not read.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ W14_NS = "http://schemas.microsoft.com/office/word/2010/wordml"
 UNTICKED = "☐□"
 TICKED = "☒☑"
 _DEFAULT_UNTICKED, _DEFAULT_TICKED = "☐", "☒"
+#: Wingdings character codes (``w:sym``; Word may add 0xF000): a box, ticked or not.
+_WINGDINGS_UNTICKED, _WINGDINGS_TICKED = frozenset({0xA8}), frozenset({0xFE, 0xFD})
 #: A label ends at a line break, a tab or a wide gap of spaces.
 _LABEL_END = re.compile(r"\n|\t| {3,}")
 _LABEL_TRIM = " _/|,;:-–.\u00a0"
@@ -51,9 +54,9 @@ def _w14_val(element: Element | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class _Box:
-    kind: Literal["control", "field", "glyph"]
-    #: The content control (``w:sdt``), the field's ``w:checkBox``, or the ``w:t`` holding
-    #: the box character.
+    kind: Literal["control", "field", "glyph", "symbol"]
+    #: The content control (``w:sdt``), the field's ``w:checkBox``, the ``w:t`` holding the
+    #: box character, or the ``w:sym``.
     node: Element
     #: The box character's index in the ``w:t`` text (glyph boxes only).
     offset: int = 0
@@ -62,6 +65,8 @@ class _Box:
     def ticked(self) -> bool:
         if self.kind == "glyph":
             return (self.node.text or "")[self.offset] in TICKED
+        if self.kind == "symbol":
+            return _wingdings(self.node) in _WINGDINGS_TICKED
         if self.kind == "control":
             return (_w14_val(self.node.find(f"{w('sdtPr')}/{_w14('checkbox')}/{_w14('checked')}"))
                     or "0").lower() in _TRUE
@@ -69,6 +74,16 @@ class _Box:
         if checked is not None:
             return (val(checked) or "1").lower() in _TRUE
         return (val(self.node.find(w("default"))) or "0").lower() in _TRUE
+
+
+def _wingdings(sym: Element) -> int | None:
+    """The Wingdings character code of a ``w:sym``, or None for another font."""
+    if (val(sym, "font") or "").strip().lower() != "wingdings":
+        return None
+    try:
+        return int(val(sym, "char") or "", 16) & 0xFF
+    except ValueError:
+        return None
 
 
 def _control_box(sdt: Element) -> bool:
@@ -96,6 +111,9 @@ def _tokens(node: Element) -> Iterator[str | _Box]:
                     yield _Box("glyph", child, offset)
                     start = offset + 1
             yield text[start:]
+        elif tag == w("sym"):
+            if _wingdings(child) in _WINGDINGS_UNTICKED | _WINGDINGS_TICKED:
+                yield _Box("symbol", child)
         elif tag == w("tab"):
             yield "\t"
         elif tag in (w("br"), w("cr")):
@@ -157,12 +175,16 @@ class Choice:
         glyphs = [(b.node.text or "")[b.offset] for b in self.boxes if b.kind == "glyph"]
         ticked = next((g for g in glyphs if g in TICKED), _DEFAULT_TICKED)
         unticked = next((g for g in glyphs if g in UNTICKED), _DEFAULT_UNTICKED)
+        codes = [_wingdings(b.node) for b in self.boxes if b.kind == "symbol"]
+        symbol = next((c for c in codes if c in _WINGDINGS_TICKED), 0xFE)
         for number, box in enumerate(self.boxes):
-            _set(box, number == index, ticked, unticked)
+            _set(box, number == index, ticked, unticked, symbol)
 
 
-def _set(box: _Box, on: bool, ticked: str, unticked: str) -> None:
-    if box.kind == "glyph":
+def _set(box: _Box, on: bool, ticked: str, unticked: str, symbol: int) -> None:
+    if box.kind == "symbol":
+        box.node.set(w("char"), f"F0{symbol if on else 0xA8:02X}")
+    elif box.kind == "glyph":
         text = box.node.text or ""
         box.node.text = text[:box.offset] + (ticked if on else unticked) + text[box.offset + 1:]
     elif box.kind == "field":

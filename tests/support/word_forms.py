@@ -1,6 +1,7 @@
-"""A Word questionnaire with every kind of check box DDQ reads: typed box characters, Word
-2010 check box content controls and legacy FORMCHECKBOX fields, in paragraphs and table
-cells, with labels after and before the boxes."""
+"""Word questionnaires written on the spot for tests: ``make_docx`` saves whatever a build
+function puts into a new document; ``build_form`` is a form with every kind of check box
+DDQ reads (typed box characters, Word 2010 check box content controls, legacy FORMCHECKBOX
+fields) in paragraphs and table cells, with labels after and before the boxes."""
 
 from __future__ import annotations
 
