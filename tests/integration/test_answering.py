@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ddq.domain import AnswerStatus
@@ -126,14 +127,16 @@ def test_a_long_lived_knowledge_base_answers_from_later_ingests(kb: KnowledgeBas
 
 
 class CountingFakeEmbedder(FakeHashingEmbedder):
-    """The FAKE hashing embedder, counting the texts it is asked to embed."""
+    """The FAKE hashing embedder, counting the texts it is asked to embed, call by call."""
 
     def __init__(self) -> None:
         super().__init__("hashing", 64)
         self.texts: list[str] = []
+        self.batches: list[list[str]] = []
 
     def embed_batch(self, texts):  # type: ignore[no-untyped-def]
         self.texts.extend(texts)
+        self.batches.append(list(texts))
         return super().embed_batch(texts)
 
 
@@ -177,6 +180,44 @@ def test_the_answerer_scores_evidence_against_the_vector_retrieval_made(
         assert counting.texts.count(question) == counting.texts.count(other) == 1
     assert (batch[0].text, batch[0].citations) == (answer.text, answer.citations)
     assert batch[1].stance == "no"
+
+
+def test_a_job_embeds_each_question_once_ahead_of_its_batch(
+        settings, knowledge_folder: Path, tmp_path: Path) -> None:
+    """The job embeds the questions of several batches in one call and drafts each batch
+    from those vectors: every question is embedded once, and the drafts are the ones the
+    plain batch path makes."""
+    from ddq.questionnaire.job import QuestionnaireJob
+
+    questions = ["Is customer data encrypted at rest?",
+                 "Do you support customer-managed encryption keys?",
+                 "Do you have a SOC 2 Type II report?",
+                 "Is penetration testing performed annually?",
+                 "Who is the data protection officer?"]
+    path = tmp_path / "questionnaire.csv"
+    path.write_text("id,question\n" + "".join(f"Q{i},{q}\n" for i, q in enumerate(questions)),
+                    encoding="utf-8")
+    counting = CountingFakeEmbedder()
+    with KnowledgeBase(settings, embedder=counting) as kb:
+        kb.ingest_paths([knowledge_folder])
+        expected = kb.draft(kb.retriever.retrieve_many(questions))
+    with KnowledgeBase(settings, embedder=counting) as kb:  # as a new process would
+        job = QuestionnaireJob(kb, batch_size=2)
+        info, _ = job.open(path)
+        counting.texts.clear()
+        counting.batches.clear()
+        result = job.run(info)
+        drafts = job.store.drafts(info.id)
+        texts = {q.id: q.text for q in job.store.questions(info.id)}
+        with pytest.raises(ValueError, match="2 vectors for 3 questions"):
+            kb.retriever.retrieve_many(questions[:3], vectors=np.zeros((2, counting.dimension),
+                                                                        dtype=np.float32))
+    assert result.answered_now == len(questions)
+    assert [counting.texts.count(q) for q in questions] == [1] * len(questions)
+    assert questions in counting.batches  # three batches of 2, their questions in one call
+    made = {texts[qid]: draft for qid, draft in drafts.items()}
+    for question, answer in zip(questions, expected, strict=True):
+        assert (made[question].text, made[question].status) == (answer.text, answer.status)
 
 
 def test_a_library_written_by_another_process_is_seen_within_the_recheck_interval(

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+
 from ddq.answer.text import is_yes_no_question
 from ddq.domain import Answer
 from ddq.errors import DDQError, ErrorCode
@@ -82,6 +84,13 @@ def fill_for(question: QuestionRecord, answer: Answer, layout: dict[str, object]
                       yes_no_column=verdict_column)
 
 
+#: Questions embedded ahead of their batches, in one model call: about this many (a whole
+#: number of batches). Batches of 32 embedded one call each ran at ~60% of the speed of
+#: 256 in one call (500 SciFact questions, 2 cores); a window bounds what a stopped job
+#: embedded in vain.
+_EMBED_AHEAD = 256
+
+
 class QuestionnaireJob:
     def __init__(self, kb: KnowledgeBase, *, batch_size: int = 32) -> None:
         if batch_size < 1:
@@ -129,11 +138,21 @@ class QuestionnaireJob:
         answered = 0
         drafters: Counter[str] = Counter()
         yes_no = yes_no_sheets(info.layout)
+        window = self.batch_size * max(1, _EMBED_AHEAD // self.batch_size)
+        ahead: np.ndarray | None = None
         for start in range(0, len(pending), self.batch_size):
             if should_stop is not None and should_stop():
                 break
             batch = pending[start : start + self.batch_size]
-            answers = self.answer_batch([q.text for q in batch])
+            if start % window == 0:
+                # The questions of the next batches in one model call: long length-sorted
+                # runs instead of one short run per batch; drafts are still saved per batch.
+                ahead = self.kb.retriever.embed_questions(
+                    [q.text for q in pending[start : start + window]])
+            assert ahead is not None
+            offset = start % window
+            answers = self.answer_batch([q.text for q in batch],
+                                        ahead[offset : offset + len(batch)])
             saved = self.store.save_drafts([
                 NewDraft(question.id, answer, fill_for(question, answer, info.layout, yes_no),
                          answer.drafted_by)
@@ -161,5 +180,7 @@ class QuestionnaireJob:
                            f"the knowledge base of workspace {self.kb.workspace!r} is empty; "
                            "ingest your policies and answer library with `ddq ingest` first")
 
-    def answer_batch(self, questions: list[str]) -> list[Answer]:
-        return self.kb.draft(self.kb.retriever.retrieve_many(questions))
+    def answer_batch(self, questions: list[str], vectors: np.ndarray | None = None
+                     ) -> list[Answer]:
+        """Draft answers to ``questions`` (their vectors, when embedded ahead)."""
+        return self.kb.draft(self.kb.retriever.retrieve_many(questions, vectors=vectors))

@@ -71,18 +71,26 @@ class HybridRetriever:
     def retrieve(self, question: str, *, top_k: int | None = None) -> RetrievalResult:
         return self.retrieve_many([question], top_k=top_k)[0]
 
-    def retrieve_many(self, questions: Sequence[str], *, top_k: int | None = None
-                      ) -> list[RetrievalResult]:
-        """Retrieve for a batch of questions: one embedding call, one search per index."""
+    def embed_questions(self, questions: Sequence[str]) -> np.ndarray:
+        """The questions' vectors, as ``retrieve_many`` makes them (one embedding call)."""
+        with timed(RETRIEVAL_STAGE, "embed"):
+            return self.embedder.embed(list(questions))
+
+    def retrieve_many(self, questions: Sequence[str], *, top_k: int | None = None,
+                      vectors: np.ndarray | None = None) -> list[RetrievalResult]:
+        """Retrieve for a batch of questions: one embedding call (none when ``vectors``, from
+        ``embed_questions``, come with them), one search per index."""
         if not questions:
             return []
+        if vectors is not None and len(vectors) != len(questions):
+            raise ValueError(f"{len(vectors)} vectors for {len(questions)} questions")
         with tracing.span("retrieve", {"ddq.questions": len(questions)}):
             s = self.settings
             top_k = top_k or s.top_k
             keyword_future = self._pool.submit(tracing.in_context(self._keyword_search),
                                                questions, s.candidate_k)
-            with timed(RETRIEVAL_STAGE, "embed"):
-                vectors = self.embedder.embed(list(questions))
+            if vectors is None:
+                vectors = self.embed_questions(questions)
             with timed(RETRIEVAL_STAGE, "dense"):
                 dense = self.chunk_index.search(
                     workspace=self.workspace, vectors=vectors, limit=s.candidate_k
