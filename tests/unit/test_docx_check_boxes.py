@@ -169,3 +169,42 @@ def test_wingdings_boxes_from_insert_symbol_are_read_and_ticked(tmp_path: Path) 
     assert chars == ["F0FD", "F0A8", "F06E"]  # the form's own ticked box, then cleared
     [reread] = extract_docx(dst).questions
     assert reread.answer is not None and reread.answer.current == "Yes"
+
+
+@pytest.mark.unit
+def test_a_prompt_below_the_boxes_takes_the_note_and_keeps_its_words(tmp_path: Path) -> None:
+    def build(document: Document) -> None:
+        table = document.add_table(rows=2, cols=2)
+        table.cell(0, 0).text, table.cell(0, 1).text = "Question", "Response"
+        table.cell(1, 0).text = "Do you screen employees before hiring?"
+        cell = table.cell(1, 1)
+        cell.text = "☐ Yes ☐ No"
+        cell.add_paragraph("If yes, describe: ______")
+        document.add_paragraph("2. Do you review access quarterly?")
+        document.add_paragraph("☐ Yes ☐ No")
+        document.add_paragraph("Details: [insert text]")
+        document.add_paragraph("3. Is there an access policy?")
+        document.add_paragraph("☐ Yes ☐ No")
+        document.add_paragraph("4. Describe the policy:")  # a question, not a place for notes
+
+    src = make_docx(tmp_path, build)
+    table_question, paragraph_question, policy, described = extract_docx(src).questions
+    assert policy.notes is not None and policy.notes.ref == "after:4"
+    assert described.answer is not None and described.answer.ref == "after:5"
+    assert table_question.notes is not None and paragraph_question.notes is not None
+    # A prompt with only a placeholder after it is where the note goes, not a note.
+    assert (table_question.notes.ref, table_question.notes.current) == (
+        "table:0:1:1:below", None)
+    assert (paragraph_question.notes.ref, paragraph_question.notes.current) == (
+        "paragraph:2", None)
+    assert table_question.answer is not None and paragraph_question.answer is not None
+    dst = tmp_path / "out.docx"
+    write_docx(src, dst, {table_question.answer.ref: "Yes",
+                          table_question.notes.ref: "Background checks for every hire.",
+                          paragraph_question.answer.ref: "No",
+                          paragraph_question.notes.ref: "Reviews are yearly."})
+    answered = docx.Document(str(dst))
+    assert cell_text(answered.tables[0].cell(1, 1)._tc) == (
+        "☒ Yes ☐ No\nIf yes, describe: Background checks for every hire.")
+    assert [paragraph_text(p._p) for p in answered.paragraphs][:3] == [
+        "2. Do you review access quarterly?", "☐ Yes ☒ No", "Details: Reviews are yearly."]

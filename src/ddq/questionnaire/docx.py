@@ -101,6 +101,20 @@ _MIN_QUESTION_CHARS = 8
 _NOTES_LABEL = re.compile(
     r"^\s*(?:comments?|notes?|details?|explanation|remarks?|evidence)\s*[:：]\s*",
     re.IGNORECASE)
+#: A prompt and nothing, or a placeholder, after it: "If yes, describe: ______".
+_PROMPT = re.compile(
+    r"^(?P<label>[^:：\n]{1,80}[:：])\s*(?:_{3,}|\.{4,}|…+|\[[^\]\n]{0,40}\])?\s*$")
+
+
+def _label_end(text: str) -> int | None:
+    """Where the label that opens an answer place ends ("Answer:", "Comments:", a prompt
+    before a placeholder), or None without one."""
+    for pattern in (_ANSWER_LABEL, _NOTES_LABEL):
+        match = pattern.match(text)
+        if match is not None:
+            return match.end()
+    prompt = _PROMPT.match(text)
+    return None if prompt is None else prompt.end("label")
 
 
 def is_placeholder(text: str) -> bool:
@@ -535,6 +549,15 @@ class _Walker:
         self.scan.found.append(_Found(" ".join(text.split()), qid, self.section,
                                       f"paragraph {index + 1}", target))
 
+    def _asks(self, paragraph: Element, text: str) -> bool:
+        """Whether a paragraph is a question of its own ("3. Describe your backups:"), not
+        one labelled as an answer place ("Comments: ...")."""
+        if _ANSWER_LABEL.match(text) or _NOTES_LABEL.match(text):
+            return False
+        numbered = self.numbers.get(paragraph, (False, None))[0]
+        written, rest = split_written_number(text)
+        return numbered or written is not None or looks_like_question(rest)
+
     def _add_choice_question(self, index: int, position: int, text: str, qid: str | None,
                              boxes: Choice, own: bool) -> None:
         """A question answered by ticking a box: in its own paragraph or the next one. The
@@ -545,12 +568,13 @@ class _Walker:
         below = self._next_paragraph(at_position)
         slot, current = (False, None) if below is None else _slot(below, self.answer_styles)
         shown = "" if below is None else paragraph_text(below).strip()
-        label = _NOTES_LABEL.match(shown)
+        label = _label_end(shown)
         if label is not None:
-            rest = shown[label.end():].strip()
+            rest = shown[label:].strip()
             slot, current = True, (rest if rest and not is_placeholder(rest) else None)
         if (slot and shown and choice_in([below]) is None
-                and _heading_level(self.paragraphs[at + 1]) is None):
+                and _heading_level(self.paragraphs[at + 1]) is None
+                and not self._asks(below, shown)):
             notes = Target(TargetRole.NOTES, f"paragraph:{at + 1}", (), current)
         else:
             notes = Target(TargetRole.NOTES, f"after:{at}")
@@ -699,6 +723,8 @@ class _TableReader:
         if cell is None or boxes is None:
             return None
         text = "\n".join(paragraph_text(p) for p in _below(cell, boxes)).strip()
+        if _PROMPT.match(text):
+            text = ""  # "If yes, describe: ____" is where the note goes, not a note
         return Target(TargetRole.NOTES, f"{answer.ref}:below", (), text or None)
 
 
@@ -900,17 +926,17 @@ def _write_paragraph(paragraph: Element, text: str) -> None:
     keep: list[Element] = []
     first = _formatting_run(paragraph)
     rpr_source = first.find(w("rPr")) if first is not None else _mark_properties(paragraph)
-    label = _ANSWER_LABEL.match(existing) or _NOTES_LABEL.match(existing)
+    label = _label_end(existing)
     if not existing or is_placeholder(existing):
         rpr_source = _mark_properties(paragraph)  # placeholder looks are not answer looks
     elif label is not None:
-        keep = _label_runs(paragraph, existing[:label.end()])
+        keep = _label_runs(paragraph, existing[:label])
         if keep:
             following = keep[-1].getnext()
             rpr_source = (following.find(w("rPr")) if following is not None
                           and following.tag == W_R else _mark_properties(paragraph))
         else:
-            text = existing[:label.end()].rstrip() + " " + text
+            text = existing[:label].rstrip() + " " + text
     position = None
     for child in list(paragraph):
         if child.tag in _CONTENT and not any(child is k for k in keep):
