@@ -682,10 +682,10 @@ class _TableReader:
             section += (" ".join(cell_text(section_cell).split()),)
         if sub_section:
             section += (sub_section,)
-        answer = self._target(row, columns.answer, TargetRole.ANSWER, columns.yes_no)
-        notes = self._target(row, columns.notes, TargetRole.NOTES, False)
-        if notes is None and answer is not None and columns.answer is not None:
-            notes = self._below_boxes(row, columns.answer, answer)
+        answer, boxes = self._target(row, columns.answer, TargetRole.ANSWER, columns.yes_no)
+        notes, _ = self._target(row, columns.notes, TargetRole.NOTES, False)
+        if notes is None and answer is not None and boxes is not None:
+            notes = self._below_boxes(answer, boxes)
         return _Found(" ".join(rest.split()), qid, section,
                       f"table {self.index + 1}, row {row + 1}", answer, notes)
 
@@ -700,28 +700,28 @@ class _TableReader:
         return self.walker.numbers.get(paragraphs[0], (False, None))[1] if paragraphs else None
 
     def _target(self, row: int, col: int | None, role: TargetRole,
-                yes_no: bool) -> Target | None:
+                yes_no: bool) -> tuple[Target | None, Choice | None]:
+        """The answer place in this row's column ``col``, and its check boxes if it has any."""
         if col is None or self._cell(row, col) is None:
-            return None
+            return None, None
         cell = _merge_origin(self.rows, row, col)
         if cell is None:
-            return None
+            return None, None
         ref = f"table:{self.index}:{row}:{col}"
         boxes = choice_in(cell_paragraphs(cell))
         if boxes is not None:
             # Check boxes are a verdict to tick, never a place for notes.
-            return Target(role, ref, boxes.labels, boxes.current) if role is TargetRole.ANSWER \
-                else None
+            target = (Target(role, ref, boxes.labels, boxes.current)
+                      if role is TargetRole.ANSWER else None)
+            return target, boxes
         allowed = _dropdown_values(cell) or (YES_NO_VALUES if yes_no else ())
-        return Target(role, ref, allowed, _current(cell_text(cell), cell))
+        return Target(role, ref, allowed, _current(cell_text(cell), cell)), None
 
-    def _below_boxes(self, row: int, col: int, answer: Target) -> Target | None:
+    @staticmethod
+    def _below_boxes(answer: Target, boxes: Choice) -> Target:
         """Without a notes column, a check-box cell takes its supporting text below the
         boxes, in the same cell; what is there already is the current note."""
-        cell = _merge_origin(self.rows, row, col)
-        boxes = None if cell is None else choice_in(cell_paragraphs(cell))
-        if cell is None or boxes is None:
-            return None
+        cell = next(boxes.paragraphs[-1].iterancestors(W_TC))
         text = "\n".join(paragraph_text(p) for p in _below(cell, boxes)).strip()
         if _PROMPT.match(text):
             text = ""  # "If yes, describe: ____" is where the note goes, not a note
