@@ -66,6 +66,39 @@ def test_a_negative_statement_gives_a_no(loaded: KnowledgeBase) -> None:
     assert any("not supported" in c.quote for c in answer.citations)
 
 
+def test_a_no_about_something_else_is_not_the_answer(kb: KnowledgeBase, tmp_path: Path) -> None:
+    """Northwind's four false No's: a "No" in another clause of the best line, and a
+    prohibition stated with "never", are not a No to the question."""
+    folder = tmp_path / "standard"
+    folder.mkdir()
+    (folder / "engineering.md").write_text(
+        "# Engineering Standard\n\n## Secrets\n\n"
+        "No secrets in source code; secrets are managed in a dedicated secrets vault.\n\n"
+        "## Accounts\n\n"
+        "Staff never use shared administrative accounts.\n\n"
+        "## Removable media\n\n"
+        "Personal USB storage is prohibited on company laptops.\n\n"
+        "## Keys\n\n"
+        "Customer-managed encryption keys are not supported.\n",
+        encoding="utf-8",
+    )
+    kb.ingest_paths([folder])
+
+    vault = kb.ask("Are secrets managed in a dedicated secrets vault?")
+    assert vault.status is AnswerStatus.ANSWERED
+    assert "secrets vault" in vault.text
+    assert vault.stance != "no" and not vault.text.startswith("No.")
+
+    shared = kb.ask("Are shared administrative accounts prohibited?")
+    assert shared.status is AnswerStatus.ANSWERED
+    assert "never use shared administrative accounts" in shared.text
+    assert shared.stance != "no"
+
+    # The subject's own negation still answers No.
+    keys = kb.ask("Do you support customer-managed encryption keys?")
+    assert keys.stance == "no"
+
+
 def test_abstains_when_the_key_terms_are_absent(loaded: KnowledgeBase) -> None:
     answer = loaded.ask("Do you hold a FedRAMP High authorization?")
     assert answer.status is AnswerStatus.NEEDS_INPUT

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ddq.answer.text import evidence_units, has_negative_cue, is_yes_no_question, key_words
@@ -96,6 +98,38 @@ def test_only_a_label_hands_the_verdict_to_the_next_sentence() -> None:
             "Customer keys are not supported.")
     assert stance_sentences(full, stems, {"keys", "managed", "management", "service"}) == [
         "Keys are managed in a key management service with yearly rotation."]
+
+
+def test_the_verdict_is_read_from_the_clause_that_names_the_subject() -> None:
+    from ddq.answer.text import has_negative_cue, stance_sentences
+
+    def stems(text: str) -> set[str]:
+        return set(re.findall(r"[a-z]+", text.lower()))
+
+    # The "No" is about source code; the clause about the vault carries no verdict.
+    line = "No secrets in source code; secrets are managed in a dedicated vault."
+    [part] = stance_sentences(line, stems, {"secrets", "managed", "dedicated", "vault"})
+    assert part == "secrets are managed in a dedicated vault."
+    assert not has_negative_cue(part)
+    # A table row's label cell hands the verdict to the cell after it.
+    row = "Key management | CMEK | Not currently supported | Reviewed 2026"
+    assert stance_sentences(row, stems, {"cmek"}) == ["CMEK | Not currently supported"]
+    # One clause: the negation is the subject's.
+    whole = "Cardholder data is processed by Stripe and is not stored by us."
+    assert stance_sentences(whole, stems, {"cardholder", "data", "stored"}) == [whole]
+
+
+@pytest.mark.parametrize(("question", "prohibition"), [
+    ("Are shared/generic accounts prohibited for administrative access?", True),
+    ("Is the use of personal email for company business forbidden?", True),
+    ("Are USB storage devices not permitted on company laptops?", True),
+    ("Are personal devices allowed to access production?", False),
+    ("Do you support customer-managed encryption keys?", False),
+])
+def test_questions_that_ask_about_a_prohibition(question: str, prohibition: bool) -> None:
+    from ddq.answer.text import asks_prohibition
+
+    assert asks_prohibition(question) is prohibition
 
 
 @pytest.mark.parametrize(("question", "alternatives"), [

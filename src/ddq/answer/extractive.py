@@ -21,6 +21,7 @@ from ddq.answer.safety import without_instructions
 from ddq.answer.text import (
     answer_line,
     asks_alternatives,
+    asks_prohibition,
     asks_universal,
     evidence_units,
     field_value,
@@ -259,7 +260,9 @@ class ExtractiveAnswerer:
             universal = asks_universal(question)
             # "SOC 2 or ISO 27001?": a No from the line about one of them is not a No to
             # the question; only a person can say "No" to both from separate evidence.
-            if negative and asks_alternatives(question):
+            # "Are shared accounts prohibited?": "users never share accounts" says Yes in
+            # other words; a verdict read from its "never" would be the opposite.
+            if negative and (asks_alternatives(question) or asks_prohibition(question)):
                 stance = None
             else:
                 stance = "no" if negative else (

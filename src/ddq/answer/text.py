@@ -117,21 +117,47 @@ def evidence_units(text: str) -> list[str]:
 
 def stance_sentences(unit: str, stems_of: Callable[[str], AbstractSet[str]],
                      key_stems: set[str]) -> list[str]:
-    """The sentence of ``unit`` that shares most key terms, and the one after it.
+    """The parts of ``unit`` a yes/no verdict is read from.
 
-    A yes/no verdict is read from these: "CMEK. Not currently supported." puts the
-    verdict in the sentence after the one that names the subject.
+    That is the sentence that shares most key terms, and the one after it when the best is a
+    label ("Customer-managed keys (CMEK / BYOK). Not currently supported." puts the verdict in
+    the sentence after the one that names the subject). Within a sentence, only the clause
+    that names the subject counts: in "No secrets in source code; secrets are kept in a
+    vault", the "No" is about source code, not about the vault.
     """
     sentences = split_sentences(unit) or [unit]
-    overlaps = [len(stems_of(sentence) & key_stems) for sentence in sentences]
-    best = max(range(len(sentences)), key=lambda i: overlaps[i])
+    best = _most_overlap(sentences, stems_of, key_stems)
     # Only a label-like sentence ("Customer-managed keys (CMEK / BYOK).") hands the verdict
     # to the next one; a full sentence carries its own.
     if len(sentences[best].split()) <= _LABEL_WORDS:
-        return sentences[best : best + 2]
-    return sentences[best : best + 1]
+        return [_subject_clause(s, stems_of, key_stems) for s in sentences[best : best + 2]]
+    return [_subject_clause(sentences[best], stems_of, key_stems)]
 
 
+def _subject_clause(sentence: str, stems_of: Callable[[str], AbstractSet[str]],
+                    key_stems: set[str]) -> str:
+    """The clause of ``sentence`` that shares most key terms (the first on a tie).
+
+    Clauses are split at semicolons and at table-cell bars. A short label clause keeps the
+    clause after it, which holds its verdict ("CMEK | Not supported").
+    """
+    clauses = [c for c in _CLAUSE_BREAK.split(sentence) if c.strip()]
+    if len(clauses) < 2:
+        return sentence
+    best = _most_overlap(clauses, stems_of, key_stems)
+    if len(clauses[best].split()) <= _LABEL_CLAUSE_WORDS:
+        return " | ".join(clauses[best : best + 2])
+    return clauses[best]
+
+
+def _most_overlap(parts: list[str], stems_of: Callable[[str], AbstractSet[str]],
+                  key_stems: set[str]) -> int:
+    overlaps = [len(stems_of(part) & key_stems) for part in parts]
+    return max(range(len(parts)), key=lambda i: overlaps[i])
+
+
+_CLAUSE_BREAK = re.compile(r"\s*;\s*|\s+\|\s+")
+_LABEL_CLAUSE_WORDS = 4
 _UNIVERSAL = re.compile(r"\b(?:all|every|always|each|any|never|fully|100%)\b", re.IGNORECASE)
 _LABEL_WORDS = 8
 
@@ -157,6 +183,22 @@ def field_value(unit: str) -> str:
 def asks_alternatives(question: str) -> bool:
     """Whether the question offers alternatives ("a SOC 2 report or an ISO certificate")."""
     return bool(re.search(r"\bor\b", question, re.IGNORECASE))
+
+
+def asks_prohibition(question: str) -> bool:
+    """Whether the question asks if something is forbidden ("Are shared accounts prohibited?").
+
+    There, evidence that says "never" or "must not" agrees with the question; its negation
+    is not a No.
+    """
+    return bool(_PROHIBITION.search(question))
+
+
+_PROHIBITION = re.compile(
+    r"\b(?:prohibit(?:s|ed)?|forbid(?:s|den)?|disallow(?:s|ed)?|ban(?:s|ned)?|"
+    r"not (?:permitted|allowed))\b",
+    re.IGNORECASE,
+)
 
 
 def asks_universal(question: str) -> bool:
