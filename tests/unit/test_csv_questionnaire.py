@@ -137,6 +137,26 @@ def test_tabs_cp1252_and_section_rows(tmp_path: Path) -> None:
 
 
 @pytest.mark.unit
+def test_numbered_section_rows_are_headings(tmp_path: Path) -> None:
+    text = ("ID,Question,Answer\n"
+            "1,Access Control,\n"
+            "1.1,Is MFA enforced for administrators?,\n"
+            "1.2,Password policy,\n"
+            "2,Describe your encryption standards,\n"
+            "2.1,Is data encrypted at rest?,\n")
+    src = write(tmp_path, "q.csv", text)
+    extraction = extract_csv(src)
+    # "2" asks something itself, so it stays a question although "2.1" is numbered inside it,
+    # and it is outside section 1.
+    assert [(q.qid, q.section) for q in extraction.questions] == [
+        ("1.1", ("Access Control",)), ("1.2", ("Access Control",)), ("2", ()), ("2.1", ())]
+    dst = tmp_path / "answered.csv"
+    write_csv(src, dst, {q.answer.ref: "Yes" for q in extraction.questions[:1] if q.answer})
+    assert cells(dst, "utf-8")[1:3] == [["1", "Access Control", ""],
+                                        ["1.1", "Is MFA enforced for administrators?", "Yes"]]
+
+
+@pytest.mark.unit
 def test_options_pick_columns_by_name_or_number(tmp_path: Path) -> None:
     src = write(tmp_path, "q.csv", "Code,Ask,Theme\nX1,Do you log access?,Ops\n")
     with pytest.raises(DDQError) as excinfo:

@@ -323,6 +323,44 @@ def test_headings_nest_and_skip_instructions(tmp_path: Path) -> None:
 
 
 @pytest.mark.unit
+def test_a_numbered_section_row_in_the_id_column_is_a_heading(tmp_path: Path) -> None:
+    """"1 | Access Control" above "1.1 | Is MFA enforced?" names a section; it is not a
+    question to answer."""
+    path = workbook_file(
+        tmp_path / "numbered.xlsx",
+        {
+            "S": [
+                ["#", "Question", "Answer"],
+                ["1", "Security"],
+                ["1.1", "Access Control"],
+                ["1.1.1", "Is MFA enforced for staff?"],
+                ["1.1.2", "Company legal name"],
+                ["1.2", "Encryption"],
+                ["1.2.1", "Is data encrypted at rest?"],
+                ["2", "Do you have a data protection officer?"],
+                ["2.1", "If yes, how do customers reach them?"],
+                ["A", "General"],
+                ["A1", "Headquarters address"],
+                ["10", "Business continuity plan"],
+            ]
+        },
+    )
+    questions = extract_xlsx(path).questions
+    assert [(q.qid, q.text, q.section) for q in questions] == [
+        ("1.1.1", "Is MFA enforced for staff?", ("Security", "Access Control")),
+        # A label under a numbered section is still a question: it asks for a value.
+        ("1.1.2", "Company legal name", ("Security", "Access Control")),
+        ("1.2.1", "Is data encrypted at rest?", ("Security", "Encryption")),
+        # A question that has sub-questions stays a question; section 1 ended above it.
+        ("2", "Do you have a data protection officer?", ()),
+        ("2.1", "If yes, how do customers reach them?", ()),
+        ("A1", "Headquarters address", ("General",)),
+        # "10" is not numbered inside "1" or "A", and nothing is numbered inside it.
+        ("10", "Business continuity plan", ()),
+    ]
+
+
+@pytest.mark.unit
 def test_unnumbered_headings_by_look_and_section_column(tmp_path: Path) -> None:
     def style(workbook: Workbook) -> None:
         sheet = sheet_of(workbook, "S")

@@ -34,6 +34,7 @@ from ddq.questionnaire.model import (
 )
 from ddq.questionnaire.output import refuse_overwrite, replace_atomically
 from ddq.questionnaire.package import DEFAULT_LIMITS, PackageLimits, check_file_size
+from ddq.questionnaire.table_text import looks_like_question, numbered_inside, section_numbers
 
 # --- header rules (shared with DOCX tables) ---------------------------------------------------
 
@@ -381,15 +382,28 @@ def _section_row(record: _Record, columns: HeaderColumns) -> str | None:
 def _questions(records: Sequence[_Record], columns: HeaderColumns, plan: _Plan) -> list[_Found]:
     found: list[_Found] = []
     heading: str | None = None
+    heading_id: str | None = None  # the id that numbers the heading's section, if one does
     allowed = YES_NO_VALUES if columns.yes_no else ()
     answer_col = columns.answer
+    ids = [_cell(r.fields, columns.id) if not r.blank and _cell(r.fields, columns.question)
+           else "" for r in records]
+    sections = section_numbers(ids)
     for row, record in enumerate(records):
         if record.blank:
             continue
         question = _cell(record.fields, columns.question)
         if not question:
-            heading = _section_row(record, columns) or heading
+            found_heading = _section_row(record, columns)
+            if found_heading:
+                heading, heading_id = found_heading, None
             continue
+        # "1,Access Control" above "1.1,Is MFA enforced?" names a section (no section column).
+        if (row in sections and columns.section is None and not looks_like_question(question)
+                and not (answer_col is not None and _cell(record.fields, answer_col))):
+            heading, heading_id = question, ids[row]
+            continue
+        if heading_id and ids[row] and not numbered_inside(heading_id, ids[row]):
+            heading = heading_id = None  # "2" after section "1" has left it
         section_value = _cell(record.fields, columns.section)
         section = (section_value,) if section_value else ((heading,) if heading else ())
         current = _cell(record.fields, answer_col) if answer_col is not None else ""

@@ -47,6 +47,12 @@ from ddq.questionnaire.model import (
 )
 from ddq.questionnaire.output import output_mode, refuse_overwrite, temporary_beside
 from ddq.questionnaire.package import DEFAULT_LIMITS, PackageLimits, check_package
+from ddq.questionnaire.table_text import (
+    depth,
+    looks_like_question,
+    numbered_inside,
+    section_numbers,
+)
 
 _X14 = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
 _XM = "http://schemas.microsoft.com/office/excel/2006/main"
@@ -176,13 +182,6 @@ def header_role(text: str) -> str | None:
 
 # --- content heuristics ----------------------------------------------------------------------
 
-_QUESTION_START = re.compile(
-    r"(?:\d+(?:\.\d+)*[.)]?\s+)?(?:describe|explain|provide|list|please|do|does|did|is|are"
-    r"|was|were|have|has|had|can|could|will|would|should|shall|may|must|how|what|when|where"
-    r"|which|who|whom|whose|why|indicate|confirm|specify|identify|outline|attach|upload"
-    r"|summari[sz]e|define|share|give)\b",
-    re.IGNORECASE,
-)
 _ID_LIKE = re.compile(r"[A-Za-z]{0,8}[-_. ]?\d+(?:[.\-]\d+)*[a-z]?\.?|\d+(?:\.\d+)*\.?")
 _NUMBERED_HEADING = re.compile(r"(\d+(?:\.\d+)*)[.)]?\s+\S")
 _YES_NO_VALUES = frozenset(
@@ -208,16 +207,6 @@ _YES_NO_VALUES = frozenset(
         "planned",
     }
 )
-
-
-def looks_like_question(text: str) -> bool:
-    """A question mark, or an opening word that asks ("Describe ...", "Do you ...")."""
-    stripped = text.strip()
-    if len(stripped) < 8:
-        return False
-    if stripped.endswith("?"):
-        return True
-    return len(stripped.split()) >= 3 and _QUESTION_START.match(stripped) is not None
 
 
 def _heading_like(text: str, bold: bool) -> bool:
@@ -716,14 +705,20 @@ class _SheetReader:
         columns = self.find_columns()
         found: list[_Found] = []
         headings = _Headings()
-        for row in self.row_numbers:
-            if columns.header_row is not None and row <= columns.header_row:
-                continue
-            kind, text, key = self._classify(row, columns)
+        rows = [r for r in self.row_numbers
+                if columns.header_row is None or r > columns.header_row]
+        parents = {rows[i] for i in section_numbers([self.qid(r, columns) for r in rows])}
+        for row in rows:
+            kind, text, key = self._classify(row, columns, row in parents)
             if kind == "heading":
-                headings.add(text, _heading_level(text), self.style_of(key))
+                level = _heading_level(text)
+                if level is None and row in parents:  # "1.2 | Encryption" is at level 2
+                    level = depth(self.qid(row, columns))
+                headings.add(text, level, self.style_of(key),
+                             self.qid(row, columns) if row in parents else None)
             elif kind == "question":
-                found.append(self._question(row, key, text, columns, headings.path()))
+                path = headings.path(self.qid(row, columns))
+                found.append(self._question(row, key, text, columns, path))
                 headings.question_seen()
         if columns.answer is None and found:
             self.warnings.append(
@@ -732,8 +727,13 @@ class _SheetReader:
             )
         return found, self._layout(columns, found)
 
-    def _classify(self, row: int, columns: _Columns) -> tuple[str, str, CellKey]:
-        """("question" | "heading" | "skip", text, cell) for one row with content."""
+    def _classify(self, row: int, columns: _Columns, parent: bool = False
+                  ) -> tuple[str, str, CellKey]:
+        """("question" | "heading" | "skip", text, cell) for one row with content.
+
+        ``parent`` says the row's id numbers the section of the next id ("1 | Access
+        Control" above "1.1"): a label there is a heading, not a question.
+        """
         skip = ("skip", "", (row, 0))
         bounds = self.merged.get((row, columns.question))
         if bounds is not None:
@@ -747,6 +747,9 @@ class _SheetReader:
         text = _clean(self.values.get(key))
         qid = self.qid(row, columns)
         if text:
+            if (parent and not looks_like_question(text) and not self._answered(row, columns)
+                    and _heading_like(text, self.bold(key))):
+                return ("heading", text, key)
             if qid or self._answered(row, columns):
                 return ("question", text, key)
             if looks_like_question(text) and (columns.id is None or text.endswith("?")):
@@ -852,23 +855,32 @@ class _Headings:
     """
 
     def __init__(self) -> None:
-        self._stack: list[str] = []
+        self._stack: list[tuple[str, str | None]] = []
         self._levels: dict[tuple[object, ...], int] = {}
         self._after_heading = False
 
-    def add(self, text: str, numbered: int | None, style: tuple[object, ...]) -> None:
+    def add(self, text: str, numbered: int | None, style: tuple[object, ...],
+            qid: str | None = None) -> None:
+        """``qid``: the id that numbers the section ("1.2"), when it has one."""
         level = numbered or self._levels.get(style)
         if level is None:
             level = len(self._stack) + 1 if self._after_heading else max(len(self._stack), 1)
             self._levels[style] = level
-        self._stack = [*self._stack[: level - 1], text]
+        self._stack = [*self._stack[: level - 1], (text, qid)]
         self._after_heading = True
 
     def question_seen(self) -> None:
         self._after_heading = False
 
-    def path(self) -> tuple[str, ...]:
-        return tuple(self._stack)
+    def path(self, qid: str = "") -> tuple[str, ...]:
+        """The headings above a question; a numbered section whose number does not contain
+        the question's id ("1.2" above question "2") has ended, with those below it."""
+        path: list[str] = []
+        for text, number in self._stack:
+            if number is not None and qid and not numbered_inside(number, qid):
+                break
+            path.append(text)
+        return tuple(path)
 
 
 # --- extraction ------------------------------------------------------------------------------
