@@ -243,3 +243,51 @@ def test_a_word_form_with_check_boxes_is_answered_by_ticking(home: Path, tmp_pat
             assert question.notes.current == "Needs input", text
         else:  # the supporting text, without the verdict the box now carries
             assert question.notes.current and question.notes.current in row["answer"], text
+
+
+def test_a_workbook_with_yes_no_columns_is_answered_by_marking(home: Path, tmp_path: Path) -> None:
+    """A form that wants an X under Yes, No or N/A: each verdict is marked in its column,
+    the supporting text goes to the comments, and a mark the form had stays."""
+    from openpyxl import Workbook, load_workbook
+
+    from ddq.questionnaire.xlsx import extract_xlsx
+
+    form = Workbook()
+    sheet = form.active
+    assert sheet is not None
+    sheet.title = "Vendor"
+    for row in (["Question", "Yes", "No", "N/A", "Comments"],
+                ["Does Tidewater support custom roles?", None, None, None, None],
+                ["Do you have a SOC 2 Type II report?", None, None, None, None],
+                ["Is data encrypted at rest?", None, None, None, None],
+                ["Will you sign a HIPAA business associate agreement?", None, None, None, None],
+                ["Is single sign-on with SAML available?", "X", None, None, "Enterprise plan"]):
+        sheet.append(row)
+    original = tmp_path / "marks.xlsx"
+    form.save(original)
+    before = {q.text: q for q in extract_xlsx(original).questions}
+    out = tmp_path / "out" / "marks-answered.xlsx"
+    run = cli(home, "answer", str(original), "-o", str(out), "--json")
+    assert run.code == 0, run.stderr
+    assert run.json()["answered"] == len(before) == 5
+    with (tmp_path / "out" / "marks-answered.report.csv").open(encoding="utf-8-sig") as f:
+        report = {row["question"]: row for row in csv.DictReader(f)}
+    marks = {row[0].value: [c.value for c in row[1:]]
+             for row in load_workbook(out)["Vendor"].iter_rows(min_row=2)}
+    assert marks["Does Tidewater support custom roles?"][:3] == [None, "X", None]
+    # An approved library answer ("Yes. Harborline Analytics is audited every year ...").
+    soc2 = marks["Do you have a SOC 2 Type II report?"]
+    assert soc2[:3] == ["X", None, None] and soc2[3].startswith("Harborline Analytics is audited")
+    for text, was in before.items():
+        yes, no, na, comment = marks[text]
+        row = report[text]
+        assert na is None, text
+        if was.answer is not None and was.answer.current is not None:  # kept as it was
+            assert (yes, no, comment) == ("X", None, "Enterprise plan"), text
+        elif row["verdict"] in ("yes", "no"):
+            assert [yes, no] == (["X", None] if row["verdict"] == "yes" else [None, "X"]), text
+            assert comment and comment in row["answer"], text
+        else:
+            assert [yes, no] == [None, None], text
+            assert comment == ("Needs input" if row["status"] == "Needs input"
+                               else row["answer"]), text

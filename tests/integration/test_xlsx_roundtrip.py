@@ -326,3 +326,51 @@ def test_the_answer_job_and_export_change_only_answer_cells(tmp_path: Path, kb: 
     # Dropdown-less Yes/No column: only Yes/No/N/A ever lands in it.
     responses = {v for r, v in written.items() if _split(r)[1].startswith("D")}
     assert responses <= {"Yes", "No", "N/A"}
+
+
+@pytest.mark.integration
+def test_a_form_with_yes_no_columns_to_mark_round_trips(tmp_path: Path) -> None:
+    """An X under Yes, No or N/A: only the row's choice cells and its comment change, and
+    LibreOffice reads the marks back in the right columns."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Border, PatternFill, Side
+
+    form = Workbook()
+    sheet = form.active
+    assert sheet is not None
+    sheet.title = "Vendor"
+    sheet.append(["Mark X in one column"])
+    sheet.append(["Ref", "Question", "Yes", "No", "N/A", "Comments"])
+    sheet.append(["1", "Access control"])
+    sheet.append(["1.1", "Is MFA enforced for administrators?", None, "X", None, None])
+    sheet.append(["1.2", "Are shared accounts prohibited?", None, None, None, None])
+    sheet.merge_cells("A1:F1")
+    thin = Side(style="thin")
+    for row in sheet.iter_rows(min_row=4, max_row=5, min_col=3, max_col=5):
+        for cell in row:
+            cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
+            cell.fill = PatternFill("solid", fgColor="FFF2CC")
+    sheet.column_dimensions["B"].width = 48
+    source = tmp_path / "marks.xlsx"
+    form.save(source)
+
+    extraction = extract_xlsx(source)
+    assert [(q.qid, q.answer.ref if q.answer else None, q.answer.current if q.answer else None)
+            for q in extraction.questions] == [("1.1", "Vendor!C4:E4", "No"),
+                                              ("1.2", "Vendor!C5:E5", None)]
+    answered = tmp_path / "answered.xlsx"
+    write_xlsx(source, answered, {"Vendor!C4:E4": "Yes", "Vendor!C5:E5": "Yes",
+                                  "Vendor!F5": "Users never share accounts."})
+    compare_workbooks(source, answered, {"Vendor!C4": "X", "Vendor!D4": "", "Vendor!C5": "X",
+                                         "Vendor!F5": "Users never share accounts."})
+    compare_packages(source, answered, {"xl/worksheets/sheet1.xml"})
+
+    office = _libreoffice()
+    result = subprocess.run(
+        [office, f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}", "--headless",
+         "--convert-to", "csv", "--outdir", str(tmp_path / "csv"), str(answered)],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    rows = (tmp_path / "csv" / "answered.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[3:5] == ["1.1,Is MFA enforced for administrators?,X,,,",
+                         "1.2,Are shared accounts prohibited?,X,,,Users never share accounts."]

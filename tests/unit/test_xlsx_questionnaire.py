@@ -162,6 +162,7 @@ def test_sample_workbook_questions_sections_and_dropdowns() -> None:
         "notes": "D",
         "section": None,
         "answer_is_free_text_column": False,
+        "choices": None,
         "questions": 31,
         "dropdown": ["Yes", "No", "N/A"],
         "yes_no_column": False,
@@ -832,3 +833,73 @@ def test_written_answers_read_back_as_current(tmp_path: Path) -> None:
         assert question.answer.current == values[question.answer.ref]
         assert question.notes.current == f"Evidence for {question.qid}"
         assert question.answer.allowed == ((), ("Yes", "No", "N/A"))[question.qid not in FREE_TEXT]
+
+
+# --- choices marked with an X ----------------------------------------------------------------
+
+
+def _marks_form(path: Path) -> Path:
+    """'Yes | No | N/A' columns to put an X under, a comments column, one row answered."""
+    return workbook_file(path, {"Vendor": [
+        ["Vendor security questionnaire: mark X in one column"],
+        ["Question", "Yes", "No", "N/A", "Comments"],
+        ["Is MFA enforced for administrators?", None, None, None, None],
+        ["Are backups encrypted?", "x", None, None, "AES-256, daily"],
+        ["Do you hold a FedRAMP authorization?", None, None, None, None],
+    ]})
+
+
+@pytest.mark.unit
+def test_yes_no_columns_to_mark_are_one_answer_place(tmp_path: Path) -> None:
+    extraction = extract_xlsx(_marks_form(tmp_path / "marks.xlsx"))
+    layout = extraction.layout["sheets"]["Vendor"]
+    # "No" beside "Yes" is a choice, not the number column.
+    assert layout["id"] is None and layout["notes"] == "E"
+    assert layout["choices"] == {"B": "Yes", "C": "No", "D": "N/A"}
+    assert not extraction.warnings
+    first, answered, _ = extraction.questions
+    assert first.answer is not None and first.notes is not None
+    assert (first.answer.ref, first.answer.allowed, first.answer.current) == (
+        "Vendor!B3:D3", ("Yes", "No", "N/A"), None)
+    assert first.notes.ref == "Vendor!E3"
+    assert answered.answer is not None and answered.answer.current == "Yes"
+    # Without a Yes beside it, "No." is still the number column.
+    numbered = workbook_file(tmp_path / "numbered.xlsx", {"S": [
+        ["No.", "Question", "Answer"], ["1", "Is MFA enforced?", None]]})
+    assert extract_xlsx(numbered).layout["sheets"]["S"]["id"] == "A"
+
+
+@pytest.mark.unit
+def test_marking_a_choice_clears_the_others_and_uses_the_forms_mark(tmp_path: Path) -> None:
+    source = _marks_form(tmp_path / "marks.xlsx")
+    out = tmp_path / "answered.xlsx"
+    write_xlsx(source, out, {"Vendor!B3:D3": "yes", "Vendor!E3": "Enforced by Okta",
+                             "Vendor!B4:D4": "No", "Vendor!B5:D5": ""})
+    sheet = sheet_of(load_workbook(out), "Vendor")
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=3, max_row=5)]
+    # The form marks with a lower-case x already, so the answers do too.
+    assert rows == [["Is MFA enforced for administrators?", "x", None, None, "Enforced by Okta"],
+                    ["Are backups encrypted?", None, "x", None, "AES-256, daily"],
+                    ["Do you hold a FedRAMP authorization?", None, None, None, None]]
+    reread = extract_xlsx(out).questions
+    assert [q.answer.current for q in reread if q.answer] == ["Yes", "No", None]
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(("values", "message"), [
+    ({"Vendor!B3:D3": "Maybe"}, "'Maybe' is none of the choices (Yes / No / N/A) in row 2"),
+    ({"Vendor!B3:D4": "Yes"}, "a range of choices is part of one row"),
+    ({"Vendor!A3:B3": "Yes"}, "no header row above these cells names the choices"),
+    ({"Vendor!B3:D3": "Yes", "Vendor!C3": "x"}, "the same cell is written twice"),
+])
+def test_a_bad_choice_is_refused_and_nothing_is_written(
+    tmp_path: Path, values: dict[str, str], message: str
+) -> None:
+    source = _marks_form(tmp_path / "marks.xlsx")
+    out = tmp_path / "out" / "answered.xlsx"
+    out.parent.mkdir()
+    with pytest.raises(DDQError) as caught:
+        write_xlsx(source, out, values)
+    assert caught.value.code is ErrorCode.INVALID_INPUT
+    assert message in str(caught.value)
+    assert list(out.parent.iterdir()) == []

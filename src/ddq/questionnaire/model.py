@@ -7,7 +7,9 @@ refs) to text and writes a copy of the file with only those places changed.
 A ``ref`` is the format's own address of an answer place, opaque to everything but the
 format's writer:
 
-- XLSX: ``"<sheet name>!<cell>"``, e.g. ``"Security Questionnaire!D5"``.
+- XLSX: ``"<sheet name>!<cell>"``, e.g. ``"Security Questionnaire!D5"``; or, for a form
+  with one column per choice ("Yes | No | N/A", marked with an X), the row's choice cells
+  ``"<sheet name>!<first>:<last>"``, e.g. ``"Vendor!C5:E5"``, written with the choice's name.
 - DOCX: ``"table:<t>:<row>:<col>"`` (a table cell) or ``"paragraph:<p>"`` (a body
   paragraph, by index among ``document.paragraphs``), or ``"after:<p>"`` (a new paragraph
   to insert after body paragraph ``p``, when the question has no answer paragraph).

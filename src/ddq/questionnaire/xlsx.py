@@ -21,7 +21,7 @@ import warnings
 import zipfile
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -180,6 +180,34 @@ def header_role(text: str) -> str | None:
     return None
 
 
+_CHOICE_YES = frozenset({"yes", "y", "compliant", "fully compliant", "implemented", "in place",
+                         "true"})
+_CHOICE_NO = frozenset({"no", "n", "non-compliant", "not compliant", "noncompliant",
+                        "not implemented", "false"})
+_CHOICE_OTHER = frozenset({"n/a", "na", "n.a", "not applicable", "partial", "partially",
+                           "partially compliant", "partly", "in progress", "planned", "unknown",
+                           "other"})
+
+
+def choice_columns(header: dict[int, str]) -> tuple[tuple[int, str], ...]:
+    """Adjacent header cells that are the choices themselves ("Yes | No | N/A"), where a form
+    wants an X under one of them; () unless they offer at least a yes and a no."""
+    best: tuple[tuple[int, str], ...] = ()
+    run: list[tuple[int, str]] = []
+    for column in [*sorted(header), 0]:
+        norm = _norm_header(header.get(column, "")) if column else ""
+        if norm in _CHOICE_YES or norm in _CHOICE_NO or norm in _CHOICE_OTHER:
+            if run and column != run[-1][0] + 1:
+                run = []
+            run.append((column, " ".join(header[column].split())))
+            continue
+        norms = {_norm_header(label) for _, label in run}
+        if norms & _CHOICE_YES and norms & _CHOICE_NO and len(run) > len(best):
+            best = tuple(run)
+        run = []
+    return best
+
+
 # --- content heuristics ----------------------------------------------------------------------
 
 _ID_LIKE = re.compile(r"[A-Za-z]{0,8}[-_. ]?\d+(?:[.\-]\d+)*[a-z]?\.?|\d+(?:\.\d+)*\.?")
@@ -244,8 +272,8 @@ class _SheetPart:
     state: str
 
 
-def _sheet_parts(package: zipfile.ZipFile) -> list[_SheetPart]:
-    """Sheet name → worksheet part, via the workbook part and its relationships."""
+def _workbook_rels(package: zipfile.ZipFile) -> tuple[str, dict[str, tuple[str, str]]]:
+    """The workbook part, and its relationships: id → (type, part)."""
     workbook_part = "xl/workbook.xml"
     for rel in SafeET.fromstring(package.read("_rels/.rels")):
         if rel.get("Type", "").endswith("/officeDocument"):
@@ -253,14 +281,20 @@ def _sheet_parts(package: zipfile.ZipFile) -> list[_SheetPart]:
     base = posixpath.dirname(workbook_part)
     rels_part = posixpath.join(base, "_rels", posixpath.basename(workbook_part) + ".rels")
     targets = {
-        rel.get("Id"): (rel.get("Type", ""), _resolve_target(base, rel.get("Target", "")))
+        rel.get("Id", ""): (rel.get("Type", ""), _resolve_target(base, rel.get("Target", "")))
         for rel in SafeET.fromstring(package.read(rels_part))
     }
+    return workbook_part, targets
+
+
+def _sheet_parts(package: zipfile.ZipFile) -> list[_SheetPart]:
+    """Sheet name → worksheet part, via the workbook part and its relationships."""
+    workbook_part, targets = _workbook_rels(package)
     sheets = []
     for element in SafeET.fromstring(package.read(workbook_part)).iter():
         if _local(element.tag) != "sheet":
             continue
-        rid = next((v for k, v in element.attrib.items() if k.endswith("}id")), None)
+        rid = next((v for k, v in element.attrib.items() if k.endswith("}id")), "")
         kind, part = targets.get(rid, ("", ""))
         sheets.append(
             _SheetPart(
@@ -455,9 +489,15 @@ class _Columns:
     notes: int | None = None
     section: int | None = None
     answer_from_notes: bool = False  # a notes-like column used as the free-text answer
+    #: Columns headed by the choices themselves ("Yes | No | N/A"), marked with an X: the
+    #: answer place when the form has no answer column. (column, header label), in order.
+    choices: tuple[tuple[int, str], ...] = ()
 
     def roles(self) -> dict[str, int | None]:
-        return {"id": self.id, "answer": self.answer, "notes": self.notes, "section": self.section}
+        first = self.choices[0][0] if self.choices else None
+        last = self.choices[-1][0] if self.choices else None
+        return {"id": self.id, "answer": self.answer, "notes": self.notes, "section": self.section,
+                "choices": first, "last choice": last}
 
 
 @dataclass(slots=True)
@@ -567,8 +607,11 @@ class _SheetReader:
     def find_columns(self) -> _Columns:
         header_row = self._find_header_row()
         header = self.header_cells(header_row) if header_row else {}
+        choices = choice_columns(header)
         roles: dict[str, int] = {}
         for column in sorted(header):
+            if any(column == c for c, _ in choices):
+                continue  # "No" beside "Yes" is a choice, not the number column
             role = header_role(header[column])
             if role is not None and role not in roles:
                 roles[role] = column
@@ -580,6 +623,8 @@ class _SheetReader:
             roles.get("notes"),
             roles.get("section"),
         )
+        if columns.answer is None and not self.options.answer_column:
+            columns.choices = choices
         self._apply_overrides(columns, header)
         if not columns.question:
             columns.question = self._question_column_by_content(columns) or 0
@@ -596,7 +641,7 @@ class _SheetReader:
             )
         if header_row is None:
             self._detect_without_header(columns)
-        if columns.answer is None and columns.notes is not None:
+        if columns.answer is None and columns.notes is not None and not columns.choices:
             columns.answer, columns.notes, columns.answer_from_notes = columns.notes, None, True
         return columns
 
@@ -720,7 +765,7 @@ class _SheetReader:
                 path = headings.path(self.qid(row, columns))
                 found.append(self._question(row, key, text, columns, path))
                 headings.question_seen()
-        if columns.answer is None and found:
+        if columns.answer is None and not columns.choices and found:
             self.warnings.append(
                 f"sheet {self.name!r}: no answer column found; its questions are listed "
                 "without a place for the answers (name one with --answer-column)"
@@ -767,6 +812,8 @@ class _SheetReader:
         return any(bounds[1] <= c <= bounds[3] for c in others)
 
     def _answered(self, row: int, columns: _Columns) -> bool:
+        if columns.choices:
+            return any(_clean(self.value(row, c)) for c, _ in columns.choices)
         if columns.answer is None or columns.answer_from_notes:
             return False
         bounds = self.merged.get((row, columns.answer))
@@ -788,7 +835,8 @@ class _SheetReader:
             value = _clean(self.value(row, columns.section))
             if value and (not section or section[-1] != value):
                 section = (*section, value)
-        answer = self._target(TargetRole.ANSWER, row, columns.answer, key)
+        answer = (self._choice_target(row, columns.choices, key) if columns.choices
+                  else self._target(TargetRole.ANSWER, row, columns.answer, key))
         notes = self._target(TargetRole.NOTES, row, columns.notes, key)
         return _Found(
             self.name,
@@ -820,11 +868,31 @@ class _SheetReader:
             current if current.strip() else None,
         )
 
+    def _choice_target(self, row: int, choices: tuple[tuple[int, str], ...], question: CellKey
+                       ) -> Target | None:
+        """One answer place over the row's choice cells ("Sheet!C5:E5"); its allowed values
+        are the choices' headers, and the marked one is what the file holds already."""
+        cells = [(row, column) for column, _ in choices]
+        if any(self.top_left(*cell) != cell for cell in cells):
+            self.warnings.append(f"{self.name}: row {row}'s choice cells are merged; DDQ leaves "
+                                 "them alone")
+            return None
+        if question[1] in {column for column, _ in choices}:
+            return None
+        names = [_cell_name(*cell) for cell in cells]
+        if any(name in self.xml.formula_cells for name in names):
+            self.warnings.append(f"{self.name}!{names[0]}:{names[-1]} holds a formula; DDQ "
+                                 "leaves it alone")
+            return None
+        marked = [label for (column, label) in choices if _clean(self.value(row, column))]
+        return Target(TargetRole.ANSWER, f"{self.name}!{names[0]}:{names[-1]}",
+                      tuple(label for _, label in choices), marked[0] if marked else None)
+
     def _layout(self, columns: _Columns, found: list[_Found]) -> dict[str, Any]:
         def letter(column: int | None) -> str | None:
             return get_column_letter(column) if column else None
 
-        answers = [f.answer for f in found if f.answer is not None]
+        answers = [f.answer for f in found if f.answer is not None and not columns.choices]
         lists = Counter(a.allowed for a in answers if a.allowed)
         currents = [a.current.strip().casefold() for a in answers if a.current]
         yes_no = (
@@ -841,6 +909,7 @@ class _SheetReader:
             "notes": letter(columns.notes),
             "section": letter(columns.section),
             "answer_is_free_text_column": columns.answer_from_notes,
+            "choices": {letter(c): label for c, label in columns.choices} or None,
             "questions": len(found),
             "dropdown": list(lists.most_common(1)[0][0]) if lists else None,
             "yes_no_column": yes_no,
@@ -992,6 +1061,7 @@ def extract_xlsx(
 # --- write-back --------------------------------------------------------------------------------
 
 _CELL_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?([1-9][0-9]{0,6})")
+_MAX_CHOICES = 12  # columns one range of choices may span
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _XML_DECLARATION = re.compile(rb"\s*<\?xml[^>]*\?>\s*")
 
@@ -1002,6 +1072,18 @@ class _Write:
     row: int
     column: int
     text: str  # already cleaned and neutralised; "" clears the cell
+
+
+@dataclass(frozen=True, slots=True)
+class _Mark:
+    """A choice to mark: an X under the header that names ``value``, the row's other choice
+    cells cleared ("Sheet!C5:E5" → "No")."""
+
+    ref: str
+    row: int
+    first: int
+    last: int
+    value: str
 
 
 def _parse_cell(ref: str, cell: str) -> tuple[int, int]:
@@ -1032,11 +1114,12 @@ def _prepare_text(ref: str, text: str) -> str:
     return cleaned
 
 
-def _plan(values: Mapping[str, str], sheets: list[_SheetPart]) -> dict[str, list[_Write]]:
+def _plan(values: Mapping[str, str], sheets: list[_SheetPart]
+          ) -> dict[str, list[_Write | _Mark]]:
     """Group the writes by worksheet part, refusing unknown sheets, bad refs and repeats."""
     by_name = {s.name: s for s in sheets}
     folded = {s.name.casefold(): s for s in sheets}
-    plan: dict[str, list[_Write]] = {}
+    plan: dict[str, list[_Write | _Mark]] = {}
     seen: set[tuple[str, int, int]] = set()
     for ref, text in values.items():
         name, bang, cell = str(ref).rpartition("!")
@@ -1055,11 +1138,23 @@ def _plan(values: Mapping[str, str], sheets: list[_SheetPart]) -> dict[str, list
             )
         if not sheet.worksheet:
             raise DDQError(ErrorCode.INVALID_INPUT, f"{ref!r}: {sheet.name!r} is not a worksheet")
-        row, column = _parse_cell(ref, cell)
-        if (sheet.part, row, column) in seen:
-            raise DDQError(ErrorCode.INVALID_INPUT, f"{ref!r}: the same cell is written twice")
-        seen.add((sheet.part, row, column))
-        plan.setdefault(sheet.part, []).append(_Write(ref, row, column, _prepare_text(ref, text)))
+        first_cell, colon, last_cell = cell.partition(":")
+        row, column = _parse_cell(ref, first_cell)
+        last = column
+        if colon:
+            last_row, last = _parse_cell(ref, last_cell)
+            if last_row != row or not column < last <= column + _MAX_CHOICES:
+                raise DDQError(ErrorCode.INVALID_INPUT,
+                               f"{ref!r}: a range of choices is part of one row, e.g. 'S!C5:E5'")
+        for place in range(column, last + 1):
+            if (sheet.part, row, place) in seen:
+                raise DDQError(ErrorCode.INVALID_INPUT,
+                               f"{ref!r}: the same cell is written twice")
+            seen.add((sheet.part, row, place))
+        item: _Write | _Mark = (
+            _Mark(ref, row, column, last, _prepare_text(ref, text).strip()) if colon
+            else _Write(ref, row, column, _prepare_text(ref, text)))
+        plan.setdefault(sheet.part, []).append(item)
     return plan
 
 
@@ -1080,9 +1175,12 @@ def _inside(bounds: Bounds, row: int, column: int) -> bool:
 class _SheetEditor:
     """Sets cell values in one worksheet's XML, leaving every other byte's meaning alone."""
 
-    def __init__(self, data: bytes, sheet: str) -> None:
+    def __init__(self, data: bytes, sheet: str,
+                 shared_strings: Callable[[], list[str]] = list) -> None:
         self.data = data
         self.sheet = sheet
+        self.shared_strings = shared_strings
+        self._choice_headers: dict[tuple[int, int], tuple[int, list[str], str]] = {}
         parser = etree.XMLParser(
             resolve_entities=False,
             no_network=True,
@@ -1172,6 +1270,67 @@ class _SheetEditor:
             text.text = item.text
             cell.insert(0, inline)
             self.grown.append((item.row, item.column))
+
+    def mark(self, item: _Mark) -> None:
+        """Put the mark under the header that names ``item.value`` and clear the others; ""
+        clears them all."""
+        header_row, labels, mark = self._choices_above(item)
+        wanted = _norm_header(item.value)
+        chosen = [i for i, label in enumerate(labels) if _norm_header(label) == wanted]
+        if item.value and not chosen:
+            raise DDQError(ErrorCode.INVALID_INPUT,
+                           f"{item.ref}: {item.value!r} is none of the choices "
+                           f"({' / '.join(labels)}) in row {header_row}")
+        for offset in range(item.last - item.first + 1):
+            column = item.first + offset
+            self.write(_Write(item.ref, item.row, column, mark if offset in chosen[:1] else ""))
+
+    def _choices_above(self, item: _Mark) -> tuple[int, list[str], str]:
+        """The nearest row above ``item`` whose cells over its columns name choices, those
+        names, and the mark the form already uses under them ("X" when none is there)."""
+        key = (item.first, item.last)
+        known = self._choice_headers.get(key)
+        if known is not None and known[0] < item.row:
+            return known
+        for number in reversed(self.row_numbers[: bisect_left(self.row_numbers, item.row)]):
+            texts = self._texts(number, item.first, item.last)
+            if all(texts) and choice_columns(dict(enumerate(texts, start=1))):
+                found = (number, texts, self._mark_in_use(number, item.first, item.last))
+                self._choice_headers[key] = found
+                return found
+        raise DDQError(ErrorCode.INVALID_INPUT,
+                       f"{item.ref}: no header row above these cells names the choices "
+                       "(e.g. Yes / No / N/A)")
+
+    def _mark_in_use(self, header_row: int, first: int, last: int) -> str:
+        marks = Counter(text for number in self.row_numbers if number > header_row
+                        for text in self._texts(number, first, last) if 0 < len(text) <= 2)
+        return marks.most_common(1)[0][0] if marks else "X"
+
+    def _texts(self, number: int, first: int, last: int) -> list[str]:
+        texts = [""] * (last - first + 1)
+        row = self.rows.get(number)
+        if row is None:
+            return texts
+        for column, cell in self._cells(row, number):
+            if first <= column <= last:
+                texts[column - first] = " ".join(self._cell_text(cell).split())
+        return texts
+
+    def _cell_text(self, cell: Any) -> str:
+        kind = cell.get("t")
+        if kind == "inlineStr":
+            inline = cell.find(self._tag("is"))
+            if inline is None:
+                return ""
+            return "".join(t.text or "" for t in inline.iter(self._tag("t")))
+        value = cell.find(self._tag("v"))
+        text = value.text or "" if value is not None else ""
+        if kind == "s":
+            strings = self.shared_strings()
+            index = int(text) if text.isdigit() else -1
+            return strings[index] if 0 <= index < len(strings) else ""
+        return text
 
     def _check_place(self, item: _Write) -> None:
         for bounds in self.merges:
@@ -1301,6 +1460,26 @@ def _write_package(package: zipfile.ZipFile, dst: Path, parts: dict[str, bytes])
         raise
 
 
+def _place(item: _Write | _Mark) -> tuple[int, int]:
+    return (item.row, item.column if isinstance(item, _Write) else item.first)
+
+
+def _shared_strings(package: zipfile.ZipFile) -> list[str]:
+    """The workbook's shared strings, in order (what a cell of type "s" indexes)."""
+    workbook_part, targets = _workbook_rels(package)
+    part = next((target for kind, target in targets.values() if kind.endswith("/sharedStrings")),
+                posixpath.join(posixpath.dirname(workbook_part), "sharedStrings.xml"))
+    if part not in package.namelist():
+        return []
+    strings = []
+    for item in SafeET.fromstring(package.read(part)):
+        # The text runs of the item; a phonetic reading (rPh) is not part of the value.
+        runs = [r for r in item if _local(r.tag) in ("t", "r")]
+        strings.append("".join(t.text or "" for r in runs for t in r.iter()
+                               if _local(t.tag) == "t"))
+    return strings
+
+
 def write_xlsx(src: Path, dst: Path, values: Mapping[str, str]) -> int:
     """Write a copy of ``src`` to ``dst`` with the given cells ("Sheet!D5" → text) set.
 
@@ -1316,10 +1495,20 @@ def write_xlsx(src: Path, dst: Path, values: Mapping[str, str]) -> int:
             plan = _plan(values, sheets)
             names = {s.part: s.name for s in sheets}
             parts: dict[str, bytes] = {}
+            strings: list[list[str]] = []
+
+            def shared() -> list[str]:
+                if not strings:
+                    strings.append(_shared_strings(package))
+                return strings[0]
+
             for part, writes in plan.items():
-                editor = _SheetEditor(package.read(part), names[part])
-                for item in sorted(writes, key=lambda w: (w.row, w.column)):
-                    editor.write(item)
+                editor = _SheetEditor(package.read(part), names[part], shared)
+                for item in sorted(writes, key=_place):
+                    if isinstance(item, _Mark):
+                        editor.mark(item)
+                    else:
+                        editor.write(item)
                 parts[part] = editor.to_bytes()
             try:
                 _write_package(package, dst, parts)
