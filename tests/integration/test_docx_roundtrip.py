@@ -221,3 +221,44 @@ def test_csv_round_trip_keeps_every_original_cell(tmp_path: Path) -> None:
         assert new[-1] == f"Answer {question.key} (answer).\nDone."
     reread = extract_csv(dst)
     assert [q.key for q in reread.questions] == [q.key for q in extraction.questions]
+
+
+@pytest.mark.integration
+def test_a_word_table_of_choice_columns_keeps_every_other_cell(tmp_path: Path) -> None:
+    """"Yes | No | N/A" columns in a Word table: only the row's choice cells and comment
+    change, every other part of the package is byte for byte the same, and LibreOffice
+    renders the marks."""
+    def build(document: Any) -> None:
+        document.add_heading("Vendor questionnaire", level=1)
+        table = document.add_table(rows=3, cols=5)
+        table.style = "Table Grid"
+        for row, texts in zip(table.rows, (["Question", "Yes", "No", "N/A", "Comments"],
+                                           ["Is MFA enforced for administrators?", "", "X",
+                                            "", "Okta"],
+                                           ["Is data encrypted at rest?", "", "", "", ""]),
+                              strict=True):
+            for cell, text in zip(row.cells, texts, strict=True):
+                cell.text = text
+
+    src = make_docx(tmp_path, build, "choices.docx")
+    mfa, encrypted = extract_docx(src).questions
+    assert mfa.answer is not None and encrypted.answer is not None and encrypted.notes
+    assert mfa.answer.current == "No"
+    dst = tmp_path / "choices-answered.docx"
+    write_docx(src, dst, {mfa.answer.ref: "Yes", encrypted.answer.ref: "Yes",
+                          encrypted.notes.ref: "AES-256 at rest."})
+    before, after = docx.Document(str(src)).tables[0], docx.Document(str(dst)).tables[0]
+    changed = {(r, c) for r in range(3) for c in range(5)
+               if before.cell(r, c).text != after.cell(r, c).text}
+    assert changed == {(1, 1), (1, 2), (2, 1), (2, 4)}
+    assert [after.cell(r, c).text for r, c in sorted(changed)] == ["X", "", "X",
+                                                                   "AES-256 at rest."]
+    for r in range(3):
+        for c in range(5):
+            assert _style(before.cell(r, c).paragraphs[0]) == _style(after.cell(r, c).paragraphs[0])
+    with zipfile.ZipFile(src) as a, zipfile.ZipFile(dst) as b:
+        assert [i.filename for i in a.infolist()] == [i.filename for i in b.infolist()]
+        assert {i.filename for i in a.infolist()
+                if a.read(i) != b.read(i.filename)} == {"word/document.xml"}
+    text = " ".join(_pdf_text(dst, tmp_path).split())
+    assert "AES-256 at rest." in text and "X" in text

@@ -157,6 +157,37 @@ def test_numbered_section_rows_are_headings(tmp_path: Path) -> None:
 
 
 @pytest.mark.unit
+def test_yes_no_columns_to_mark(tmp_path: Path) -> None:
+    text = ("Question,Yes,No,N/A,Comments\n"
+            "Is MFA enforced?,,,,\n"
+            "Are backups encrypted?,x,,,daily\n"
+            "Do you hold FedRAMP?,,,,\n")
+    src = write(tmp_path, "q.csv", text)
+    extraction = extract_csv(src)
+    # "No" beside "Yes" is a choice, not the number column.
+    assert extraction.layout["columns"]["id"] is None
+    assert extraction.layout["choices"] == ["Yes", "No", "N/A"]
+    mfa, backups, fedramp = extraction.questions
+    assert mfa.answer is not None and mfa.notes is not None
+    assert (mfa.answer.ref, mfa.answer.allowed, mfa.answer.current) == (
+        "row:0:Yes|No|N/A", ("Yes", "No", "N/A"), None)
+    assert mfa.notes.ref == "row:0:Comments"
+    assert backups.answer is not None and backups.answer.current == "Yes"
+    assert fedramp.answer is not None
+    dst = tmp_path / "answered.csv"
+    write_csv(src, dst, {mfa.answer.ref: "yes", mfa.notes.ref: "Okta",
+                         backups.answer.ref: "No", fedramp.answer.ref: ""})
+    # The file marks with a lower-case x, so the answers do too.
+    assert cells(dst, "utf-8")[1:] == [["Is MFA enforced?", "x", "", "", "Okta"],
+                                       ["Are backups encrypted?", "", "x", "", "daily"],
+                                       ["Do you hold FedRAMP?", "", "", "", ""]]
+    with pytest.raises(DDQError) as caught:
+        write_csv(src, tmp_path / "refused.csv", {mfa.answer.ref: "Maybe"})
+    assert "'Maybe' is none of the choices (Yes / No / N/A)" in str(caught.value)
+    assert not (tmp_path / "refused.csv").exists()
+
+
+@pytest.mark.unit
 def test_options_pick_columns_by_name_or_number(tmp_path: Path) -> None:
     src = write(tmp_path, "q.csv", "Code,Ask,Theme\nX1,Do you log access?,Ops\n")
     with pytest.raises(DDQError) as excinfo:

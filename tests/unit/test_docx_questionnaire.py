@@ -103,7 +103,7 @@ def test_sample_yes_no_column_has_allowed_values_and_comments_as_notes(sample: P
     tables = extraction.layout["tables"]
     assert [t["yes_no"] for t in tables] == [True, False]
     assert tables[0]["columns"] == {"id": 0, "question": 1, "section": None, "answer": 2,
-                                    "notes": 3}
+                                    "notes": 3, "choices": None}
     assert extraction.layout["answer_style"] == "DDQ Response"
     assert extraction.layout["after_targets"] == 1
 
@@ -217,6 +217,52 @@ def test_header_table_with_compliant_column_and_existing_answers(tmp_path: Path)
     assert (first.notes.ref, first.notes.current) == ("table:0:1:3", "Enforced by IdP.")
     assert second.answer is not None and second.answer.current is None
     assert second.location == "table 1, row 3"
+
+
+@pytest.mark.unit
+def test_a_table_with_a_column_per_choice_is_answered_by_marking(tmp_path: Path) -> None:
+    """"Comply | Partially comply | Do not comply" columns: one answer place per row, the
+    form's mark under the chosen one, the others cleared; boxes ("☐") are ticked instead."""
+    def build(document: Document) -> None:
+        _table(document, [["Requirement", "Comply", "Partially comply", "Do not comply",
+                           "Comments"],
+                          ["MFA for administrators", "", "✓", "", "Admins only"],
+                          ["Quarterly access reviews", "", "", "", ""]])
+        _table(document, [["Question", "Yes", "No", "Remarks"],
+                          ["Is data encrypted at rest?", "☐", "☐", ""],
+                          ["Do you support customer-managed keys?", "☐", "☐", ""]])
+
+    source = make_docx(tmp_path, build)
+    extraction = extract_docx(source)
+    mfa, reviews, encrypted, keys = extraction.questions
+    assert mfa.answer is not None and mfa.notes is not None
+    assert (mfa.answer.ref, mfa.answer.allowed, mfa.answer.current) == (
+        "table:0:1:1-3", ("Comply", "Partially comply", "Do not comply"), "Partially comply")
+    assert mfa.notes.ref == "table:0:1:4"
+    assert extraction.layout["tables"][0]["columns"]["choices"] == {
+        1: "Comply", 2: "Partially comply", 3: "Do not comply"}
+    # An empty box is not a mark.
+    assert encrypted.answer is not None and encrypted.answer.current is None
+    assert reviews.answer is not None and keys.answer is not None
+
+    out = tmp_path / "answered.docx"
+    write_docx(source, out, {mfa.answer.ref: "comply", reviews.answer.ref: "Do not comply",
+                             encrypted.answer.ref: "Yes", keys.answer.ref: "No"})
+    tables = docx.Document(str(out)).tables
+    assert [[c.text for c in row.cells[1:4]] for row in tables[0].rows[1:]] == [
+        ["✓", "", ""], ["", "", "✓"]]
+    assert [[c.text for c in row.cells[1:3]] for row in tables[1].rows[1:]] == [
+        ["☒", "☐"], ["☐", "☒"]]
+    assert [q.answer.current for q in extract_docx(out).questions if q.answer] == [
+        "Comply", "Do not comply", "Yes", "No"]
+
+    refused = tmp_path / "refused.docx"
+    for values, message in (({mfa.answer.ref: "Maybe"}, "'Maybe' is none of the choices"),
+                            ({"table:0:1:0-1": "Yes"}, "no header row above these cells")):
+        with pytest.raises(DDQError) as caught:
+            write_docx(source, refused, values)
+        assert caught.value.code is ErrorCode.INVALID_INPUT and message in str(caught.value)
+        assert not refused.exists()
 
 
 @pytest.mark.unit

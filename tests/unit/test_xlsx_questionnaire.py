@@ -903,3 +903,20 @@ def test_a_bad_choice_is_refused_and_nothing_is_written(
     assert caught.value.code is ErrorCode.INVALID_INPUT
     assert message in str(caught.value)
     assert list(out.parent.iterdir()) == []
+
+
+@pytest.mark.unit
+def test_empty_boxes_under_the_choices_are_ticked_not_replaced(tmp_path: Path) -> None:
+    source = workbook_file(tmp_path / "boxes.xlsx", {"S": [
+        ["Question", "Yes", "No"],
+        ["Is MFA enforced?", "☐", "☐"],
+        ["Are backups encrypted?", "☐", "☐"],
+    ]})
+    mfa, backups = extract_xlsx(source).questions
+    assert mfa.answer is not None and mfa.answer.current is None  # an empty box is no mark
+    assert backups.answer is not None
+    out = tmp_path / "answered.xlsx"
+    write_xlsx(source, out, {mfa.answer.ref: "Yes", backups.answer.ref: "No"})
+    sheet = sheet_of(load_workbook(out), "S")
+    assert [[c.value for c in row] for row in sheet.iter_rows(min_row=2, min_col=2)] == [
+        ["☒", "☐"], ["☐", "☒"]]

@@ -34,7 +34,15 @@ from ddq.questionnaire.model import (
 )
 from ddq.questionnaire.output import refuse_overwrite, replace_atomically
 from ddq.questionnaire.package import DEFAULT_LIMITS, PackageLimits, check_file_size
-from ddq.questionnaire.table_text import looks_like_question, numbered_inside, section_numbers
+from ddq.questionnaire.table_text import (
+    choice_columns,
+    choice_marks,
+    choice_name,
+    is_marked,
+    looks_like_question,
+    numbered_inside,
+    section_numbers,
+)
 
 # --- header rules (shared with DOCX tables) ---------------------------------------------------
 
@@ -95,6 +103,9 @@ class HeaderColumns:
     notes: int | None = None
     #: The answer column takes Yes/No/N/A (its header says so).
     yes_no: bool = False
+    #: Columns headed by the choices themselves ("Yes | No | N/A", mark one with an X): the
+    #: answer place when the header has no answer column. (column, header), in order.
+    choices: tuple[tuple[int, str], ...] = ()
 
 
 def _first(headers: Sequence[str], pattern: re.Pattern[str], taken: set[int]) -> int | None:
@@ -109,7 +120,9 @@ def classify_headers(headers: Sequence[str], options: ExtractOptions = ExtractOp
     """Read a header row. With a Yes/No column, it is the answer and the response or comments
     column takes the notes; without one, the response column is the answer (or, failing
     that, the comments column). Options name columns by header or 1-based number."""
-    taken: set[int] = set()
+    # "No" beside "Yes" is a choice to mark, not the number column.
+    choices = () if options.answer_column else choice_columns(dict(enumerate(headers)))
+    taken: set[int] = {column for column, _ in choices}
 
     def pick(option: str | None, pattern: re.Pattern[str]) -> int | None:
         index = find_column(headers, option) if option else _first(headers, pattern, taken)
@@ -133,6 +146,8 @@ def classify_headers(headers: Sequence[str], options: ExtractOptions = ExtractOp
     if yes_no_col is not None:
         return HeaderColumns(question, id_col, section, yes_no_col,
                              response if response is not None else comments, True)
+    if choices and response is None:
+        return HeaderColumns(question, id_col, section, None, comments, False, choices)
     if response is None:
         return HeaderColumns(question, id_col, section, comments, None, False)
     return HeaderColumns(question, id_col, section, response, comments, False)
@@ -314,9 +329,12 @@ class _Plan:
 
 
 def _plan(headers: Sequence[str], columns: HeaderColumns, options: ExtractOptions) -> _Plan:
-    if columns.answer is not None:
-        answer = _column_name(headers, columns.answer)
+    if columns.choices:  # one place over the choice columns: "row:<r>:Yes|No|N/A"
+        answer = _CHOICE_SEPARATOR.join(_column_name(headers, c) for c, _ in columns.choices)
         new: tuple[str, ...] = ()
+    elif columns.answer is not None:
+        answer = _column_name(headers, columns.answer)
+        new = ()
     else:
         wanted = (options.answer_column or "").strip()
         answer = wanted if wanted and not wanted.isdigit() else "Answer"
@@ -352,7 +370,9 @@ def extract_csv(path: Path, options: ExtractOptions = ExtractOptions(),
                     for role, index in (("id", columns.id), ("question", columns.question),
                                         ("section", columns.section))}
         | {"answer": plan.answer, "notes": plan.notes},
-        "answer_allowed": list(YES_NO_VALUES) if columns.yes_no else [],
+        "answer_allowed": ([label for _, label in columns.choices] or
+                           (list(YES_NO_VALUES) if columns.yes_no else [])),
+        "choices": [label for _, label in columns.choices] or None,
         "new_columns": list(plan.new_columns),
     }
     return Extraction(str(path), FileFormat.CSV, questions, layout, warnings)
@@ -383,7 +403,8 @@ def _questions(records: Sequence[_Record], columns: HeaderColumns, plan: _Plan) 
     found: list[_Found] = []
     heading: str | None = None
     heading_id: str | None = None  # the id that numbers the heading's section, if one does
-    allowed = YES_NO_VALUES if columns.yes_no else ()
+    allowed = (tuple(label for _, label in columns.choices) or
+               (YES_NO_VALUES if columns.yes_no else ()))
     answer_col = columns.answer
     ids = [_cell(r.fields, columns.id) if not r.blank and _cell(r.fields, columns.question)
            else "" for r in records]
@@ -406,7 +427,11 @@ def _questions(records: Sequence[_Record], columns: HeaderColumns, plan: _Plan) 
             heading = heading_id = None  # "2" after section "1" has left it
         section_value = _cell(record.fields, columns.section)
         section = (section_value,) if section_value else ((heading,) if heading else ())
-        current = _cell(record.fields, answer_col) if answer_col is not None else ""
+        if columns.choices:  # the choice marked already
+            current = next((label for column, label in columns.choices
+                            if is_marked(_cell(record.fields, column))), "")
+        else:
+            current = _cell(record.fields, answer_col) if answer_col is not None else ""
         answer = Target(TargetRole.ANSWER, f"row:{row}:{plan.answer}", allowed, current or None)
         notes = None
         if plan.notes is not None:
@@ -502,6 +527,34 @@ def _encode(parsed: _CsvFile, text: str) -> bytes:
     return text.translate(_CP1252_SUBSTITUTES).encode("cp1252", errors="replace")
 
 
+_CHOICE_SEPARATOR = "|"
+
+
+def _choice_places(headers: Sequence[str], name: str) -> list[tuple[int, str]] | None:
+    """The columns of a choice place ("Yes|No|N/A"), when every part names a column."""
+    if _CHOICE_SEPARATOR not in name:
+        return None
+    places = [(_column_index(headers, part), part) for part in name.split(_CHOICE_SEPARATOR)]
+    if any(index is None for index, _ in places):
+        return None
+    return [(index, part) for index, part in places if index is not None]
+
+
+def _mark(ref: str, choices: Sequence[tuple[int, str]], value: str,
+          data: Sequence[_Record]) -> dict[int, str]:
+    """The edits that mark ``value``'s column and clear the row's other choices, with the mark
+    the file already uses in those columns (see ``choice_marks``); "" clears them all."""
+    wanted = choice_name(value)
+    chosen = [index for index, name in choices if choice_name(name) == wanted]
+    if value and not chosen:
+        names = " / ".join(name for _, name in choices)
+        raise DDQError(ErrorCode.INVALID_INPUT, f"{ref}: {value!r} is none of the choices "
+                                                f"({names})")
+    mark, blank = choice_marks(_cell(record.fields, index) for record in data
+                               for index, _ in choices)
+    return {index: mark if index in chosen[:1] else blank for index, _ in choices}
+
+
 def write_csv(src: Path, dst: Path, values: Mapping[str, str]) -> int:
     """Write ``values`` (by ``row:<r>:<column>`` ref) into a copy of ``src`` at ``dst``.
 
@@ -522,6 +575,10 @@ def write_csv(src: Path, dst: Path, values: Mapping[str, str]) -> int:
         if row >= len(data) or data[row].blank:
             raise DDQError(ErrorCode.INVALID_INPUT, f"row:{row}:{name}: no such data row")
         index = _column_index(header.fields, name)
+        choices = _choice_places(header.fields, name) if index is None else None
+        if choices is not None:
+            edits.setdefault(row, {}).update(_mark(f"row:{row}:{name}", choices, value, data))
+            continue
         if index is None:
             if not name.strip():
                 raise DDQError(ErrorCode.INVALID_INPUT, f"row:{row}:{name}: no column named")

@@ -62,6 +62,7 @@ from ddq.questionnaire.model import (
 )
 from ddq.questionnaire.output import refuse_overwrite, replace_atomically
 from ddq.questionnaire.package import DEFAULT_LIMITS, PackageLimits, check_package
+from ddq.questionnaire.table_text import choice_columns, choice_marks, choice_name, is_marked
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
@@ -606,7 +607,8 @@ class _TableReader:
             "table": self.index, "kind": kind, "header_row": header_row,
             "columns": {"id": columns.id, "question": columns.question,
                         "section": columns.section, "answer": columns.answer,
-                        "notes": columns.notes},
+                        "notes": columns.notes,
+                        "choices": {c: label for c, label in columns.choices} or None},
             "yes_no": columns.yes_no, "questions": count,
         })
 
@@ -626,7 +628,7 @@ class _TableReader:
             if columns.answer is None and len(headers) == 2 and not headers[1 - columns.question]:
                 # "Question | (blank)": the unnamed column is where the answers go.
                 columns = HeaderColumns(columns.question, answer=1 - columns.question)
-            if columns.answer is not None:
+            if columns.answer is not None or columns.choices:
                 return row, columns
         return None
 
@@ -682,7 +684,11 @@ class _TableReader:
             section += (" ".join(cell_text(section_cell).split()),)
         if sub_section:
             section += (sub_section,)
-        answer, boxes = self._target(row, columns.answer, TargetRole.ANSWER, columns.yes_no)
+        if columns.choices:
+            answer, boxes = self._choice_target(row, columns.choices), None
+        else:
+            answer, boxes = self._target(row, columns.answer, TargetRole.ANSWER,
+                                         columns.yes_no)
         notes, _ = self._target(row, columns.notes, TargetRole.NOTES, False)
         if notes is None and answer is not None and boxes is not None:
             notes = self._below_boxes(answer, boxes)
@@ -716,6 +722,18 @@ class _TableReader:
             return target, boxes
         allowed = _dropdown_values(cell) or (YES_NO_VALUES if yes_no else ())
         return Target(role, ref, allowed, _current(cell_text(cell), cell)), None
+
+    def _choice_target(self, row: int, choices: tuple[tuple[int, str], ...]) -> Target | None:
+        """One answer place over the row's choice cells ("table:<t>:<row>:<first>-<last>"),
+        whose allowed values are the choices' headers; the marked one is the current value."""
+        cells = [_merge_origin(self.rows, row, column) for column, _ in choices]
+        if any(cell is None for cell in cells) or len(set(map(id, cells))) < len(cells):
+            return None  # merged across the choices: not a place to mark
+        marked = [label for (_, label), cell in zip(choices, cells, strict=True)
+                  if cell is not None and is_marked(cell_text(cell))]
+        return Target(TargetRole.ANSWER,
+                      f"table:{self.index}:{row}:{choices[0][0]}-{choices[-1][0]}",
+                      tuple(label for _, label in choices), marked[0] if marked else None)
 
     @staticmethod
     def _below_boxes(answer: Target, boxes: Choice) -> Target:
@@ -819,7 +837,8 @@ _CONTENT = frozenset(w(t) for t in (
 _MARK_ONLY = frozenset(w(t) for t in ("ins", "del", "moveFrom", "moveTo", "rPrChange"))
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _REF = re.compile(r"^(?:(?P<kind>paragraph|after):(?P<p>\d+)"
-                  r"|table:(?P<t>\d+):(?P<row>\d+):(?P<col>\d+)(?P<below>:below)?)$")
+                  r"|table:(?P<t>\d+):(?P<row>\d+):(?P<col>\d+)"
+                  r"(?:(?P<below>:below)|-(?P<last>\d+))?)$")
 _runs = xpath(".//w:r[not(ancestor::w:txbxContent)]")
 
 
@@ -1079,7 +1098,47 @@ def _resolve(ref: str, paragraphs: Sequence[Element], tables: Sequence[Element]
     cell = _merge_origin(rows, row, col) if col < len(_grid(rows[row])) else None
     if cell is None:
         raise _bad_ref(ref, f"table {t}, row {row} has no cell in column {col}")
+    if match.group("last"):
+        return "choices", rows[row]
     return ("below" if match.group("below") else "cell"), cell
+
+
+def _choice_marks(ref: str, tr: Element, value: str) -> list[tuple[Element, str]]:
+    """What a row of choice cells ("Yes | No | N/A" columns) holds once ``value`` is marked:
+    the form's own mark in the cell under that header, the other cells blank (see
+    ``choice_marks``); "" clears them all."""
+    match = _REF.match(ref)
+    first, last = (int(match.group("col")), int(match.group("last"))) if match else (0, 0)
+    if not first < last <= first + _MAX_CHOICES:
+        raise _bad_ref(ref, "a range of choice cells is part of one row, e.g. table:0:3:1-3")
+    rows = list(tr.getparent().iterchildren(W_TR))
+    at = rows.index(tr)
+
+    def texts(row: int) -> list[str]:
+        cells = (_merge_origin(rows, row, column) for column in range(first, last + 1))
+        return [cell_text(c).strip() if c is not None else "" for c in cells]
+
+    header, header_row = None, at
+    for row in reversed(range(at)):
+        above = texts(row)
+        if all(above) and choice_columns(dict(enumerate(above))):
+            header, header_row = above, row
+            break
+    cells = [_merge_origin(rows, at, column) for column in range(first, last + 1)]
+    if header is None or any(cell is None for cell in cells):
+        raise _bad_ref(ref, "no header row above these cells names the choices "
+                            "(e.g. Yes / No / N/A)")
+    wanted = choice_name(value)
+    chosen = [i for i, label in enumerate(header) if choice_name(label) == wanted]
+    if value and not chosen:
+        raise _bad_ref(ref, f"{value!r} is none of the choices ({' / '.join(header)})")
+    mark, blank = choice_marks(text for row in range(header_row + 1, len(rows))
+                               for text in texts(row))
+    return [(cell, mark if i in chosen[:1] else blank) for i, cell in enumerate(cells)
+            if cell is not None]
+
+
+_MAX_CHOICES = 12  # cells one range of choices may span
 
 
 def _package_with(src: Path, part_name: str, blob: bytes) -> bytes:
@@ -1119,7 +1178,11 @@ def write_docx(src: Path, dst: Path, values: Mapping[str, str]) -> int:
     # Every check-box place is checked before anything changes: a bad value writes nothing.
     ticks: dict[str, tuple[Choice, int]] = {}
     boxes_below: dict[str, Choice] = {}
+    marks: dict[str, list[tuple[Element, str]]] = {}
     for ref, kind, element, text in places:
+        if kind == "choices":
+            marks[ref] = _choice_marks(ref, element, text)
+            continue
         boxes = _boxes_at(kind, element)
         if kind == "below":
             if boxes is None:
@@ -1138,7 +1201,10 @@ def write_docx(src: Path, dst: Path, values: Mapping[str, str]) -> int:
         "after": lambda element, text: _insert_after(element, text, convention),
     }
     for ref, kind, element, text in places:
-        if ref in ticks:
+        if ref in marks:
+            for cell, mark in marks[ref]:
+                _write_cell(cell, mark)
+        elif ref in ticks:
             boxes, index = ticks[ref]
             boxes.tick(index)
         elif ref in boxes_below:

@@ -21,9 +21,10 @@ NEEDS_INPUT_TEXT = "Needs input"
 MAX_ANSWER_CHARS = 1500
 
 _YES = ("yes", "y", "true", "compliant", "fully compliant", "implemented", "in place",
-        "supported", "agree")
+        "supported", "agree", "comply", "complies", "fully comply", "fully complies")
 _NO = ("no", "n", "false", "non-compliant", "not compliant", "noncompliant", "not implemented",
-       "not supported", "disagree")
+       "not supported", "disagree", "do not comply", "does not comply", "not comply",
+       "non-comply")
 
 
 def _norm(value: str) -> str:

@@ -10,10 +10,12 @@ format's writer:
 - XLSX: ``"<sheet name>!<cell>"``, e.g. ``"Security Questionnaire!D5"``; or, for a form
   with one column per choice ("Yes | No | N/A", marked with an X), the row's choice cells
   ``"<sheet name>!<first>:<last>"``, e.g. ``"Vendor!C5:E5"``, written with the choice's name.
-- DOCX: ``"table:<t>:<row>:<col>"`` (a table cell) or ``"paragraph:<p>"`` (a body
+- DOCX: ``"table:<t>:<row>:<col>"`` (a table cell), ``"table:<t>:<row>:<first>-<last>"``
+  (a row's choice cells, to mark) or ``"paragraph:<p>"`` (a body
   paragraph, by index among ``document.paragraphs``), or ``"after:<p>"`` (a new paragraph
   to insert after body paragraph ``p``, when the question has no answer paragraph).
-- CSV: ``"row:<r>:<column name>"`` with ``r`` the 0-based data row (after the header).
+- CSV: ``"row:<r>:<column name>"`` with ``r`` the 0-based data row (after the header), or
+  ``"row:<r>:Yes|No|N/A"`` for a row's choice columns, to mark.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ numbers the next one's section is a heading, unless it asks something itself.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import pairwise
 
 _QUESTION_START = re.compile(
@@ -52,3 +53,67 @@ def section_numbers(ids: Sequence[str]) -> set[int]:
     numbered = [(i, qid) for i, qid in enumerate(ids) if qid]
     return {i for (i, qid), (_, following) in pairwise(numbered)
             if numbered_inside(qid, following)}
+
+
+# --- choices as columns ---------------------------------------------------------------------
+
+_CHOICE_YES = frozenset({
+    "yes", "y", "compliant", "fully compliant", "implemented", "in place", "true", "comply",
+    "complies", "fully comply", "fully complies"})
+_CHOICE_NO = frozenset({
+    "no", "n", "non-compliant", "not compliant", "noncompliant", "not implemented", "false",
+    "do not comply", "does not comply", "not comply", "non-comply"})
+_CHOICE_OTHER = frozenset({
+    "n/a", "na", "n.a", "not applicable", "partial", "partially", "partially compliant",
+    "partly", "partially comply", "partially complies", "in progress", "planned", "unknown",
+    "other"})
+
+
+def choice_name(text: str) -> str:
+    """A choice as compared: "  N / A: " → "n/a"."""
+    folded = " ".join(text.split()).casefold().strip(":*. ")
+    return re.sub(r"\s*/\s*", "/", folded)
+
+
+def choice_columns(header: Mapping[int, str]) -> tuple[tuple[int, str], ...]:
+    """Adjacent header cells that are the choices themselves ("Yes | No | N/A"), where a form
+    wants an X under one of them: (column, header), in order; () unless they offer at least a
+    yes and a no. ``header`` maps column numbers to header texts."""
+    runs: list[list[tuple[int, str]]] = [[]]
+    for column in sorted(header):
+        name = choice_name(header[column])
+        if not (name in _CHOICE_YES or name in _CHOICE_NO or name in _CHOICE_OTHER):
+            runs.append([])
+            continue
+        if runs[-1] and column != runs[-1][-1][0] + 1:
+            runs.append([])
+        runs[-1].append((column, " ".join(header[column].split())))
+    best: tuple[tuple[int, str], ...] = ()
+    for run in runs:
+        names = {choice_name(label) for _, label in run}
+        if names & _CHOICE_YES and names & _CHOICE_NO and len(run) > len(best):
+            best = tuple(run)
+    return best
+
+
+_UNTICKED = frozenset({"☐", "□", "❏", "❑"})
+
+
+def is_marked(text: str) -> bool:
+    """Whether a choice cell holds a mark: any text but an empty box ("☐")."""
+    stripped = text.strip()
+    return bool(stripped) and stripped not in _UNTICKED
+
+
+def choice_marks(texts: Iterable[str]) -> tuple[str, str]:
+    """The mark a form puts under its chosen column, and what the other columns hold, from
+    the choice cells it has (``texts``): its own mark and blank when some row is marked
+    ("x" / ""), a ticked box where the cells hold empty boxes ("☒" / "☐"), else "X" / ""."""
+    short = [t.strip() for t in texts if 0 < len(t.strip()) <= 2]
+    boxes = [t for t in short if t in _UNTICKED]
+    marks = Counter(t for t in short if t not in _UNTICKED)
+    if marks:
+        return marks.most_common(1)[0][0], (Counter(boxes).most_common(1)[0][0] if boxes else "")
+    if boxes:
+        return "☒", Counter(boxes).most_common(1)[0][0]
+    return "X", ""

@@ -48,7 +48,11 @@ from ddq.questionnaire.model import (
 from ddq.questionnaire.output import output_mode, refuse_overwrite, temporary_beside
 from ddq.questionnaire.package import DEFAULT_LIMITS, PackageLimits, check_package
 from ddq.questionnaire.table_text import (
+    choice_columns,
+    choice_marks,
+    choice_name,
     depth,
+    is_marked,
     looks_like_question,
     numbered_inside,
     section_numbers,
@@ -178,34 +182,6 @@ def header_role(text: str) -> str | None:
     if _ANSWER_WORDS.search(norm):
         return "answer"
     return None
-
-
-_CHOICE_YES = frozenset({"yes", "y", "compliant", "fully compliant", "implemented", "in place",
-                         "true"})
-_CHOICE_NO = frozenset({"no", "n", "non-compliant", "not compliant", "noncompliant",
-                        "not implemented", "false"})
-_CHOICE_OTHER = frozenset({"n/a", "na", "n.a", "not applicable", "partial", "partially",
-                           "partially compliant", "partly", "in progress", "planned", "unknown",
-                           "other"})
-
-
-def choice_columns(header: dict[int, str]) -> tuple[tuple[int, str], ...]:
-    """Adjacent header cells that are the choices themselves ("Yes | No | N/A"), where a form
-    wants an X under one of them; () unless they offer at least a yes and a no."""
-    best: tuple[tuple[int, str], ...] = ()
-    run: list[tuple[int, str]] = []
-    for column in [*sorted(header), 0]:
-        norm = _norm_header(header.get(column, "")) if column else ""
-        if norm in _CHOICE_YES or norm in _CHOICE_NO or norm in _CHOICE_OTHER:
-            if run and column != run[-1][0] + 1:
-                run = []
-            run.append((column, " ".join(header[column].split())))
-            continue
-        norms = {_norm_header(label) for _, label in run}
-        if norms & _CHOICE_YES and norms & _CHOICE_NO and len(run) > len(best):
-            best = tuple(run)
-        run = []
-    return best
 
 
 # --- content heuristics ----------------------------------------------------------------------
@@ -813,7 +789,7 @@ class _SheetReader:
 
     def _answered(self, row: int, columns: _Columns) -> bool:
         if columns.choices:
-            return any(_clean(self.value(row, c)) for c, _ in columns.choices)
+            return any(is_marked(_clean(self.value(row, c))) for c, _ in columns.choices)
         if columns.answer is None or columns.answer_from_notes:
             return False
         bounds = self.merged.get((row, columns.answer))
@@ -884,7 +860,8 @@ class _SheetReader:
             self.warnings.append(f"{self.name}!{names[0]}:{names[-1]} holds a formula; DDQ "
                                  "leaves it alone")
             return None
-        marked = [label for (column, label) in choices if _clean(self.value(row, column))]
+        marked = [label for (column, label) in choices
+                  if is_marked(_clean(self.value(row, column)))]
         return Target(TargetRole.ANSWER, f"{self.name}!{names[0]}:{names[-1]}",
                       tuple(label for _, label in choices), marked[0] if marked else None)
 
@@ -1180,7 +1157,7 @@ class _SheetEditor:
         self.data = data
         self.sheet = sheet
         self.shared_strings = shared_strings
-        self._choice_headers: dict[tuple[int, int], tuple[int, list[str], str]] = {}
+        self._choice_headers: dict[tuple[int, int], tuple[int, list[str], tuple[str, str]]] = {}
         parser = etree.XMLParser(
             resolve_entities=False,
             no_network=True,
@@ -1274,20 +1251,21 @@ class _SheetEditor:
     def mark(self, item: _Mark) -> None:
         """Put the mark under the header that names ``item.value`` and clear the others; ""
         clears them all."""
-        header_row, labels, mark = self._choices_above(item)
-        wanted = _norm_header(item.value)
-        chosen = [i for i, label in enumerate(labels) if _norm_header(label) == wanted]
+        header_row, labels, (mark, blank) = self._choices_above(item)
+        wanted = choice_name(item.value)
+        chosen = [i for i, label in enumerate(labels) if choice_name(label) == wanted]
         if item.value and not chosen:
             raise DDQError(ErrorCode.INVALID_INPUT,
                            f"{item.ref}: {item.value!r} is none of the choices "
                            f"({' / '.join(labels)}) in row {header_row}")
         for offset in range(item.last - item.first + 1):
             column = item.first + offset
-            self.write(_Write(item.ref, item.row, column, mark if offset in chosen[:1] else ""))
+            self.write(_Write(item.ref, item.row, column,
+                              mark if offset in chosen[:1] else blank))
 
-    def _choices_above(self, item: _Mark) -> tuple[int, list[str], str]:
+    def _choices_above(self, item: _Mark) -> tuple[int, list[str], tuple[str, str]]:
         """The nearest row above ``item`` whose cells over its columns name choices, those
-        names, and the mark the form already uses under them ("X" when none is there)."""
+        names, and the mark and blank the form uses under them (see ``choice_marks``)."""
         key = (item.first, item.last)
         known = self._choice_headers.get(key)
         if known is not None and known[0] < item.row:
@@ -1302,10 +1280,9 @@ class _SheetEditor:
                        f"{item.ref}: no header row above these cells names the choices "
                        "(e.g. Yes / No / N/A)")
 
-    def _mark_in_use(self, header_row: int, first: int, last: int) -> str:
-        marks = Counter(text for number in self.row_numbers if number > header_row
-                        for text in self._texts(number, first, last) if 0 < len(text) <= 2)
-        return marks.most_common(1)[0][0] if marks else "X"
+    def _mark_in_use(self, header_row: int, first: int, last: int) -> tuple[str, str]:
+        return choice_marks(text for number in self.row_numbers if number > header_row
+                            for text in self._texts(number, first, last))
 
     def _texts(self, number: int, first: int, last: int) -> list[str]:
         texts = [""] * (last - first + 1)
