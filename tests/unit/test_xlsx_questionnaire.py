@@ -887,7 +887,7 @@ def test_marking_a_choice_clears_the_others_and_uses_the_forms_mark(tmp_path: Pa
 
 @pytest.mark.unit
 @pytest.mark.parametrize(("values", "message"), [
-    ({"Vendor!B3:D3": "Maybe"}, "'Maybe' is none of the choices (Yes / No / N/A) in row 2"),
+    ({"Vendor!B3:D3": "Maybe"}, "'Maybe' is none of the choices (Yes / No / N/A)"),
     ({"Vendor!B3:D4": "Yes"}, "a range of choices is part of one row"),
     ({"Vendor!A3:B3": "Yes"}, "no header row above these cells names the choices"),
     ({"Vendor!B3:D3": "Yes", "Vendor!C3": "x"}, "the same cell is written twice"),

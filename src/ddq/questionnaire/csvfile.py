@@ -37,9 +37,9 @@ from ddq.questionnaire.package import DEFAULT_LIMITS, PackageLimits, check_file_
 from ddq.questionnaire.table_text import (
     choice_columns,
     choice_marks,
-    choice_name,
     is_marked,
     looks_like_question,
+    marked_row,
     numbered_inside,
     section_numbers,
 )
@@ -544,15 +544,9 @@ def _mark(ref: str, choices: Sequence[tuple[int, str]], value: str,
           data: Sequence[_Record]) -> dict[int, str]:
     """The edits that mark ``value``'s column and clear the row's other choices, with the mark
     the file already uses in those columns (see ``choice_marks``); "" clears them all."""
-    wanted = choice_name(value)
-    chosen = [index for index, name in choices if choice_name(name) == wanted]
-    if value and not chosen:
-        names = " / ".join(name for _, name in choices)
-        raise DDQError(ErrorCode.INVALID_INPUT, f"{ref}: {value!r} is none of the choices "
-                                                f"({names})")
-    mark, blank = choice_marks(_cell(record.fields, index) for record in data
-                               for index, _ in choices)
-    return {index: mark if index in chosen[:1] else blank for index, _ in choices}
+    marks = choice_marks(_cell(record.fields, index) for record in data for index, _ in choices)
+    texts = marked_row(ref, [name for _, name in choices], value, marks)
+    return {index: text for (index, _), text in zip(choices, texts, strict=True)}
 
 
 def write_csv(src: Path, dst: Path, values: Mapping[str, str]) -> int:

@@ -62,7 +62,7 @@ from ddq.questionnaire.model import (
 )
 from ddq.questionnaire.output import refuse_overwrite, replace_atomically
 from ddq.questionnaire.package import DEFAULT_LIMITS, PackageLimits, check_package
-from ddq.questionnaire.table_text import choice_columns, choice_marks, choice_name, is_marked
+from ddq.questionnaire.table_text import choice_columns, choice_marks, is_marked, marked_row
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
@@ -1128,14 +1128,10 @@ def _choice_marks(ref: str, tr: Element, value: str) -> list[tuple[Element, str]
     if header is None or any(cell is None for cell in cells):
         raise _bad_ref(ref, "no header row above these cells names the choices "
                             "(e.g. Yes / No / N/A)")
-    wanted = choice_name(value)
-    chosen = [i for i, label in enumerate(header) if choice_name(label) == wanted]
-    if value and not chosen:
-        raise _bad_ref(ref, f"{value!r} is none of the choices ({' / '.join(header)})")
-    mark, blank = choice_marks(text for row in range(header_row + 1, len(rows))
-                               for text in texts(row))
-    return [(cell, mark if i in chosen[:1] else blank) for i, cell in enumerate(cells)
-            if cell is not None]
+    marks = choice_marks(text for row in range(header_row + 1, len(rows))
+                         for text in texts(row))
+    return [(cell, text) for cell, text in zip(cells, marked_row(ref, header, value, marks),
+                                                strict=True) if cell is not None]
 
 
 _MAX_CHOICES = 12  # cells one range of choices may span

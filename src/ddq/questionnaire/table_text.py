@@ -12,6 +12,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import pairwise
 
+from ddq.errors import DDQError, ErrorCode
+
 _QUESTION_START = re.compile(
     r"(?:\d+(?:\.\d+)*[.)]?\s+)?(?:describe|explain|provide|list|please|do|does|did|is|are"
     r"|was|were|have|has|had|can|could|will|would|should|shall|may|must|how|what|when|where"
@@ -117,3 +119,17 @@ def choice_marks(texts: Iterable[str]) -> tuple[str, str]:
     if boxes:
         return "☒", Counter(boxes).most_common(1)[0][0]
     return "X", ""
+
+
+def marked_row(ref: str, labels: Sequence[str], value: str, marks: tuple[str, str]
+               ) -> list[str]:
+    """What each choice cell of a row holds once ``value`` is chosen: the mark (``marks``,
+    from :func:`choice_marks`) under the label that names it, the blank under the others;
+    "" leaves them all blank. A value that names none of the labels is refused."""
+    mark, blank = marks
+    wanted = choice_name(value)
+    chosen = next((i for i, label in enumerate(labels) if choice_name(label) == wanted), None)
+    if value and chosen is None:
+        raise DDQError(ErrorCode.INVALID_INPUT,
+                       f"{ref}: {value!r} is none of the choices ({' / '.join(labels)})")
+    return [mark if i == chosen else blank for i in range(len(labels))]

@@ -50,10 +50,10 @@ from ddq.questionnaire.package import DEFAULT_LIMITS, PackageLimits, check_packa
 from ddq.questionnaire.table_text import (
     choice_columns,
     choice_marks,
-    choice_name,
     depth,
     is_marked,
     looks_like_question,
+    marked_row,
     numbered_inside,
     section_numbers,
 )
@@ -1251,17 +1251,10 @@ class _SheetEditor:
     def mark(self, item: _Mark) -> None:
         """Put the mark under the header that names ``item.value`` and clear the others; ""
         clears them all."""
-        header_row, labels, (mark, blank) = self._choices_above(item)
-        wanted = choice_name(item.value)
-        chosen = [i for i, label in enumerate(labels) if choice_name(label) == wanted]
-        if item.value and not chosen:
-            raise DDQError(ErrorCode.INVALID_INPUT,
-                           f"{item.ref}: {item.value!r} is none of the choices "
-                           f"({' / '.join(labels)}) in row {header_row}")
-        for offset in range(item.last - item.first + 1):
-            column = item.first + offset
-            self.write(_Write(item.ref, item.row, column,
-                              mark if offset in chosen[:1] else blank))
+        _, labels, marks = self._choices_above(item)
+        texts = marked_row(item.ref, labels, item.value, marks)
+        for offset, text in enumerate(texts):
+            self.write(_Write(item.ref, item.row, item.first + offset, text))
 
     def _choices_above(self, item: _Mark) -> tuple[int, list[str], tuple[str, str]]:
         """The nearest row above ``item`` whose cells over its columns name choices, those
