@@ -75,3 +75,17 @@ def test_expected_evidence_is_matched_in_paths_locations_and_chunk_text() -> Non
     assert not citation_hit(case, answered, {2: "control_code: CC6.71; ENC-011"})
     assert citation_hit(case, draft(AnswerStatus.NEEDS_INPUT, None, []), {}) is None
     assert citation_hit(Case("Y", "q", "negative"), answered, {}) is None
+
+
+@pytest.mark.unit
+def test_an_answered_form_with_choice_columns_is_a_golden_set(tmp_path: Path) -> None:
+    """Marks under "Comply / Do not comply" grade like Yes / No; N/A and unmarked rows are
+    not graded."""
+    path = tmp_path / "answered.csv"
+    path.write_text("Requirement,Comply,Do not comply,N/A\n"
+                    "Is MFA enforced?,x,,\n"
+                    "Do you support CMEK?,,x,\n"
+                    "Do you process PHI?,,,x\n"
+                    "Is SSO available?,,,\n", encoding="utf-8")
+    assert [(c.question, c.expected) for c in load_cases(path)] == [
+        ("Is MFA enforced?", "attested"), ("Do you support CMEK?", "negative")]

@@ -184,16 +184,17 @@ def load_cases(path: Path) -> list[Case]:
     return cases
 
 
-_VERDICTS = {"yes": "attested", "y": "attested", "no": "negative", "n": "negative"}
+_VERDICTS = {"yes": "attested", "no": "negative"}
 
 
 def _cases_from_answered(path: Path) -> list[Case]:
     from ddq.questionnaire.files import extract
+    from ddq.questionnaire.fit import verdict_of
 
     cases = []
     for q in extract(path).questions:
         current = (q.answer.current or "") if q.answer is not None else ""
-        expected = _VERDICTS.get(current.strip().rstrip(".").lower())
+        expected = _VERDICTS.get(verdict_of(current) or "")
         if expected is not None:
             cases.append(Case(q.qid or q.key, q.text, expected))
     if not cases:

@@ -46,6 +46,13 @@ def choose_allowed(stance: str | None, allowed: Sequence[str]) -> str | None:
     return None
 
 
+def verdict_of(value: str) -> str | None:
+    """"yes" or "no" for an allowed value that says so ("Yes", "Compliant", "Do not comply"),
+    else None (N/A, Partial, free text)."""
+    norm = _norm(value)
+    return "yes" if norm in _YES else "no" if norm in _NO else None
+
+
 def concise(text: str, limit: int = MAX_ANSWER_CHARS) -> str:
     text = text.strip()
     if len(text) <= limit:
