@@ -25,10 +25,22 @@ pytestmark = pytest.mark.unit
         ("Is data encrypted? Is DATA encrypted at rest?", ["data", "encrypted", "rest"]),
         ("Do you have a SOC 2 report?", ["soc", "report"]),
         ("What is it?", []),
+        # "in place" asks whether a thing exists; "place" alone is a word like any other.
+        ("Are removable media controls in place?", ["removable", "media", "controls"]),
+        ("Is there a place for visitors to sign in?", ["place", "visitors", "sign"]),
     ],
 )
 def test_key_words(question: str, expected: list[str]) -> None:
     assert key_words(question) == expected
+
+
+def test_no_key_word_is_a_word_the_index_drops() -> None:
+    """Evidence is stemmed without the keyword index's stop words, so a key term that is one
+    of them ("Is security built into the SDLC?") could never be covered."""
+    from bm25s.stopwords import STOPWORDS_EN
+
+    assert key_words(" ".join(STOPWORDS_EN)) == []
+    assert key_words("Is security built into the SDLC?") == ["security", "built", "sdlc"]
 
 
 @pytest.mark.parametrize(

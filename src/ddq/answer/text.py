@@ -20,9 +20,11 @@ _QUESTION_NOISE = frozenset(
     use used using many much most recent latest copy copies type types kind kinds level levels
     specific example examples related relevant applicable attach attached share sample
     least once documented formal formally current established periodic periodically regular
-    regularly appropriate adequate
+    regularly appropriate adequate kept keep keeps but into
     """.split()
 )
+# "Are removable media controls in place?" asks whether they exist: "place" is not a term.
+_IN_PLACE = re.compile(r"\bin\s+place\b", re.IGNORECASE)
 
 # Words a questionnaire uses where policies often say the same thing another way.
 _ALTERNATIVES: dict[str, tuple[str, ...]] = {
@@ -92,7 +94,7 @@ def term_alternatives(term: str) -> tuple[str, ...]:
 
 def key_words(question: str) -> list[str]:
     """The words of a question that carry its meaning (lower-cased, order kept, unique)."""
-    words = re.findall(r"[a-z0-9][a-z0-9\-]*", question.lower())
+    words = re.findall(r"[a-z0-9][a-z0-9\-]*", _IN_PLACE.sub(" ", question).lower())
     out: list[str] = []
     for word in words:
         for part in word.split("-") if "-" in word else [word]:
