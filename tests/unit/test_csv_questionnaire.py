@@ -188,6 +188,17 @@ def test_yes_no_columns_to_mark(tmp_path: Path) -> None:
 
 
 @pytest.mark.unit
+def test_sig_and_caiq_headers(tmp_path: Path) -> None:
+    from ddq.questionnaire.csvfile import classify_headers
+
+    sig = classify_headers(["Ques Num", "Question/Request", "Response", "Additional Information"])
+    assert (sig.id, sig.answer, sig.notes) == (0, 2, 3)
+    caiq = classify_headers(["Question ID", "Question", "CSP CAIQ Answer",
+                             "SSRM Control Ownership", "CSP Implementation Description"])
+    assert (caiq.id, caiq.question, caiq.notes) == (0, 1, 4)
+
+
+@pytest.mark.unit
 def test_options_pick_columns_by_name_or_number(tmp_path: Path) -> None:
     src = write(tmp_path, "q.csv", "Code,Ask,Theme\nX1,Do you log access?,Ops\n")
     with pytest.raises(DDQError) as excinfo:

@@ -93,7 +93,11 @@ def simple_questionnaire(path: Path) -> Path:
         ("#", "id"),
         ("No.", "id"),
         ("Control ID", "id"),
+        ("Ques Num", "id"),  # SIG
         ("Response", "answer"),
+        ("CSP CAIQ Answer", "answer"),  # CAIQ v4
+        ("CSP Implementation Description (Optional/Recommended)", "notes"),
+        ("SSRM Control Ownership", None),
         ("Vendor Response", "answer"),
         ("Yes / No", "answer"),
         ("Response (Yes/No/N/A)", "answer"),
@@ -359,6 +363,22 @@ def test_a_numbered_section_row_in_the_id_column_is_a_heading(tmp_path: Path) ->
         # "10" is not numbered inside "1" or "A", and nothing is numbered inside it.
         ("10", "Business continuity plan", ()),
     ]
+
+
+@pytest.mark.unit
+def test_ids_under_a_blank_header_are_found_by_their_look(tmp_path: Path) -> None:
+    """HECVAT-style: the id column has no header, the codes are still the questions' ids; a
+    column with a header of its own is never taken for them."""
+    path = workbook_file(tmp_path / "blank-id.xlsx", {"S": [
+        [None, "Notes to self", "Question", "Vendor Answers", "Additional Information"],
+        ["DOCU-01", "x1", "Have you undergone a SSAE 18/SOC 2 audit?", None, None],
+        ["DOCU-02", "x2", "Have you completed the CSA CAIQ?", None, None],
+        ["General", None, None, None, None],
+        ["APPL-01", "x3", "Are you using a web application firewall?", None, None],
+    ]})
+    extraction = extract_xlsx(path)
+    assert extraction.layout["sheets"]["S"]["id"] == "A"
+    assert [q.qid for q in extraction.questions] == ["DOCU-01", "DOCU-02", "APPL-01"]
 
 
 @pytest.mark.unit

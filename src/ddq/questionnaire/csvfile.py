@@ -48,7 +48,7 @@ from ddq.questionnaire.table_text import (
 
 _ID_HEADER = re.compile(
     r"^(?:#|id|no\.?|nr\.?|num(?:ber)?|ref\.?|reference|item(?:\s*(?:#|no\.?|id))?"
-    r"|(?:question|q|control|req(?:uirement)?|item)\s*(?:id|#|no\.?|number|ref\.?)"
+    r"|(?:question|ques|q|control|req(?:uirement)?|item)\s*(?:id|#|no\.?|num(?:ber)?|ref\.?)"
     r"|s\.?\s*no\.?|sl\.?\s*no\.?)$"
 )
 _QUESTION_HEADER = re.compile(
@@ -70,10 +70,12 @@ _ANSWER_HEADER = re.compile(
     r"(?:answers?|responses?|reply|answer\s*text|response\s*text)(?:\s*\(.*\))?$"
 )
 _NOTES_HEADER = re.compile(
-    r"^(?:(?:vendor|supplier|additional|your|respondent)\s+)?"
+    r"^(?:(?:vendor|supplier|additional|your|respondent|csp|provider)\s+)?"
     r"(?:comments?|notes?|details?|explanation|remarks?|evidence|justification"
+    r"|implementation\s+(?:description|details|statement|notes)"
     r"|additional\s+information|supporting\s+(?:information|details|evidence))$"
 )
+_ANSWER_WORD_HEADER = re.compile(r".*\b(?:answers?|responses?)\b(?!.*\b(?:date|owner)\b)")
 #: What a Yes/No column takes when the file has no list of its own.
 
 
@@ -108,9 +110,20 @@ class HeaderColumns:
     choices: tuple[tuple[int, str], ...] = ()
 
 
+_HEADER_PARTS = re.compile(r"\s*(?:/|&|\|)\s*")
+_TRAILING_NOTE = re.compile(r"\s*\([^)]*\)$")  # "Answer (Optional/Recommended)"
+
+
 def _first(headers: Sequence[str], pattern: re.Pattern[str], taken: set[int]) -> int | None:
+    """The first free column whose header matches ``pattern``: the whole header, without a
+    trailing note in brackets, or one part of a compound one ("Question/Request")."""
     for index, header in enumerate(headers):
-        if index not in taken and pattern.match(normalise_header(header)):
+        if index in taken:
+            continue
+        norm = normalise_header(header)
+        bare = _TRAILING_NOTE.sub("", norm)
+        if pattern.match(norm) or pattern.match(bare) or any(
+                pattern.match(part) for part in _HEADER_PARTS.split(bare) if part):
             return index
     return None
 
@@ -140,7 +153,10 @@ def classify_headers(headers: Sequence[str], options: ExtractOptions = ExtractOp
         notes = pick(options.notes_column, _NOTES_HEADER)
         return HeaderColumns(question, id_col, section, answer, notes, yes_no)
     yes_no_col = pick(None, _YES_NO_HEADER)
+    # "CSP CAIQ Answer": a header that says "answer" or "response" anywhere.
     response = pick(None, _ANSWER_HEADER)
+    if response is None:
+        response = pick(None, _ANSWER_WORD_HEADER)
     notes = pick(options.notes_column, _NOTES_HEADER) if options.notes_column else None
     comments = notes if options.notes_column else pick(None, _NOTES_HEADER)
     if yes_no_col is not None:

@@ -106,7 +106,7 @@ def _why(exc: BaseException) -> str:
 # --- header vocabulary -----------------------------------------------------------------------
 
 _ID_HEADER = re.compile(
-    r"(?:(?:question|control|item|requirement|req|q|row|line|serial)\s*)?"
+    r"(?:(?:question|ques|control|item|requirement|req|q|row|line|serial)\s*)?"
     r"(?:id|ref\.?|reference|#|no\.?|nr\.?|number|num|s/n)(?:\s*(?:#|no\.?|number|id))?"
 )
 _QUESTION_HEADER = re.compile(
@@ -121,8 +121,9 @@ _ANSWER_HEADER = re.compile(
     r"|yes/no|y/n|yes/no/n/?a|yes/no/partial|implemented|in place|selection)"
 )
 _NOTES_HEADER = re.compile(
-    r"(?:(?:vendor|supplier|additional|supporting|response|further|other)\s+)?"
+    r"(?:(?:vendor|supplier|additional|supporting|response|further|other|csp|provider)\s+)?"
     r"(?:comments?|notes?|details?|explanations?|additional information|additional info"
+    r"|implementation (?:description|details|statement|notes)"
     r"|information|evidence|justification|remarks?|supporting|supporting evidence"
     r"|supporting information|supporting documentation|documentation|clarification"
     r"|rationale|commentary|elaboration)"
@@ -617,6 +618,9 @@ class _SheetReader:
             )
         if header_row is None:
             self._detect_without_header(columns)
+        elif columns.id is None and not self.options.id_column:
+            # A blank header over short codes ("DOCU-01") left of the questions.
+            columns.id = self._id_column_by_content(columns)
         if columns.answer is None and columns.notes is not None and not columns.choices:
             columns.answer, columns.notes, columns.answer_from_notes = columns.notes, None, True
         return columns
@@ -697,6 +701,25 @@ class _SheetReader:
                 return column
         return None
 
+    def _id_column_by_content(self, columns: _Columns,
+                              question_rows: list[int] | None = None) -> int | None:
+        """The column left of the questions whose cells are short codes in at least half of
+        the question rows, and whose header (if any) names nothing else."""
+        if question_rows is None:
+            question_rows = [r for (r, c), v in self.values.items()
+                             if c == columns.question and r > (columns.header_row or 0)
+                             and looks_like_question(_clean(v))]
+        taken = {c for c in columns.roles().values() if c}
+        header = self.header_cells(columns.header_row) if columns.header_row else {}
+        for column in range(1, columns.question):
+            if column in taken or header.get(column):
+                continue
+            ids = sum(1 for r in question_rows
+                      if _ID_LIKE.fullmatch(_clean(self.values.get((r, column)))))
+            if question_rows and ids * 2 >= len(question_rows):
+                return column
+        return None
+
     def _detect_without_header(self, columns: _Columns) -> None:
         """No header: ids are short codes left of the questions; answers have a dropdown."""
         question_rows = [
@@ -705,15 +728,7 @@ class _SheetReader:
             if c == columns.question and looks_like_question(_clean(v))
         ]
         if columns.id is None:
-            for column in range(1, columns.question):
-                ids = sum(
-                    1
-                    for r in question_rows
-                    if _ID_LIKE.fullmatch(_clean(self.values.get((r, column))))
-                )
-                if question_rows and ids * 2 >= len(question_rows):
-                    columns.id = column
-                    break
+            columns.id = self._id_column_by_content(columns, question_rows)
         if columns.answer is None and self.dropdowns:
             for column in range(columns.question + 1, self.ws.max_column + 1):
                 if any(self.dropdowns.at(r, column) for r in question_rows):
