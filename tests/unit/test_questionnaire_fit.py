@@ -30,6 +30,15 @@ def answer(text: str, stance: str | None = None,
     ("yes", ("Y", "N"), "Y"),
     ("no", ("Yes - fully", "No (planned)"), "No (planned)"),
     ("yes", ("High", "Medium", "Low"), None),
+    # Maturity-style lists: the unhedged value, never a partial one or N/A.
+    ("yes", ("Fully Implemented", "Partially Implemented", "Not Implemented", "N/A"),
+     "Fully Implemented"),
+    ("no", ("Fully Implemented", "Partially Implemented", "Not Implemented", "N/A"),
+     "Not Implemented"),
+    ("yes", ("Yes - partially", "Yes - fully", "No"), "Yes - fully"),
+    ("no", ("In place", "Planned", "Not yet implemented"), "Not yet implemented"),
+    ("no", ("Partially Implemented", "Not applicable"), None),
+    ("yes", ("Partially compliant", "Not compliant"), None),
 ])
 def test_choose_allowed(stance: str | None, allowed: tuple[str, ...], expected: str | None
                         ) -> None:

@@ -31,26 +31,46 @@ def _norm(value: str) -> str:
     return re.sub(r"\s+", " ", value.strip().lower().rstrip("."))
 
 
-def choose_allowed(stance: str | None, allowed: Sequence[str]) -> str | None:
-    """The allowed value that says ``stance`` ("yes"/"no"), or None when none does."""
-    if stance not in ("yes", "no"):
-        return None
-    words = _YES if stance == "yes" else _NO
-    for value in allowed:
-        if _norm(value) in words:
-            return value
-    for value in allowed:  # "Yes - fully", "No (planned)"
-        first = _norm(value).split(" ", 1)[0].strip("-,;:()")
-        if first == ("yes" if stance == "yes" else "no"):
-            return value
-    return None
+_HEDGED = re.compile(r"\b(?:partial|partially|partly|planned|in progress|roadmap|some|limited"
+                     r"|n/?a|not applicable|tbd|unknown|exception)\b")
+_NEGATED = re.compile(r"\b(?:not|non|never|does not|do not)\b[- ]?(?:yet |fully |currently )?"
+                      r"(?:implemented|compliant|comply|supported|available|in place|enabled"
+                      r"|met|meets)\b")
+_AFFIRMED = re.compile(r"^(?:yes\b[ ,;:-]*)?(?:fully |completely )?(?:implemented|compliant"
+                       r"|comply|complies|supported|available|in place|enabled|met|meets)\b")
 
 
 def verdict_of(value: str) -> str | None:
-    """"yes" or "no" for an allowed value that says so ("Yes", "Compliant", "Do not comply"),
-    else None (N/A, Partial, free text)."""
+    """"yes" or "no" for an allowed value that says so ("Yes", "Compliant", "Fully
+    implemented", "Do not comply", "No (planned)"), else None (N/A, "Partially implemented",
+    free text)."""
     norm = _norm(value)
-    return "yes" if norm in _YES else "no" if norm in _NO else None
+    if norm in _YES or norm in _NO:
+        return "yes" if norm in _YES else "no"
+    first = norm.split(" ", 1)[0].strip("-,;:()")
+    if first in ("yes", "no"):  # "Yes - fully", "No (planned)"
+        return first
+    if _NEGATED.search(norm):
+        return "no" if not _HEDGED.search(norm) else None
+    if _AFFIRMED.match(norm) and not _HEDGED.search(norm):
+        return "yes"
+    return None
+
+
+def choose_allowed(stance: str | None, allowed: Sequence[str]) -> str | None:
+    """The allowed value that says ``stance`` ("yes"/"no"), or None when none does: the
+    plain one ("Yes") before a longer one ("Yes - fully"), and an unhedged one before one
+    that hedges ("Yes - partially")."""
+    if stance not in ("yes", "no"):
+        return None
+    words = _YES if stance == "yes" else _NO
+    saying = [v for v in allowed if verdict_of(v) == stance]
+    plain = [v for v in saying if _norm(v) in words]
+    unhedged = [v for v in saying if not _HEDGED.search(_norm(v))]
+    for group in (plain, unhedged, saying):
+        if group:
+            return group[0]
+    return None
 
 
 def concise(text: str, limit: int = MAX_ANSWER_CHARS) -> str:
