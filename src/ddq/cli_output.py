@@ -241,6 +241,7 @@ def print_extraction(extraction: Extraction, *, as_json: bool) -> None:
             console.print(f"[bold]{escape(' > '.join(section) or '(no section)')}[/bold]")
         where = ", ".join(
             f"{t.role.value} {t.ref}" + (f" [{'/'.join(t.allowed)}]" if t.allowed else "")
+            + (f" (≤ {t.max_chars} characters)" if t.max_chars else "")
             for t in q.targets) or "no answer place"
         console.print(f"  {escape(q.qid or '-'):<10} {escape(q.text)}")
         console.print(f"  {'':<10} [dim]{escape(q.location)} → {escape(where)}[/dim]")

@@ -291,3 +291,35 @@ def test_a_workbook_with_yes_no_columns_is_answered_by_marking(home: Path, tmp_p
             assert [yes, no] == [None, None], text
             assert comment == ("Needs input" if row["status"] == "Needs input"
                                else row["answer"]), text
+
+
+def test_answers_keep_to_the_forms_character_limits(home: Path, tmp_path: Path) -> None:
+    """A header that says "max 90 characters" and a text-length rule of 60 on the answers:
+    every text DDQ writes fits, cut after a whole sentence or a word."""
+    from openpyxl import Workbook, load_workbook
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    form = Workbook()
+    sheet = form.active
+    assert sheet is not None
+    sheet.title = "Vendor"
+    sheet.append(["Question", "Response", "Comments (max 90 characters)"])
+    for text in ("Does Tidewater support custom roles?", "Describe your incident response process.",
+                 "Describe how customer data is encrypted."):
+        sheet.append([text, None, None])
+    rule = DataValidation(type="textLength", operator="lessThanOrEqual", formula1="60")
+    sheet.add_data_validation(rule)
+    rule.add("B2:B4")
+    original = tmp_path / "limits.xlsx"
+    form.save(original)
+    data = cli(home, "questions", str(original), "--json").json()
+    assert [[t["max_chars"] for t in q["targets"]] for q in data["questions"]] == [[60, 90]] * 3
+    out = tmp_path / "limits-answered.xlsx"
+    run = cli(home, "answer", str(original), "-o", str(out))
+    assert run.code == 0, run.stderr
+    written = [(row[1].value, row[2].value)
+               for row in load_workbook(out)["Vendor"].iter_rows(min_row=2)]
+    texts = [t for pair in written for t in pair if t]
+    assert texts, written
+    assert all(len(r or "") <= 60 and len(c or "") <= 90 for r, c in written), written
+    assert any(t.endswith(" …") for t in texts), written  # at least one answer was cut

@@ -113,3 +113,42 @@ def test_an_answer_column_beside_notes_takes_the_verdict_of_a_yes_no_question() 
     layout = {"sheets": {"S": {"yes_no_column": True}}}
     assert fill_for(record("Describe key rotation."), answer("No. Never.", "no"), layout) == {
         "S!C5": "No", "S!D5": "Never."}
+
+
+@pytest.mark.parametrize("limit", [5, 12, 30, 47, 80, 200])
+def test_a_concise_answer_never_passes_its_limit(limit: int) -> None:
+    text = ("Customer data is encrypted at rest with AES-256. Keys are held in Cloud KMS and "
+            "rotated every year. Backups are encrypted the same way.")
+    cut = concise(text, limit)
+    assert len(cut) <= limit
+    assert cut == text or cut.endswith(" …")
+
+
+def test_the_forms_character_limit_bounds_the_text() -> None:
+    notes = Target(TargetRole.NOTES, "S!D5", max_chars=60)
+    long = "Yes. " + "All customer data is encrypted at rest with AES-256. " * 5
+    fill = fit_answer(answer(long, "yes"), DROPDOWN, notes)
+    assert fill["S!C5"] == "Yes"
+    assert fill["S!D5"] == "All customer data is encrypted at rest with AES-256. …"
+    assert len(fill["S!D5"]) <= 60
+
+
+@pytest.mark.parametrize(("header", "limit"), [
+    ("Comments (max 500 characters)", 500),
+    ("Response - 250 char limit", 250),
+    ("Additional Information (Limit 1,000 characters)", 1000),
+    ("Vendor Response (up to 2000 chars)", 2000),
+    ("Answer: maximum of 100 characters", 100),
+    ("Notes", None),
+    ("Characters used", None),
+])
+def test_a_limit_stated_in_a_header(header: str, limit: int | None) -> None:
+    from ddq.questionnaire.table_text import stated_limit
+
+    assert stated_limit(header) == limit
+
+
+def test_a_target_keeps_its_limit_through_json() -> None:
+    notes = Target(TargetRole.NOTES, "S!D5", max_chars=60)
+    assert Target.from_json(notes.to_json()) == notes
+    assert Target.from_json({"role": "notes", "ref": "S!D5"}).max_chars is None  # older rows

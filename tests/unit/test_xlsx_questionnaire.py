@@ -940,3 +940,21 @@ def test_empty_boxes_under_the_choices_are_ticked_not_replaced(tmp_path: Path) -
     sheet = sheet_of(load_workbook(out), "S")
     assert [[c.value for c in row] for row in sheet.iter_rows(min_row=2, min_col=2)] == [
         ["☒", "☐"], ["☐", "☒"]]
+
+
+@pytest.mark.unit
+def test_character_limits_from_text_length_rules_and_headers(tmp_path: Path) -> None:
+    def limits(workbook: Workbook) -> None:
+        sheet = sheet_of(workbook, "S")
+        rule = DataValidation(type="textLength", operator="lessThanOrEqual", formula1="300")
+        sheet.add_data_validation(rule)
+        rule.add("B2:B3")
+
+    path = workbook_file(tmp_path / "limits.xlsx", {"S": [
+        ["Question", "Response", "Comments (max 120 characters)"],
+        ["Describe your key management.", None, None],
+        ["Describe your backups.", None, None],
+    ]}, limits)
+    for question in extract_xlsx(path).questions:
+        assert question.answer is not None and question.notes is not None
+        assert (question.answer.max_chars, question.notes.max_chars) == (300, 120)

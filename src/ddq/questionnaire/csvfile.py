@@ -42,6 +42,7 @@ from ddq.questionnaire.table_text import (
     marked_row,
     numbered_inside,
     section_numbers,
+    stated_limit,
 )
 
 # --- header rules (shared with DOCX tables) ---------------------------------------------------
@@ -448,11 +449,13 @@ def _questions(records: Sequence[_Record], columns: HeaderColumns, plan: _Plan) 
                             if is_marked(_cell(record.fields, column))), "")
         else:
             current = _cell(record.fields, answer_col) if answer_col is not None else ""
-        answer = Target(TargetRole.ANSWER, f"row:{row}:{plan.answer}", allowed, current or None)
+        answer = Target(TargetRole.ANSWER, f"row:{row}:{plan.answer}", allowed, current or None,
+                        None if columns.choices else stated_limit(plan.answer))
         notes = None
         if plan.notes is not None:
             note = _cell(record.fields, columns.notes)
-            notes = Target(TargetRole.NOTES, f"row:{row}:{plan.notes}", (), note or None)
+            notes = Target(TargetRole.NOTES, f"row:{row}:{plan.notes}", (), note or None,
+                           stated_limit(plan.notes))
         found.append(_Found(question, _cell(record.fields, columns.id) or None, section,
                             record.line, answer, notes))
     return found

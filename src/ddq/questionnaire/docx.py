@@ -62,7 +62,13 @@ from ddq.questionnaire.model import (
 )
 from ddq.questionnaire.output import refuse_overwrite, replace_atomically
 from ddq.questionnaire.package import DEFAULT_LIMITS, PackageLimits, check_package
-from ddq.questionnaire.table_text import choice_columns, choice_marks, is_marked, marked_row
+from ddq.questionnaire.table_text import (
+    choice_columns,
+    choice_marks,
+    is_marked,
+    marked_row,
+    stated_limit,
+)
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
@@ -592,6 +598,7 @@ class _TableReader:
         self.index = index
         self.rows = list(tbl.iterchildren(W_TR))
         self.grids = [_grid(tr) for tr in self.rows]
+        self.header: list[str] = []  # the header row's texts, once read
 
     def read(self) -> None:
         found = self._header_layout()
@@ -651,6 +658,7 @@ class _TableReader:
         count = 0
         sub_section: str | None = None
         header = _header_texts(self.grids[header_row]) if header_row is not None else None
+        self.header = header or []
         first = 0 if header_row is None else header_row + 1
         for row in range(first, len(self.rows)):
             grid = self.grids[row]
@@ -721,7 +729,8 @@ class _TableReader:
                       if role is TargetRole.ANSWER else None)
             return target, boxes
         allowed = _dropdown_values(cell) or (YES_NO_VALUES if yes_no else ())
-        return Target(role, ref, allowed, _current(cell_text(cell), cell)), None
+        limit = stated_limit(self.header[col]) if col < len(self.header) else None
+        return Target(role, ref, allowed, _current(cell_text(cell), cell), limit), None
 
     def _choice_target(self, row: int, choices: tuple[tuple[int, str], ...]) -> Target | None:
         """One answer place over the row's choice cells ("table:<t>:<row>:<first>-<last>"),

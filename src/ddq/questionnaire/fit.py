@@ -74,12 +74,24 @@ def choose_allowed(stance: str | None, allowed: Sequence[str]) -> str | None:
 
 
 def concise(text: str, limit: int = MAX_ANSWER_CHARS) -> str:
+    """``text`` in at most ``limit`` characters: cut after the last whole sentence that fits
+    (marked " …"), or at a word when no sentence does."""
     text = text.strip()
     if len(text) <= limit:
         return text
-    cut = text[:limit]
+    room = max(1, limit - 2)  # for " …"
+    cut = text[:room + 1]
     end = max(cut.rfind(". "), cut.rfind(".\n"), cut.rfind("? "), cut.rfind("! "))
-    return (cut[: end + 1] if end > limit // 3 else cut.rstrip()) + " …"
+    if end > room // 3:
+        return cut[: end + 1] + " …"
+    space = cut.rfind(" ", 0, room + 1)
+    return (cut[:space] if space > room // 2 else cut[:room]).rstrip() + " …"
+
+
+def _limit(target: Target | None) -> int:
+    if target is None or target.max_chars is None:
+        return MAX_ANSWER_CHARS
+    return min(MAX_ANSWER_CHARS, target.max_chars)
 
 
 def fit_answer(answer: Answer, answer_target: Target | None, notes_target: Target | None,
@@ -105,12 +117,13 @@ def fit_answer(answer: Answer, answer_target: Target | None, notes_target: Targe
         if value is not None:
             fill[answer_target.ref] = value
             if text_target is not None:
-                fill[text_target.ref] = concise(strip_verdict(answer.text) or answer.text)
+                fill[text_target.ref] = concise(strip_verdict(answer.text) or answer.text,
+                                                _limit(text_target))
             return fill
         # No verdict the evidence supports: the dropdown stays for a person to choose.
         if text_target is not None:
-            fill[text_target.ref] = concise(answer.text)
+            fill[text_target.ref] = concise(answer.text, _limit(text_target))
         return fill
     if text_target is not None:
-        fill[text_target.ref] = concise(answer.text)
+        fill[text_target.ref] = concise(answer.text, _limit(text_target))
     return fill

@@ -46,15 +46,20 @@ class Target:
     allowed: tuple[str, ...] = ()
     #: What the place holds already (an answered questionnaire), or None when it is empty.
     current: str | None = None
+    #: The most characters the form lets the place hold (a text-length rule, or a header such
+    #: as "Comments (max 500 characters)"), or None.
+    max_chars: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"role": self.role.value, "ref": self.ref, "allowed": list(self.allowed),
-                "current": self.current}
+                "current": self.current, "max_chars": self.max_chars}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Target:
+        limit = data.get("max_chars")
         return cls(TargetRole(data["role"]), str(data["ref"]),
-                   tuple(str(v) for v in data.get("allowed") or ()), data.get("current"))
+                   tuple(str(v) for v in data.get("allowed") or ()), data.get("current"),
+                   int(limit) if limit else None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -133,3 +133,22 @@ def marked_row(ref: str, labels: Sequence[str], value: str, marks: tuple[str, st
         raise DDQError(ErrorCode.INVALID_INPUT,
                        f"{ref}: {value!r} is none of the choices ({' / '.join(labels)})")
     return [mark if i == chosen else blank for i in range(len(labels))]
+
+
+_STATED_LIMIT = re.compile(
+    r"\b(?:max(?:imum)?\.?(?:\s+of)?|limit(?:ed)?(?:\s+to)?|up\s+to|no\s+more\s+than"
+    r"|at\s+most)"
+    r"\s*:?\s*(\d{1,3}(?:,\d{3})*|\d+)\s*(?:characters|chars?)\b"
+    r"|\b(\d{1,3}(?:,\d{3})*|\d+)\s*(?:-\s*)?(?:characters|chars?)\s*(?:max(?:imum)?|limit)\b",
+    re.IGNORECASE,
+)
+
+
+def stated_limit(header: str) -> int | None:
+    """The character limit a header states ("Comments (max 500 characters)", "Response -
+    250 char limit"), or None."""
+    match = _STATED_LIMIT.search(header)
+    if match is None:
+        return None
+    limit = int((match.group(1) or match.group(2)).replace(",", ""))
+    return limit if limit > 0 else None

@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
@@ -56,6 +56,7 @@ from ddq.questionnaire.table_text import (
     marked_row,
     numbered_inside,
     section_numbers,
+    stated_limit,
 )
 
 _X14 = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
@@ -415,15 +416,19 @@ class _ListResolver:
         return tuple(found)
 
 
-class _Dropdowns:
-    """Which list values apply to a cell, indexed by column for quick lookups."""
+_Rule = TypeVar("_Rule")
+
+
+class _Dropdowns(Generic[_Rule]):
+    """Which rule (a dropdown's list values, a text-length limit) applies to a cell, indexed
+    by column for quick lookups."""
 
     def __init__(self, max_row: int, max_column: int) -> None:
         self._max_row = max_row
         self._max_column = max_column
-        self._by_column: dict[int, list[tuple[int, int, tuple[str, ...] | None]]] = {}
+        self._by_column: dict[int, list[tuple[int, int, _Rule | None]]] = {}
 
-    def add(self, sqref: str, values: tuple[str, ...] | None) -> None:
+    def add(self, sqref: str, values: _Rule | None) -> None:
         for piece in sqref.replace("$", "").split():
             try:
                 min_col, min_row, max_col, max_row = range_boundaries(piece)
@@ -436,7 +441,7 @@ class _Dropdowns:
                     (min_row or 1, max_row or _MAX_ROW, values)
                 )
 
-    def at(self, row: int, column: int) -> tuple[str, ...] | None:
+    def at(self, row: int, column: int) -> _Rule | None:
         for first, last, values in self._by_column.get(column, ()):
             if first <= row <= last:
                 return values
@@ -516,6 +521,8 @@ class _SheetReader:
         self.row_numbers = sorted(self.by_row)
         self.merged = self._read_merges()
         self.dropdowns = self._read_dropdowns(lists)
+        self.limits = self._read_limits()
+        self.header_row: int | None = None  # known once find_columns has run
 
     # reading ------------------------------------------------------------------------------
 
@@ -542,8 +549,22 @@ class _SheetReader:
                     merged[(row, column)] = bounds
         return merged
 
-    def _read_dropdowns(self, lists: _ListResolver) -> _Dropdowns:
-        dropdowns = _Dropdowns(self.ws.max_row, self.ws.max_column)
+    def _read_limits(self) -> _Dropdowns[int]:
+        """Text-length rules ("at most 500 characters") by cell."""
+        limits: _Dropdowns[int] = _Dropdowns(self.ws.max_row, self.ws.max_column)
+        for dv in self.ws.data_validations.dataValidation:
+            if dv.type != "textLength":
+                continue
+            bound = {"lessThanOrEqual": dv.formula1, "lessThan": dv.formula1,
+                     "between": dv.formula2}.get(dv.operator or "between")
+            if bound is not None and str(bound).strip().isdigit():
+                limit = int(str(bound).strip()) - (1 if dv.operator == "lessThan" else 0)
+                if limit > 0:
+                    limits.add(str(dv.sqref), limit)
+        return limits
+
+    def _read_dropdowns(self, lists: _ListResolver) -> _Dropdowns[tuple[str, ...]]:
+        dropdowns: _Dropdowns[tuple[str, ...]] = _Dropdowns(self.ws.max_row, self.ws.max_column)
         sources = [
             (str(dv.formula1 or ""), str(dv.sqref))
             for dv in self.ws.data_validations.dataValidation
@@ -583,6 +604,7 @@ class _SheetReader:
 
     def find_columns(self) -> _Columns:
         header_row = self._find_header_row()
+        self.header_row = header_row
         header = self.header_cells(header_row) if header_row else {}
         choices = choice_columns(header)
         roles: dict[str, int] = {}
@@ -852,11 +874,14 @@ class _SheetReader:
             self.warnings.append(f"{self.name}!{name} holds a formula; DDQ leaves it alone")
             return None
         current = _text(self.values.get(cell))
+        header = _clean(self.values.get((self.header_row, column))) if self.header_row else ""
+        limits = [n for n in (self.limits.at(*cell), stated_limit(header)) if n]
         return Target(
             role,
             f"{self.name}!{name}",
             self.dropdowns.at(*cell) or (),
             current if current.strip() else None,
+            min(limits) if limits else None,
         )
 
     def _choice_target(self, row: int, choices: tuple[tuple[int, str], ...], question: CellKey
