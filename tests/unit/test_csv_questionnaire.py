@@ -185,6 +185,11 @@ def test_yes_no_columns_to_mark(tmp_path: Path) -> None:
         write_csv(src, tmp_path / "refused.csv", {mfa.answer.ref: "Maybe"})
     assert "'Maybe' is none of the choices (Yes / No / N/A)" in str(caught.value)
     assert not (tmp_path / "refused.csv").exists()
+    # Beside the choices, a response column takes the text, before a comments column.
+    from ddq.questionnaire.csvfile import classify_headers
+
+    both = classify_headers(["Question", "Yes", "No", "Response", "Comments"])
+    assert (both.answer, both.notes, [c for c, _ in both.choices]) == (None, 3, [1, 2])
 
 
 @pytest.mark.unit

@@ -883,6 +883,12 @@ def test_yes_no_columns_to_mark_are_one_answer_place(tmp_path: Path) -> None:
         "Vendor!B3:D3", ("Yes", "No", "N/A"), None)
     assert first.notes.ref == "Vendor!E3"
     assert answered.answer is not None and answered.answer.current == "Yes"
+    # Beside the choices, a response column takes the text.
+    beside = workbook_file(tmp_path / "beside.xlsx", {"S": [
+        ["Question", "Yes", "No", "Vendor Response"], ["Is MFA enforced?", None, None, None]]})
+    [question] = extract_xlsx(beside).questions
+    assert question.answer is not None and question.notes is not None
+    assert (question.answer.ref, question.notes.ref) == ("S!B2:C2", "S!D2")
     # Without a Yes beside it, "No." is still the number column.
     numbered = workbook_file(tmp_path / "numbered.xlsx", {"S": [
         ["No.", "Question", "Answer"], ["1", "Is MFA enforced?", None]]})

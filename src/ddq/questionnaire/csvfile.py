@@ -163,8 +163,10 @@ def classify_headers(headers: Sequence[str], options: ExtractOptions = ExtractOp
     if yes_no_col is not None:
         return HeaderColumns(question, id_col, section, yes_no_col,
                              response if response is not None else comments, True)
-    if choices and response is None:
-        return HeaderColumns(question, id_col, section, None, comments, False, choices)
+    if choices:
+        # "Yes | No | N/A | Response": the marks are the verdict, the response its text.
+        notes_col = response if response is not None else comments
+        return HeaderColumns(question, id_col, section, None, notes_col, False, choices)
     if response is None:
         return HeaderColumns(question, id_col, section, comments, None, False)
     return HeaderColumns(question, id_col, section, response, comments, False)

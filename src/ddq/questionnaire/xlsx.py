@@ -622,8 +622,12 @@ class _SheetReader:
             roles.get("notes"),
             roles.get("section"),
         )
-        if columns.answer is None and not self.options.answer_column:
-            columns.choices = choices
+        if choices and not self.options.answer_column:
+            # "Yes | No | N/A | Response": the marks are the verdict, the response its text.
+            if columns.answer is not None:
+                columns.answer, columns.notes = None, columns.answer
+            if columns.answer is None:
+                columns.choices = choices
         self._apply_overrides(columns, header)
         if not columns.question:
             columns.question = self._question_column_by_content(columns) or 0
