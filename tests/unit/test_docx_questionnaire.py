@@ -360,6 +360,23 @@ def test_write_puts_values_in_place_and_keeps_formatting(tmp_path: Path) -> None
 
 
 @pytest.mark.unit
+def test_an_answer_after_a_bare_label_is_spaced_from_it(tmp_path: Path) -> None:
+    def build(document: Document) -> None:
+        document.add_paragraph("1.1 Please provide the full legal name of the firm.")
+        document.add_paragraph("Response:")
+        document.add_paragraph("1.2 Is the firm registered with a regulator?")
+        document.add_paragraph().add_run("Answer:").bold = True
+
+    src = make_docx(tmp_path, build)
+    values = {q.answer.ref: f"Text {q.qid}." for q in extract_docx(src).questions if q.answer}
+    dst = tmp_path / "answered.docx"
+    write_docx(src, dst, values)
+    out = docx.Document(str(dst)).paragraphs
+    assert [out[1].text, out[3].text] == ["Response: Text 1.1.", "Answer: Text 1.2."]
+    assert [(r.text, r.bold) for r in out[3].runs] == [("Answer:", True), (" Text 1.2.", None)]
+
+
+@pytest.mark.unit
 def test_refs_resolve_against_the_original_paragraphs(tmp_path: Path) -> None:
     def build(document: Document) -> None:
         for number in range(1, 4):

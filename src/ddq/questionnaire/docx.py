@@ -963,6 +963,8 @@ def _write_paragraph(paragraph: Element, text: str) -> None:
             following = keep[-1].getnext()
             rpr_source = (following.find(w("rPr")) if following is not None
                           and following.tag == W_R else _mark_properties(paragraph))
+            if not _run_text(keep[-1])[-1:].isspace():
+                text = " " + text  # "Response:" then the answer, not "Response:Answer"
         else:
             text = existing[:label].rstrip() + " " + text
     position = None
