@@ -266,6 +266,40 @@ def test_a_table_with_a_column_per_choice_is_answered_by_marking(tmp_path: Path)
 
 
 @pytest.mark.unit
+def test_a_table_with_each_answer_in_the_row_below_its_question(tmp_path: Path) -> None:
+    """"1.1 | Describe ..." then a full-width "Response:" row: the row below is the answer
+    place; a full-width row that asks nothing and follows no question is a section."""
+    def build(document: Document) -> None:
+        document.add_heading("Operational Due Diligence", level=1)
+        table = document.add_table(rows=0, cols=2)
+        rows = [("Valuation",), ("1.1", "Describe the firm's valuation policy."),
+                ("Response:",), ("1.2", "Who is the fund administrator?"),
+                ("Northern Trust.",), ("Service providers",),
+                ("2.1", "Is the auditor independent of the administrator?"),
+                ("[Insert response here]",)]
+        for texts in rows:
+            cells = table.add_row().cells
+            if len(texts) == 1:
+                cells[0].merge(cells[1]).text = texts[0]
+            else:
+                cells[0].text, cells[1].text = texts
+
+    src = make_docx(tmp_path, build)
+    extraction = extract_docx(src)
+    assert [(q.qid, q.section, q.answer.ref if q.answer else None,
+             q.answer.current if q.answer else None) for q in extraction.questions] == [
+        ("1.1", ("Operational Due Diligence", "Valuation"), "table:0:2:0", None),
+        ("1.2", ("Operational Due Diligence", "Valuation"), "table:0:4:0", "Northern Trust."),
+        ("2.1", ("Operational Due Diligence", "Service providers"), "table:0:7:0", None)]
+    dst = tmp_path / "answered.docx"
+    write_docx(src, dst, {"table:0:2:0": "Independent pricing sources, monthly.",
+                          "table:0:7:0": "Yes."})
+    table = docx.Document(str(dst)).tables[0]
+    assert [table.cell(r, 0).text for r in (2, 4, 7)] == [
+        "Response: Independent pricing sources, monthly.", "Northern Trust.", "Yes."]
+
+
+@pytest.mark.unit
 def test_two_column_table_without_header_and_dropdown_answer(tmp_path: Path) -> None:
     def build(document: Document) -> None:
         _table(document, [["Company name", "Harborline"],

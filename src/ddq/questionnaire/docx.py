@@ -607,6 +607,11 @@ class _TableReader:
             kind = "header"
         elif self._two_columns():
             header_row, columns, kind = None, HeaderColumns(question=0, answer=1), "two_column"
+        elif (pairs := self._stacked()) is not None:
+            self.walker.scan.tables.append({
+                "table": self.index, "kind": "stacked", "header_row": None,
+                "columns": None, "yes_no": False, "questions": self._read_stacked(pairs)})
+            return
         else:
             return
         count = self._read_rows(header_row, columns, kind == "two_column")
@@ -647,6 +652,73 @@ class _TableReader:
         questions = [t for t in lefts if looks_like_question(split_written_number(t)[1])]
         return bool(questions) and 2 * len(questions) >= len(lefts) and all(
             len(g) == 2 for g in self.grids if not _merged_across(g))
+
+    def _asks(self, row: int) -> tuple[str | None, str] | None:
+        """(id, question) when the row asks something: one question cell, maybe after a
+        short id cell ("1.1 | Describe ..."); None otherwise."""
+        cells: list[Element] = []
+        for tc in self.grids[row]:
+            if tc is not None and not any(tc is c for c in cells):
+                cells.append(tc)
+        texts = [" ".join(cell_text(tc).split()) for tc in cells]
+        texts = [t for t in texts if t]
+        qid: str | None
+        if len(texts) == 2 and len(texts[0]) <= 12 and len(texts[0].split()) == 1:
+            qid, text = texts[0].rstrip("."), texts[1]
+        elif len(texts) == 1:
+            qid, text = split_written_number(texts[0])
+        else:
+            return None
+        return (qid, text) if looks_like_question(text) else None
+
+    def _stacked(self) -> list[tuple[int, int]] | None:
+        """Each question row followed by a full-width row for its answer ("Response:",
+        empty, or a placeholder): the (question row, answer row) pairs, when at least two
+        rows pair so and no asking row goes without an answer row."""
+        pairs: list[tuple[int, int]] = []
+        asking = 0
+        for row in range(len(self.rows)):
+            if self._asks(row) is None:
+                continue
+            asking += 1
+            below = row + 1
+            if (below < len(self.rows) and _merged_across(self.grids[below])
+                    and self._asks(below) is None):
+                pairs.append((row, below))
+        return pairs if len(pairs) >= 2 and len(pairs) == asking else None
+
+    def _read_stacked(self, pairs: list[tuple[int, int]]) -> int:
+        answers = dict(pairs)
+        taken = set(answers.values())
+        sub_section: str | None = None
+        for row in range(len(self.rows)):
+            if row in taken:
+                continue
+            if row not in answers:
+                grid = self.grids[row]
+                spanning = grid[0] if grid else None
+                if _merged_across(grid) and spanning is not None:  # a section row
+                    sub_section = " ".join(cell_text(spanning).split()) or sub_section
+                continue
+            asked = self._asks(row)
+            if asked is None:
+                continue
+            qid, text = asked
+            cell = self.grids[answers[row]][0]
+            if cell is None:
+                continue
+            existing = cell_text(cell).strip()
+            label = _label_end(existing)
+            current = _current(existing[label:] if label else existing, cell)
+            answer = Target(TargetRole.ANSWER, f"table:{self.index}:{answers[row]}:0",
+                            _dropdown_values(cell), current)
+            first = self.grids[row][0]
+            if qid is None and first is not None:
+                qid = self._shown_number(first)  # a Word list number, not typed text
+            section = self.walker.section + ((sub_section,) if sub_section else ())
+            self.walker.scan.found.append(_Found(
+                text, qid, section, f"table {self.index + 1}, row {row + 1}", answer))
+        return len(pairs)
 
     def _cell(self, row: int, col: int | None) -> Element | None:
         if col is None or col >= len(self.grids[row]):
