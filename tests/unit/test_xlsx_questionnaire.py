@@ -964,3 +964,30 @@ def test_character_limits_from_text_length_rules_and_headers(tmp_path: Path) -> 
     for question in extract_xlsx(path).questions:
         assert question.answer is not None and question.notes is not None
         assert (question.answer.max_chars, question.notes.max_chars) == (300, 120)
+
+
+@pytest.mark.unit
+def test_a_second_header_row_names_the_answer_places(tmp_path: Path) -> None:
+    """"Vendor Response" merged over "Yes/No/N/A | Comments", or over "Yes | No | N/A"."""
+    def merges(workbook: Workbook) -> None:
+        for name, ranges in (("Dropdown", ("A1:A2", "B1:B2", "C1:D1")),
+                             ("Marks", ("A1:A2", "B1:E1", "F1:F2"))):
+            for cells in ranges:
+                sheet_of(workbook, name).merge_cells(cells)
+
+    path = workbook_file(tmp_path / "two-rows.xlsx", {
+        "Dropdown": [["ID", "Question", "Vendor Response", None],
+                     [None, None, "Yes/No/N/A", "Comments (max 200 characters)"],
+                     ["1", "Do you encrypt data at rest?", None, None]],
+        "Marks": [["Question", "Vendor Response", None, None, None, "Comments"],
+                  [None, "Yes", "No", "N/A", None, None],
+                  ["Do you encrypt data at rest?", None, "x", None, None, None]],
+    }, merges)
+    extraction = extract_xlsx(path)
+    dropdown, marks = extraction.questions
+    assert dropdown.answer is not None and dropdown.notes is not None
+    assert (dropdown.qid, dropdown.answer.ref, dropdown.notes.ref, dropdown.notes.max_chars) == (
+        "1", "Dropdown!C3", "Dropdown!D3", 200)
+    assert marks.answer is not None and marks.notes is not None
+    assert (marks.answer.ref, marks.answer.current, marks.notes.ref) == (
+        "Marks!B3:D3", "No", "Marks!F3")

@@ -474,6 +474,12 @@ class _Columns:
     #: Columns headed by the choices themselves ("Yes | No | N/A"), marked with an X: the
     #: answer place when the form has no answer column. (column, header label), in order.
     choices: tuple[tuple[int, str], ...] = ()
+    #: A second header row under the first ("Vendor Response" over "Yes/No | Comments").
+    sub_header_row: int | None = None
+
+    @property
+    def last_header_row(self) -> int:
+        return self.sub_header_row or self.header_row or 0
 
     def roles(self) -> dict[str, int | None]:
         first = self.choices[0][0] if self.choices else None
@@ -606,14 +612,18 @@ class _SheetReader:
         header_row = self._find_header_row()
         self.header_row = header_row
         header = self.header_cells(header_row) if header_row else {}
-        choices = choice_columns(header)
+        sub_row, sub = self._sub_header(header_row)
+        choices = choice_columns(header) or choice_columns(sub)
         roles: dict[str, int] = {}
-        for column in sorted(header):
-            if any(column == c for c, _ in choices):
-                continue  # "No" beside "Yes" is a choice, not the number column
-            role = header_role(header[column])
-            if role is not None and role not in roles:
-                roles[role] = column
+        # The second header row names what the first leaves general ("Vendor Response" over
+        # "Yes/No/N/A | Comments"), so its roles come first.
+        for cells in (sub, header):
+            for column in sorted(cells):
+                if any(column == c for c, _ in choices):
+                    continue  # "No" beside "Yes" is a choice, not the number column
+                role = header_role(cells[column])
+                if role is not None and role not in roles and column not in roles.values():
+                    roles[role] = column
         columns = _Columns(
             header_row,
             roles.get("question", 0),
@@ -621,6 +631,7 @@ class _SheetReader:
             roles.get("answer"),
             roles.get("notes"),
             roles.get("section"),
+            sub_header_row=sub_row,
         )
         if choices and not self.options.answer_column:
             # "Yes | No | N/A | Response": the marks are the verdict, the response its text.
@@ -650,6 +661,21 @@ class _SheetReader:
         if columns.answer is None and columns.notes is not None and not columns.choices:
             columns.answer, columns.notes, columns.answer_from_notes = columns.notes, None, True
         return columns
+
+    def _sub_header(self, header_row: int | None) -> tuple[int | None, dict[int, str]]:
+        """The row under the header when it is a second header row: every cell in it names
+        a column or a choice, and none asks anything."""
+        if header_row is None or self.options.header_row is not None:
+            return None, {}
+        below = header_row + 1
+        cells = {c: t for c, t in self.header_cells(below).items() if t}
+        named = [c for c, t in cells.items() if header_role(t) is not None]
+        if not cells or any(looks_like_question(t) for t in cells.values()):
+            return None, {}
+        choices = {c for c, _ in choice_columns(cells)}
+        if all(c in choices or c in named for c in cells):
+            return below, cells
+        return None, {}
 
     def _find_header_row(self) -> int | None:
         if self.options.header_row is not None:
@@ -712,7 +738,7 @@ class _SheetReader:
 
     def _question_column_by_content(self, columns: _Columns) -> int | None:
         """The column whose cells most look like questions, for a sheet without a header."""
-        start = (columns.header_row or 0) + 1
+        start = columns.last_header_row + 1
         taken = {c for c in columns.roles().values() if c}
         asked: Counter[int] = Counter()
         filled: Counter[int] = Counter()
@@ -733,7 +759,7 @@ class _SheetReader:
         the question rows, and whose header (if any) names nothing else."""
         if question_rows is None:
             question_rows = [r for (r, c), v in self.values.items()
-                             if c == columns.question and r > (columns.header_row or 0)
+                             if c == columns.question and r > columns.last_header_row
                              and looks_like_question(_clean(v))]
         taken = {c for c in columns.roles().values() if c}
         header = self.header_cells(columns.header_row) if columns.header_row else {}
@@ -768,7 +794,7 @@ class _SheetReader:
         found: list[_Found] = []
         headings = _Headings()
         rows = [r for r in self.row_numbers
-                if columns.header_row is None or r > columns.header_row]
+                if columns.header_row is None or r > columns.last_header_row]
         parents = {rows[i] for i in section_numbers([self.qid(r, columns) for r in rows])}
         for row in rows:
             kind, text, key = self._classify(row, columns, row in parents)
@@ -878,7 +904,9 @@ class _SheetReader:
             self.warnings.append(f"{self.name}!{name} holds a formula; DDQ leaves it alone")
             return None
         current = _text(self.values.get(cell))
-        header = _clean(self.values.get((self.header_row, column))) if self.header_row else ""
+        header = " ".join(_clean(self.values.get((row, column)))
+                          for row in (self.header_row, self.header_row + 1) if row) \
+            if self.header_row else ""
         limits = [n for n in (self.limits.at(*cell), stated_limit(header)) if n]
         return Target(
             role,
