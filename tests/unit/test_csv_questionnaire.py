@@ -193,6 +193,15 @@ def test_yes_no_columns_to_mark(tmp_path: Path) -> None:
 
 
 @pytest.mark.unit
+def test_prompts_in_a_csv_are_not_answers(tmp_path: Path) -> None:
+    src = write(tmp_path, "q.csv", "Question,Response,Comments\n"
+                                   "Do you encrypt data?,Please select,[Enter comments]\n"
+                                   "Is MFA enforced?,Yes,For admins\n")
+    assert [(q.answer.current, q.notes.current) for q in extract_csv(src).questions
+            if q.answer and q.notes] == [(None, None), ("Yes", "For admins")]
+
+
+@pytest.mark.unit
 def test_sig_and_caiq_headers(tmp_path: Path) -> None:
     from ddq.questionnaire.csvfile import classify_headers
 

@@ -991,3 +991,29 @@ def test_a_second_header_row_names_the_answer_places(tmp_path: Path) -> None:
     assert marks.answer is not None and marks.notes is not None
     assert (marks.answer.ref, marks.answer.current, marks.notes.ref) == (
         "Marks!B3:D3", "No", "Marks!F3")
+
+
+@pytest.mark.unit
+def test_a_forms_prompts_are_not_answers(tmp_path: Path) -> None:
+    """"Please select" in a dropdown cell and "[Enter comments]" in a text cell are the
+    form's prompts: the places are empty, and an export writes over them."""
+    def select(workbook: Workbook) -> None:
+        sheet = sheet_of(workbook, "Q")
+        rule = DataValidation(type="list", formula1='"Please select,Yes,No,N/A"')
+        sheet.add_data_validation(rule)
+        rule.add("C2:C4")
+
+    path = workbook_file(tmp_path / "prompts.xlsx", {"Q": [
+        ["ID", "Question", "Response", "Comments"],
+        ["1", "Do you encrypt data at rest?", "Please select", "[Enter comments]"],
+        ["2", "Do you support CMEK?", "-- Select --", "Click here to enter text."],
+        ["3", "Is MFA enforced?", "Yes", "Selected admins only"],
+    ]}, select)
+    questions = extract_xlsx(path).questions
+    assert [(q.answer.current, q.notes.current) for q in questions if q.answer and q.notes] == [
+        (None, None), (None, None), ("Yes", "Selected admins only")]
+    out = tmp_path / "answered.xlsx"
+    write_xlsx(path, out, {"Q!C2": "Yes", "Q!D2": "AES-256."})
+    sheet = sheet_of(load_workbook(out), "Q")
+    assert [sheet["C2"].value, sheet["D2"].value, sheet["C3"].value] == [
+        "Yes", "AES-256.", "-- Select --"]

@@ -38,6 +38,7 @@ from ddq.questionnaire.table_text import (
     choice_columns,
     choice_marks,
     is_marked,
+    is_placeholder,
     looks_like_question,
     marked_row,
     numbered_inside,
@@ -451,11 +452,13 @@ def _questions(records: Sequence[_Record], columns: HeaderColumns, plan: _Plan) 
                             if is_marked(_cell(record.fields, column))), "")
         else:
             current = _cell(record.fields, answer_col) if answer_col is not None else ""
+            current = "" if is_placeholder(current) else current
         answer = Target(TargetRole.ANSWER, f"row:{row}:{plan.answer}", allowed, current or None,
                         None if columns.choices else stated_limit(plan.answer))
         notes = None
         if plan.notes is not None:
             note = _cell(record.fields, columns.notes)
+            note = "" if is_placeholder(note) else note
             notes = Target(TargetRole.NOTES, f"row:{row}:{plan.notes}", (), note or None,
                            stated_limit(plan.notes))
         found.append(_Found(question, _cell(record.fields, columns.id) or None, section,

@@ -66,6 +66,7 @@ from ddq.questionnaire.table_text import (
     choice_columns,
     choice_marks,
     is_marked,
+    is_placeholder,
     marked_row,
     stated_limit,
 )
@@ -92,17 +93,6 @@ _QUESTION_WORDS = frozenset(
 )
 _ANSWER_LABEL = re.compile(
     r"^\s*(?:answer|response|vendor\s+response|reply|a)\s*[:：]\s*", re.IGNORECASE)
-_PLACEHOLDER = re.compile(
-    r"^[\[<({]?\s*(?:"
-    r"(?:insert|enter|type|add|provide)\s+(?:your\s+)?(?:answer|response|text|comments?)"
-    r"(?:\s+here)?"
-    r"|(?:your\s+)?(?:answer|response)(?:\s+here)?"
-    r"|click\s+(?:or\s+tap\s+)?here\s+to\s+enter\s+(?:a\s+)?(?:text|date)"
-    r"|choose\s+an\s+item"
-    r"|_{3,}|\.{4,}|…+"
-    r")\s*[\])>}]?\s*\.?$",
-    re.IGNORECASE,
-)
 _MIN_QUESTION_CHARS = 8
 #: The label of a paragraph for supporting text below check boxes ("Comments: ...").
 _NOTES_LABEL = re.compile(
@@ -122,10 +112,6 @@ def _label_end(text: str) -> int | None:
             return match.end()
     prompt = _PROMPT.match(text)
     return None if prompt is None else prompt.end("label")
-
-
-def is_placeholder(text: str) -> bool:
-    return bool(_PLACEHOLDER.match(text.strip()))
 
 
 def looks_like_question(text: str) -> bool:

@@ -152,3 +152,24 @@ def stated_limit(header: str) -> int | None:
         return None
     limit = int((match.group(1) or match.group(2)).replace(",", ""))
     return limit if limit > 0 else None
+
+
+_PLACEHOLDER = re.compile(
+    r"^[\[<({]?\s*(?:-+\s*)?(?:"
+    r"(?:insert|enter|type|add|provide)\s+(?:your\s+)?(?:answer|response|text|comments?)"
+    r"(?:\s+here)?"
+    r"|(?:your\s+)?(?:answer|response)(?:\s+here)?"
+    r"|click\s+(?:or\s+tap\s+)?here\s+to\s+enter\s+(?:a\s+)?(?:text|date)"
+    r"|choose\s+an\s+item"
+    r"|(?:please\s+)?(?:select|choose|pick)(?:\s+(?:one|an?\s+(?:option|answer|value|response)"
+    r"|from\s+(?:the\s+)?list))?"
+    r"|_{3,}|\.{4,}|…+"
+    r")\s*(?:\.{3}|…)?\s*(?:-+\s*)?[\])>}]?\s*\.?$",
+    re.IGNORECASE,
+)
+
+
+def is_placeholder(text: str) -> bool:
+    """Whether a place holds only the form's prompt to fill it ("[Enter comments]", "Please
+    select", "-- Select --", "Click here to enter text."), not an answer."""
+    return bool(_PLACEHOLDER.match(text.strip()))

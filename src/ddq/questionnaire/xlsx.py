@@ -52,6 +52,7 @@ from ddq.questionnaire.table_text import (
     choice_marks,
     depth,
     is_marked,
+    is_placeholder,
     looks_like_question,
     marked_row,
     numbered_inside,
@@ -862,7 +863,8 @@ class _SheetReader:
         bounds = self.merged.get((row, columns.answer))
         if bounds is not None and bounds[1] <= columns.question <= bounds[3]:
             return False
-        return bool(_clean(self.value(row, columns.answer)))
+        value = _clean(self.value(row, columns.answer))
+        return bool(value) and not is_placeholder(value)
 
     def qid(self, row: int, columns: _Columns) -> str:
         if columns.id is None or columns.id == columns.question:
@@ -904,6 +906,8 @@ class _SheetReader:
             self.warnings.append(f"{self.name}!{name} holds a formula; DDQ leaves it alone")
             return None
         current = _text(self.values.get(cell))
+        if is_placeholder(current):
+            current = ""  # "Please select", "[Enter comments]": the place is still empty
         header = " ".join(_clean(self.values.get((row, column)))
                           for row in (self.header_row, self.header_row + 1) if row) \
             if self.header_row else ""
