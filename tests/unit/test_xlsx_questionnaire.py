@@ -1017,3 +1017,19 @@ def test_a_forms_prompts_are_not_answers(tmp_path: Path) -> None:
     sheet = sheet_of(load_workbook(out), "Q")
     assert [sheet["C2"].value, sheet["D2"].value, sheet["C3"].value] == [
         "Yes", "AES-256.", "-- Select --"]
+
+
+@pytest.mark.unit
+def test_a_number_written_before_the_question_is_its_id(tmp_path: Path) -> None:
+    path = workbook_file(tmp_path / "inline.xlsx", {"Q": [
+        ["Question", "Answer"],
+        ["1. Governance"],
+        ["1.1 Do you have a board-approved security policy?", None],
+        ["Q1.2: Is the policy reviewed annually?", None],
+        ["a) Who approves it?", None],
+    ]})
+    assert [(q.qid, q.text, q.key) for q in extract_xlsx(path).questions] == [
+        ("1.1", "Do you have a board-approved security policy?", "1.1"),
+        ("Q1.2", "Is the policy reviewed annually?", "Q1.2"),
+        (None, "a) Who approves it?", "Q!A5"),  # a letter is not an id to rely on
+    ]

@@ -68,6 +68,7 @@ from ddq.questionnaire.table_text import (
     is_marked,
     is_placeholder,
     marked_row,
+    split_written_number,
     stated_limit,
 )
 
@@ -77,14 +78,6 @@ if TYPE_CHECKING:
 
 # --- what reads as a question, an answer place, a placeholder --------------------------------
 
-_WRITTEN_NUMBER = re.compile(
-    r"^\s*(?:"
-    r"(?P<q>(?:Q|Question)\s?\d{1,3}(?:\.\d{1,3})*[a-z]?)\s*[.:)\-–]?"
-    r"|(?P<n>\d{1,3}(?:\.\d{1,3})*)[.):]?"
-    r"|\(?(?P<l>[a-zA-Z]|[ivxIVX]{1,4})[.)]"
-    r")\s+(?P<text>\S.*)$",
-    re.DOTALL,
-)
 _QUESTION_WORDS = frozenset(
     "describe explain provide list please do does did is are was were have has had can could "
     "will would should shall may must how what which when where who whom whose why indicate "
@@ -122,15 +115,6 @@ def looks_like_question(text: str) -> bool:
         return True
     first = re.split(r"[\s,:;(]", text, maxsplit=1)[0].lower()
     return first in _QUESTION_WORDS
-
-
-def split_written_number(text: str) -> tuple[str | None, str]:
-    """("1.2", "Describe ...") for "1.2 Describe ..."; (None, text) without a number."""
-    match = _WRITTEN_NUMBER.match(text)
-    if match is None:
-        return None, text.strip()
-    number = match.group("q") or match.group("n") or match.group("l")
-    return number, match.group("text").strip()
 
 
 _has_objects = xpath(".//w:drawing | .//w:pict | .//w:object | .//w:br[@w:type='page']")

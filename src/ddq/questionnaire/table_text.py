@@ -173,3 +173,22 @@ def is_placeholder(text: str) -> bool:
     """Whether a place holds only the form's prompt to fill it ("[Enter comments]", "Please
     select", "-- Select --", "Click here to enter text."), not an answer."""
     return bool(_PLACEHOLDER.match(text.strip()))
+
+
+_WRITTEN_NUMBER = re.compile(
+    r"^\s*(?:"
+    r"(?P<q>(?:Q|Question)\s?\d{1,3}(?:\.\d{1,3})*[a-z]?)\s*[.:)\-–]?"
+    r"|(?P<n>\d{1,3}(?:\.\d{1,3})*)[.):]?"
+    r"|\(?(?P<l>[a-zA-Z]|[ivxIVX]{1,4})[.)]"
+    r")\s+(?P<text>\S.*)$",
+    re.DOTALL,
+)
+
+
+def split_written_number(text: str) -> tuple[str | None, str]:
+    """("1.2", "Describe ...") for "1.2 Describe ..."; (None, text) without a number."""
+    match = _WRITTEN_NUMBER.match(text)
+    if match is None:
+        return None, text.strip()
+    number = match.group("q") or match.group("n") or match.group("l")
+    return number, match.group("text").strip()

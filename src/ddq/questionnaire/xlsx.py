@@ -57,6 +57,7 @@ from ddq.questionnaire.table_text import (
     marked_row,
     numbered_inside,
     section_numbers,
+    split_written_number,
     stated_limit,
 )
 
@@ -883,10 +884,15 @@ class _SheetReader:
         answer = (self._choice_target(row, columns.choices, key) if columns.choices
                   else self._target(TargetRole.ANSWER, row, columns.answer, key))
         notes = self._target(TargetRole.NOTES, row, columns.notes, key)
+        qid = self.qid(row, columns) or None
+        if qid is None:  # "1.2 Do you ...": the number written before the question is its id
+            written, rest = split_written_number(text)
+            if written is not None and (written[0].isdigit() or written[0] in "Qq"):
+                qid, text = written, rest
         return _Found(
             self.name,
             text,
-            self.qid(row, columns) or None,
+            qid,
             section,
             _cell_name(*key),
             answer,
