@@ -300,6 +300,35 @@ def test_a_table_with_each_answer_in_the_row_below_its_question(tmp_path: Path) 
 
 
 @pytest.mark.unit
+def test_a_one_cell_table_under_a_question_is_its_answer_box(tmp_path: Path) -> None:
+    """"A.1 Please describe ..." with a bordered box below for the answer; a box under
+    text that asks nothing (a note) is not a question."""
+    def build(document: Document) -> None:
+        document.add_heading("Section A - Organisation", level=1)
+        document.add_paragraph("A.1 Please describe the ownership structure of the firm.")
+        document.add_table(rows=1, cols=1)
+        document.add_paragraph("Has the firm been sanctioned in the last five years?")
+        document.add_table(rows=1, cols=1).cell(0, 0).text = "No sanctions."
+        document.add_paragraph("Please note the following definitions.")
+        document.add_table(rows=1, cols=1).cell(0, 0).text = "Firm: the adviser."
+        document.add_paragraph("AC-1 Who is the Chief Compliance Officer?")
+        document.add_table(rows=1, cols=1).cell(0, 0).text = "[Response]"
+
+    src = make_docx(tmp_path, build)
+    extraction = extract_docx(src)
+    assert [(q.qid, q.text, q.answer.ref if q.answer else None,
+             q.answer.current if q.answer else None) for q in extraction.questions] == [
+        ("A.1", "Please describe the ownership structure of the firm.", "table:0:0:0", None),
+        (None, "Has the firm been sanctioned in the last five years?", "table:1:0:0",
+         "No sanctions."),
+        ("AC-1", "Who is the Chief Compliance Officer?", "table:3:0:0", None)]
+    dst = tmp_path / "answered.docx"
+    write_docx(src, dst, {"table:0:0:0": "Employee-owned.", "table:3:0:0": "Jane Doe."})
+    assert [t.cell(0, 0).text for t in docx.Document(str(dst)).tables] == [
+        "Employee-owned.", "No sanctions.", "Firm: the adviser.", "Jane Doe."]
+
+
+@pytest.mark.unit
 def test_two_column_table_without_header_and_dropdown_answer(tmp_path: Path) -> None:
     def build(document: Document) -> None:
         _table(document, [["Company name", "Harborline"],

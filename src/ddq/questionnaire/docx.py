@@ -441,6 +441,7 @@ class _Walker:
         self.body = list(document.element.body.iterchildren())
         self.paragraphs = document.paragraphs
         self.p_index = {p: i for i, p in enumerate(c for c in self.body if c.tag == W_P)}
+        self.t_index = {t: i for i, t in enumerate(c for c in self.body if c.tag == W_TBL)}
 
     @property
     def section(self) -> tuple[str, ...]:
@@ -463,6 +464,18 @@ class _Walker:
                 f"{wrapped} content control(s) wrap body text; questions inside them are not "
                 "read (remove the content controls in Word to include them)")
         return self.scan
+
+    def _answer_box(self, position: int) -> tuple[int, Element] | None:
+        """The table right after a paragraph when it is a box for the answer: one row of one
+        cell (its table index and the cell)."""
+        if position + 1 >= len(self.body) or self.body[position + 1].tag != W_TBL:
+            return None
+        table = self.body[position + 1]
+        rows = list(table.iterchildren(W_TR))
+        cells = {id(tc): tc for tc in _grid(rows[0]) if tc is not None} if len(rows) == 1 else {}
+        if len(cells) != 1:
+            return None
+        return self.t_index[table], next(iter(cells.values()))
 
     def _next_paragraph(self, position: int) -> Element | None:
         if position + 1 < len(self.body) and self.body[position + 1].tag == W_P:
@@ -500,6 +513,11 @@ class _Walker:
                 slot = False
         if not looks_like_question(rest):
             return
+        box = self._answer_box(position) if own is None else None
+        if box is not None and (numbered or written or rest.endswith("?")):
+            # A bordered box under the question, for its answer.
+            self._add_boxed_question(index, rest, written or shown, *box)
+            return
         if not (numbered or written):
             # An unnumbered question counts only above (or with) an explicit answer place.
             explicit = own is not None or (
@@ -523,6 +541,16 @@ class _Walker:
         else:
             target = Target(TargetRole.ANSWER, f"after:{index}")
             self.scan.after_targets += 1
+        self.scan.found.append(_Found(" ".join(text.split()), qid, self.section,
+                                      f"paragraph {index + 1}", target))
+
+    def _add_boxed_question(self, index: int, text: str, qid: str | None, table: int,
+                            cell: Element) -> None:
+        existing = cell_text(cell).strip()
+        label = _label_end(existing)
+        current = _current(existing[label:] if label else existing, cell)
+        target = Target(TargetRole.ANSWER, f"table:{table}:0:0", _dropdown_values(cell),
+                        current)
         self.scan.found.append(_Found(" ".join(text.split()), qid, self.section,
                                       f"paragraph {index + 1}", target))
 

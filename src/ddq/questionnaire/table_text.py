@@ -178,7 +178,7 @@ def is_placeholder(text: str) -> bool:
 _WRITTEN_NUMBER = re.compile(
     r"^\s*(?:"
     r"(?P<q>(?:Q|Question)\s?\d{1,3}(?:\.\d{1,3})*[a-z]?)\s*[.:)\-–]?"
-    r"|(?P<n>\d{1,3}(?:\.\d{1,3})*)[.):]?"
+    r"|(?P<n>(?:[A-Z]{1,4}[.\-]|[A-Z])?\d{1,3}(?:\.\d{1,3})*[a-z]?)[.):]?"
     r"|\(?(?P<l>[a-zA-Z]|[ivxIVX]{1,4})[.)]"
     r")\s+(?P<text>\S.*)$",
     re.DOTALL,
@@ -186,7 +186,8 @@ _WRITTEN_NUMBER = re.compile(
 
 
 def split_written_number(text: str) -> tuple[str | None, str]:
-    """("1.2", "Describe ...") for "1.2 Describe ..."; (None, text) without a number."""
+    """("1.2", "Describe ...") for "1.2 Describe ..." (also "A.1", "AC-1", "Q3", "b)");
+    (None, text) without a number."""
     match = _WRITTEN_NUMBER.match(text)
     if match is None:
         return None, text.strip()

@@ -887,7 +887,7 @@ class _SheetReader:
         qid = self.qid(row, columns) or None
         if qid is None:  # "1.2 Do you ...": the number written before the question is its id
             written, rest = split_written_number(text)
-            if written is not None and (written[0].isdigit() or written[0] in "Qq"):
+            if written is not None and any(c.isdigit() for c in written):
                 qid, text = written, rest
         return _Found(
             self.name,
