@@ -39,6 +39,10 @@ def answer(text: str, stance: str | None = None,
     ("no", ("In place", "Planned", "Not yet implemented"), "Not yet implemented"),
     ("no", ("Partially Implemented", "Not applicable"), None),
     ("yes", ("Partially compliant", "Not compliant"), None),
+    ("yes", ("1 - Not implemented", "2 - Partially implemented", "3 - Fully implemented"),
+     "3 - Fully implemented"),
+    ("no", ("1 - Not implemented", "2 - Partially implemented", "3 - Fully implemented"),
+     "1 - Not implemented"),
 ])
 def test_choose_allowed(stance: str | None, allowed: tuple[str, ...], expected: str | None
                         ) -> None:

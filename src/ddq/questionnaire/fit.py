@@ -31,6 +31,7 @@ def _norm(value: str) -> str:
     return re.sub(r"\s+", " ", value.strip().lower().rstrip("."))
 
 
+_LEADING_SCORE = re.compile(r"^\(?\d{1,2}\)?\s*[-.:)–]\s*")
 _HEDGED = re.compile(r"\b(?:partial|partially|partly|planned|in progress|roadmap|some|limited"
                      r"|n/?a|not applicable|tbd|unknown|exception)\b")
 _NEGATED = re.compile(r"\b(?:not|non|never|does not|do not)\b[- ]?(?:yet |fully |currently )?"
@@ -44,7 +45,7 @@ def verdict_of(value: str) -> str | None:
     """"yes" or "no" for an allowed value that says so ("Yes", "Compliant", "Fully
     implemented", "Do not comply", "No (planned)"), else None (N/A, "Partially implemented",
     free text)."""
-    norm = _norm(value)
+    norm = _LEADING_SCORE.sub("", _norm(value))  # "3 - Fully implemented"
     if norm in _YES or norm in _NO:
         return "yes" if norm in _YES else "no"
     first = norm.split(" ", 1)[0].strip("-,;:()")
