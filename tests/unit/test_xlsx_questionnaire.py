@@ -1033,3 +1033,23 @@ def test_a_number_written_before_the_question_is_its_id(tmp_path: Path) -> None:
         ("Q1.2", "Is the policy reviewed annually?", "Q1.2"),
         (None, "a) Who approves it?", "Q!A5"),  # a letter is not an id to rely on
     ]
+
+
+@pytest.mark.unit
+def test_a_blank_form_marks_with_the_value_its_choice_cells_offer(tmp_path: Path) -> None:
+    """No row is marked yet, but the choice cells' dropdown offers one value ("✓")."""
+    def tick(workbook: Workbook) -> None:
+        rule = DataValidation(type="list", formula1='"✓"')
+        sheet_of(workbook, "S").add_data_validation(rule)
+        rule.add("B2:C3")
+
+    source = workbook_file(tmp_path / "tick.xlsx", {"S": [
+        ["Question", "Yes", "No"], ["Is MFA enforced?", None, None],
+        ["Is data encrypted?", None, None]]}, tick)
+    mfa, data = extract_xlsx(source).questions
+    assert mfa.answer is not None and data.answer is not None
+    out = tmp_path / "answered.xlsx"
+    write_xlsx(source, out, {mfa.answer.ref: "Yes", data.answer.ref: "No"})
+    sheet = sheet_of(load_workbook(out), "S")
+    assert [[c.value for c in row] for row in sheet.iter_rows(min_row=2, min_col=2)] == [
+        ["✓", None], [None, "✓"]]

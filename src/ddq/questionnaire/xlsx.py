@@ -1356,8 +1356,27 @@ class _SheetEditor:
                        "(e.g. Yes / No / N/A)")
 
     def _mark_in_use(self, header_row: int, first: int, last: int) -> tuple[str, str]:
-        return choice_marks(text for number in self.row_numbers if number > header_row
-                            for text in self._texts(number, first, last))
+        texts = [text for number in self.row_numbers if number > header_row
+                 for text in self._texts(number, first, last)]
+        if not any(texts):
+            # A blank form whose choice cells offer one value in a dropdown ("✓") marks with it.
+            texts = self._listed_marks(header_row + 1, first, last)
+        return choice_marks(texts)
+
+    def _listed_marks(self, row: int, first: int, last: int) -> list[str]:
+        """The one value of a dropdown list ('"✓"') over the choice cells below the header."""
+        marks: list[str] = []
+        for rule in self.root.iter(self._tag("dataValidation")):
+            formula = rule.find(self._tag("formula1"))
+            listed = (formula.text or "").strip() if formula is not None else ""
+            if rule.get("type") != "list" or not listed.startswith('"') or "," in listed:
+                continue
+            value = listed.strip('"')
+            covered = [_bounds(part) for part in (rule.get("sqref") or "").split()]
+            if value and any(b is not None and _inside(b, row, column) for b in covered
+                             for column in range(first, last + 1)):
+                marks.append(value)
+        return marks
 
     def _texts(self, number: int, first: int, last: int) -> list[str]:
         texts = [""] * (last - first + 1)
