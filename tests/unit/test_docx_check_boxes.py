@@ -208,3 +208,35 @@ def test_a_prompt_below_the_boxes_takes_the_note_and_keeps_its_words(tmp_path: P
         "☒ Yes ☐ No\nIf yes, describe: Background checks for every hire.")
     assert [paragraph_text(p._p) for p in answered.paragraphs][:3] == [
         "2. Do you review access quarterly?", "☐ Yes ☒ No", "Details: Reviews are yearly."]
+
+
+@pytest.mark.unit
+def test_a_box_in_each_choice_column_is_ticked_and_kept(tmp_path: Path) -> None:
+    """"Question | Yes | No" with a Word check box control (or a form field) in each choice
+    cell: the chosen one is ticked in its own kind, the other cleared, none replaced by text."""
+    from support.word_forms import control_box, field_box
+
+    def build(document: Document) -> None:
+        table = document.add_table(rows=3, cols=3)
+        for cell, text in zip(table.rows[0].cells, ("Question", "Yes", "No"), strict=True):
+            cell.text = text
+        table.cell(1, 0).text = "Do you encrypt backups?"
+        table.cell(2, 0).text = "Is MFA enforced?"
+        control_box(table.cell(1, 1).paragraphs[0], "")
+        control_box(table.cell(1, 2).paragraphs[0], "", checked=True)
+        field_box(table.cell(2, 1).paragraphs[0], "")
+        field_box(table.cell(2, 2).paragraphs[0], "")
+
+    src = make_docx(tmp_path, build)
+    backups, mfa = extract_docx(src).questions
+    assert backups.answer is not None and mfa.answer is not None
+    assert (backups.answer.ref, backups.answer.current) == ("table:0:1:1-2", "No")
+    assert (mfa.answer.ref, mfa.answer.current) == ("table:0:2:1-2", None)
+    dst = tmp_path / "answered.docx"
+    write_docx(src, dst, {backups.answer.ref: "Yes", mfa.answer.ref: "No"})
+    assert [(q.answer.current if q.answer else None) for q in extract_docx(dst).questions] == [
+        "Yes", "No"]
+    cells = docx.Document(str(dst)).tables[0]._tbl
+    w14 = "{http://schemas.microsoft.com/office/word/2010/wordml}"
+    assert len(list(cells.iter(f"{w14}checkbox"))) == 2  # the controls are still there
+    assert [c.get(f"{w14}val") for c in cells.iter(f"{w14}checked")] == ["1", "0"]

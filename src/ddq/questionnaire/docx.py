@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from ddq.errors import DDQError, ErrorCode
 from ddq.questionnaire.csvfile import HeaderColumns, classify_headers
-from ddq.questionnaire.docx_boxes import Choice, choice_in
+from ddq.questionnaire.docx_boxes import Choice, choice_in, lone_box, set_box
 from ddq.questionnaire.docx_xml import (
     W_P,
     W_R,
@@ -809,7 +809,7 @@ class _TableReader:
         if any(cell is None for cell in cells) or len(set(map(id, cells))) < len(cells):
             return None  # merged across the choices: not a place to mark
         marked = [label for (_, label), cell in zip(choices, cells, strict=True)
-                  if cell is not None and is_marked(cell_text(cell))]
+                  if cell is not None and _marked(cell)]
         return Target(TargetRole.ANSWER,
                       f"table:{self.index}:{row}:{choices[0][0]}-{choices[-1][0]}",
                       tuple(label for _, label in choices), marked[0] if marked else None)
@@ -1184,6 +1184,12 @@ def _resolve(ref: str, paragraphs: Sequence[Element], tables: Sequence[Element]
     return ("below" if match.group("below") else "cell"), cell
 
 
+def _marked(cell: Element) -> bool:
+    """Whether a choice cell is marked: its one check box ticked, or any text but "☐"."""
+    box = lone_box(cell_paragraphs(cell))
+    return box.ticked if box is not None else is_marked(cell_text(cell))
+
+
 def _choice_marks(ref: str, tr: Element, value: str) -> list[tuple[Element, str]]:
     """What a row of choice cells ("Yes | No | N/A" columns) holds once ``value`` is marked:
     the form's own mark in the cell under that header, the other cells blank (see
@@ -1280,7 +1286,11 @@ def write_docx(src: Path, dst: Path, values: Mapping[str, str]) -> int:
     for ref, kind, element, text in places:
         if ref in marks:
             for cell, mark in marks[ref]:
-                _write_cell(cell, mark)
+                box = lone_box(cell_paragraphs(cell))
+                if box is not None:  # a check box in each choice cell: tick it, keep it
+                    set_box(box, is_marked(mark))
+                else:
+                    _write_cell(cell, mark)
         elif ref in ticks:
             boxes, index = ticks[ref]
             boxes.tick(index)

@@ -241,3 +241,22 @@ def choice_in(paragraphs: Sequence[Element]) -> Choice | None:
         return Choice(tuple(boxes), tuple(preceding), _before(texts[0])[0].strip(),
                       tuple(holders))
     return None
+
+
+def lone_box(paragraphs: Sequence[Element]) -> _Box | None:
+    """The one check box of a place that holds nothing else: a box under a choice's column
+    header ("Question | Yes | No", a box in each choice cell)."""
+    boxes: list[_Box] = []
+    text = ""
+    for paragraph in paragraphs:
+        for token in _tokens(paragraph):
+            if isinstance(token, str):
+                text += token
+            else:
+                boxes.append(token)
+    return boxes[0] if len(boxes) == 1 and not text.strip() else None
+
+
+def set_box(box: _Box, on: bool) -> None:
+    """Tick or clear one box, in its own kind (a glyph, a control, a field, a symbol)."""
+    _set(box, on, _DEFAULT_TICKED, _DEFAULT_UNTICKED, 0xFE)
