@@ -329,6 +329,31 @@ def test_a_one_cell_table_under_a_question_is_its_answer_box(tmp_path: Path) -> 
 
 
 @pytest.mark.unit
+def test_a_question_set_in_a_heading_style_is_a_question(tmp_path: Path) -> None:
+    """"1.1 Does the firm have a manual?" in Heading 3 above an empty paragraph asks; a
+    heading that asks but has body text under it ("Why us?") is a heading."""
+    def build(document: Document) -> None:
+        document.add_heading("Compliance", level=1)
+        document.add_heading("1.1 Does the firm have a written compliance manual?", level=3)
+        document.add_paragraph("")
+        document.add_heading("1.2 Describe how the manual is kept current.", level=3)
+        document.add_paragraph("[Insert response]")
+        document.add_heading("Why choose Harborline?", level=2)
+        document.add_paragraph("We have answered questionnaires since 2012.")
+        document.add_paragraph("2.1 Who approves the manual?")
+        document.add_paragraph("Response:")
+
+    extraction = extract_docx(make_docx(tmp_path, build))
+    assert [(q.qid, q.text, q.section, q.answer.ref if q.answer else None)
+            for q in extraction.questions] == [
+        ("1.1", "Does the firm have a written compliance manual?", ("Compliance",),
+         "paragraph:2"),
+        ("1.2", "Describe how the manual is kept current.", ("Compliance",), "paragraph:4"),
+        ("2.1", "Who approves the manual?", ("Compliance", "Why choose Harborline?"),
+         "paragraph:8")]
+
+
+@pytest.mark.unit
 def test_two_column_table_without_header_and_dropdown_answer(tmp_path: Path) -> None:
     def build(document: Document) -> None:
         _table(document, [["Company name", "Harborline"],

@@ -465,6 +465,24 @@ class _Walker:
                 "read (remove the content controls in Word to include them)")
         return self.scan
 
+    def _heading_asks(self, text: str, position: int) -> bool:
+        """A question set in a heading style ("1.1 Does the firm have a manual?" in Heading
+        3): it asks, and an answer place follows it (an empty, labelled or placeholder
+        paragraph, an answer box, or a line of check boxes)."""
+        written, rest = split_written_number(text)
+        if not (rest.endswith("?") or (written and looks_like_question(rest))):
+            return False
+        if self._answer_box(position) is not None:
+            return True
+        following = self._next_paragraph(position)
+        if following is None or _heading_level(self.paragraphs[self.p_index[following]]):
+            return False
+        below = choice_in([following])
+        if below is not None and not below.prompt:
+            return True
+        slot, _ = _slot(following, self.answer_styles)
+        return slot
+
     def _answer_box(self, position: int) -> tuple[int, Element] | None:
         """The table right after a paragraph when it is a box for the answer: one row of one
         cell (its table index and the cell)."""
@@ -488,7 +506,7 @@ class _Walker:
         if not text:
             return
         level = _heading_level(self.paragraphs[index])
-        if level is not None:
+        if level is not None and not self._heading_asks(text, position):
             while self.headings and self.headings[-1][0] >= level:
                 self.headings.pop()
             self.headings.append((level, " ".join(text.split())))
