@@ -202,6 +202,16 @@ def test_prompts_in_a_csv_are_not_answers(tmp_path: Path) -> None:
 
 
 @pytest.mark.unit
+def test_a_section_written_once_covers_the_rows_below_it(tmp_path: Path) -> None:
+    src = write(tmp_path, "q.csv", "Category,ID,Question,Response\n"
+                                   "Access Control,AC-1,Is MFA enforced?,\n"
+                                   ",AC-2,Are access reviews quarterly?,\n"
+                                   "Encryption,EN-1,Is data encrypted at rest?,\n")
+    assert [q.section for q in extract_csv(src).questions] == [
+        ("Access Control",), ("Access Control",), ("Encryption",)]
+
+
+@pytest.mark.unit
 def test_sig_and_caiq_headers(tmp_path: Path) -> None:
     from ddq.questionnaire.csvfile import classify_headers
 

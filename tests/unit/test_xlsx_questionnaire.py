@@ -1053,3 +1053,15 @@ def test_a_blank_form_marks_with_the_value_its_choice_cells_offer(tmp_path: Path
     sheet = sheet_of(load_workbook(out), "S")
     assert [[c.value for c in row] for row in sheet.iter_rows(min_row=2, min_col=2)] == [
         ["✓", None], [None, "✓"]]
+
+
+@pytest.mark.unit
+def test_a_section_written_once_covers_the_rows_below_it(tmp_path: Path) -> None:
+    path = workbook_file(tmp_path / "groups.xlsx", {"Q": [
+        ["Category", "ID", "Question", "Response"],
+        ["Access Control", "AC-1", "Is MFA enforced?", None],
+        [None, "AC-2", "Are access reviews quarterly?", None],
+        ["Encryption", "EN-1", "Is data encrypted at rest?", None],
+    ]})
+    assert [q.section for q in extract_xlsx(path).questions] == [
+        ("Access Control",), ("Access Control",), ("Encryption",)]

@@ -423,6 +423,7 @@ def _questions(records: Sequence[_Record], columns: HeaderColumns, plan: _Plan) 
     found: list[_Found] = []
     heading: str | None = None
     heading_id: str | None = None  # the id that numbers the heading's section, if one does
+    last_section = ""
     allowed = (tuple(label for _, label in columns.choices) or
                (YES_NO_VALUES if columns.yes_no else ()))
     answer_col = columns.answer
@@ -445,7 +446,9 @@ def _questions(records: Sequence[_Record], columns: HeaderColumns, plan: _Plan) 
             continue
         if heading_id and ids[row] and not numbered_inside(heading_id, ids[row]):
             heading = heading_id = None  # "2" after section "1" has left it
-        section_value = _cell(record.fields, columns.section)
+        # A blank section cell continues the group above ("Access Control" written once).
+        section_value = _cell(record.fields, columns.section) or last_section
+        last_section = section_value
         section = (section_value,) if section_value else ((heading,) if heading else ())
         if columns.choices:  # the choice marked already
             current = next((label for column, label in columns.choices

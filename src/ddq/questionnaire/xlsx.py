@@ -531,6 +531,7 @@ class _SheetReader:
         self.dropdowns = self._read_dropdowns(lists)
         self.limits = self._read_limits()
         self.header_row: int | None = None  # known once find_columns has run
+        self.last_section = ""  # the section column's value for the rows below it
 
     # reading ------------------------------------------------------------------------------
 
@@ -878,7 +879,9 @@ class _SheetReader:
     ) -> _Found:
         section = headings
         if columns.section is not None:
-            value = _clean(self.value(row, columns.section))
+            # A blank section cell continues the group above ("Access Control" written once).
+            value = _clean(self.value(row, columns.section)) or self.last_section
+            self.last_section = value
             if value and (not section or section[-1] != value):
                 section = (*section, value)
         answer = (self._choice_target(row, columns.choices, key) if columns.choices
