@@ -149,6 +149,10 @@ def test_a_reviewer_answers_a_questionnaire_in_the_browser(server: tuple[str, st
         expect(page.get_by_role("status")).to_have_text("Saved.")
         expect(page.locator(f"#q{edit_id} .answer")).to_have_text(edited)
         expect(page.locator(f"#q{edit_id} .badge")).to_have_text("edited")
+        # What the edit puts in the file: the Yes in its dropdown, the text beside it.
+        expect(page.locator(f"#q{edit_id} .fill")).to_contain_text("← Yes")
+        expect(page.locator(f"#q{edit_id} .fill")).to_contain_text(
+            "← Edited in review: every laptop")
 
         page.locator(f"#q{reject_id}").get_by_role("button", name="Reject").click()
         expect(page.locator(f"#q{reject_id} .badge")).to_have_text("rejected")
