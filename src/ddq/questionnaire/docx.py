@@ -165,6 +165,13 @@ def _slot(paragraph: Element, answer_styles: frozenset[str] = frozenset()
     return True, (rest if rest and not is_placeholder(rest) else None)
 
 
+def _current_after_label(cell: Element) -> str | None:
+    """What an answer cell holds after its label ("Response: Acme" -> "Acme")."""
+    existing = cell_text(cell).strip()
+    label = _label_end(existing)
+    return _current(existing[label:] if label else existing, cell)
+
+
 def _current(text: str, element: Element) -> str | None:
     text = text.strip()
     if not text or is_placeholder(text) or _showing_sdt_placeholder(element):
@@ -564,11 +571,8 @@ class _Walker:
 
     def _add_boxed_question(self, index: int, text: str, qid: str | None, table: int,
                             cell: Element) -> None:
-        existing = cell_text(cell).strip()
-        label = _label_end(existing)
-        current = _current(existing[label:] if label else existing, cell)
         target = Target(TargetRole.ANSWER, f"table:{table}:0:0", _dropdown_values(cell),
-                        current)
+                        _current_after_label(cell))
         self.scan.found.append(_Found(" ".join(text.split()), qid, self.section,
                                       f"paragraph {index + 1}", target))
 
@@ -723,11 +727,8 @@ class _TableReader:
             cell = self.grids[answers[row]][0]
             if cell is None:
                 continue
-            existing = cell_text(cell).strip()
-            label = _label_end(existing)
-            current = _current(existing[label:] if label else existing, cell)
             answer = Target(TargetRole.ANSWER, f"table:{self.index}:{answers[row]}:0",
-                            _dropdown_values(cell), current)
+                            _dropdown_values(cell), _current_after_label(cell))
             first = self.grids[row][0]
             if qid is None and first is not None:
                 qid = self._shown_number(first)  # a Word list number, not typed text
