@@ -568,10 +568,10 @@ def _choice_places(headers: Sequence[str], name: str) -> list[tuple[int, str]] |
 
 
 def _mark(ref: str, choices: Sequence[tuple[int, str]], value: str,
-          data: Sequence[_Record]) -> dict[int, str]:
+          marks: tuple[str, str]) -> dict[int, str]:
     """The edits that mark ``value``'s column and clear the row's other choices, with the mark
-    the file already uses in those columns (see ``choice_marks``); "" clears them all."""
-    marks = choice_marks(_cell(record.fields, index) for record in data for index, _ in choices)
+    the file already uses in those columns (``marks``, see ``choice_marks``); "" clears them
+    all."""
     texts = marked_row(ref, [name for _, name in choices], value, marks)
     return {index: text for (index, _), text in zip(choices, texts, strict=True)}
 
@@ -592,13 +592,18 @@ def write_csv(src: Path, dst: Path, values: Mapping[str, str]) -> int:
     new_columns: list[str] = []
     edits: dict[int, dict[int, str]] = {}
     appended: dict[int, dict[str, str]] = {}
+    marks_in_use: dict[str, tuple[str, str]] = {}
     for row, name, value in refs:
         if row >= len(data) or data[row].blank:
             raise DDQError(ErrorCode.INVALID_INPUT, f"row:{row}:{name}: no such data row")
         index = _column_index(header.fields, name)
         choices = _choice_places(header.fields, name) if index is None else None
         if choices is not None:
-            edits.setdefault(row, {}).update(_mark(f"row:{row}:{name}", choices, value, data))
+            if name not in marks_in_use:  # once per set of choice columns, not per row
+                marks_in_use[name] = choice_marks(_cell(record.fields, column)
+                                                  for record in data for column, _ in choices)
+            edits.setdefault(row, {}).update(
+                _mark(f"row:{row}:{name}", choices, value, marks_in_use[name]))
             continue
         if index is None:
             if not name.strip():
