@@ -1209,33 +1209,41 @@ def _marked(cell: Element) -> bool:
     return box.ticked if box is not None else is_marked(cell_text(cell))
 
 
-def _choice_marks(ref: str, tr: Element, value: str) -> list[tuple[Element, str]]:
+_ChoiceHeader = tuple[int, list[str], tuple[str, str]]  # header row, its names, the marks
+
+
+def _choice_marks(ref: str, tr: Element, value: str,
+                  known: dict[tuple[int, int, int], _ChoiceHeader]) -> list[tuple[Element, str]]:
     """What a row of choice cells ("Yes | No | N/A" columns) holds once ``value`` is marked:
     the form's own mark in the cell under that header, the other cells blank (see
-    ``choice_marks``); "" clears them all."""
+    ``choice_marks``); "" clears them all. ``known`` keeps each table's choice header."""
     match = _REF.match(ref)
     first, last = (int(match.group("col")), int(match.group("last"))) if match else (0, 0)
     if not first < last <= first + _MAX_CHOICES:
         raise _bad_ref(ref, "a range of choice cells is part of one row, e.g. table:0:3:1-3")
-    rows = list(tr.getparent().iterchildren(W_TR))
+    table = tr.getparent()
+    rows = list(table.iterchildren(W_TR))
     at = rows.index(tr)
 
     def texts(row: int) -> list[str]:
         cells = (_merge_origin(rows, row, column) for column in range(first, last + 1))
         return [cell_text(c).strip() if c is not None else "" for c in cells]
 
-    header, header_row = None, at
-    for row in reversed(range(at)):
-        above = texts(row)
-        if all(above) and choice_columns(dict(enumerate(above))):
-            header, header_row = above, row
-            break
+    found = known.get((id(table), first, last))
+    if found is None or found[0] >= at:
+        found = None
+        for row in reversed(range(at)):
+            above = texts(row)
+            if all(above) and choice_columns(dict(enumerate(above))):
+                found = (row, above, choice_marks(text for below in range(row + 1, len(rows))
+                                                  for text in texts(below)))
+                known[(id(table), first, last)] = found
+                break
     cells = [_merge_origin(rows, at, column) for column in range(first, last + 1)]
-    if header is None or any(cell is None for cell in cells):
+    if found is None or any(cell is None for cell in cells):
         raise _bad_ref(ref, "no header row above these cells names the choices "
                             "(e.g. Yes / No / N/A)")
-    marks = choice_marks(text for row in range(header_row + 1, len(rows))
-                         for text in texts(row))
+    _, header, marks = found
     return [(cell, text) for cell, text in zip(cells, marked_row(ref, header, value, marks),
                                                 strict=True) if cell is not None]
 
@@ -1281,9 +1289,10 @@ def write_docx(src: Path, dst: Path, values: Mapping[str, str]) -> int:
     ticks: dict[str, tuple[Choice, int]] = {}
     boxes_below: dict[str, Choice] = {}
     marks: dict[str, list[tuple[Element, str]]] = {}
+    choice_headers: dict[tuple[int, int, int], _ChoiceHeader] = {}
     for ref, kind, element, text in places:
         if kind == "choices":
-            marks[ref] = _choice_marks(ref, element, text)
+            marks[ref] = _choice_marks(ref, element, text, choice_headers)
             continue
         boxes = _boxes_at(kind, element)
         if kind == "below":
