@@ -331,7 +331,8 @@ def test_a_one_cell_table_under_a_question_is_its_answer_box(tmp_path: Path) -> 
 @pytest.mark.unit
 def test_a_question_set_in_a_heading_style_is_a_question(tmp_path: Path) -> None:
     """"1.1 Does the firm have a manual?" in Heading 3 above an empty paragraph asks; a
-    heading that asks but has body text under it ("Why us?") is a heading."""
+    heading that asks but has body text (or, unnumbered, a blank line) under it is a
+    heading."""
     def build(document: Document) -> None:
         document.add_heading("Compliance", level=1)
         document.add_heading("1.1 Does the firm have a written compliance manual?", level=3)
@@ -340,6 +341,9 @@ def test_a_question_set_in_a_heading_style_is_a_question(tmp_path: Path) -> None
         document.add_paragraph("[Insert response]")
         document.add_heading("Why choose Harborline?", level=2)
         document.add_paragraph("We have answered questionnaires since 2012.")
+        document.add_heading("Who are we?", level=3)
+        document.add_paragraph("")  # spacing, not an answer place
+        document.add_paragraph("A firm of twelve.")
         document.add_paragraph("2.1 Who approves the manual?")
         document.add_paragraph("Response:")
 
@@ -349,8 +353,8 @@ def test_a_question_set_in_a_heading_style_is_a_question(tmp_path: Path) -> None
         ("1.1", "Does the firm have a written compliance manual?", ("Compliance",),
          "paragraph:2"),
         ("1.2", "Describe how the manual is kept current.", ("Compliance",), "paragraph:4"),
-        ("2.1", "Who approves the manual?", ("Compliance", "Why choose Harborline?"),
-         "paragraph:8")]
+        ("2.1", "Who approves the manual?",
+         ("Compliance", "Why choose Harborline?", "Who are we?"), "paragraph:11")]
 
 
 @pytest.mark.unit

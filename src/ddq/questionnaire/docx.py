@@ -488,7 +488,8 @@ class _Walker:
         if below is not None and not below.prompt:
             return True
         slot, _ = _slot(following, self.answer_styles)
-        return slot
+        # An empty paragraph under an unnumbered heading is more often spacing than a place.
+        return slot and bool(written or paragraph_text(following).strip())
 
     def _answer_box(self, position: int) -> tuple[int, Element] | None:
         """The table right after a paragraph when it is a box for the answer: one row of one
