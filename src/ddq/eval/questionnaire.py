@@ -189,7 +189,7 @@ _VERDICTS = {"yes": "attested", "no": "negative"}
 
 def _cases_from_answered(path: Path) -> list[Case]:
     from ddq.questionnaire.files import extract
-    from ddq.questionnaire.fit import verdict_of
+    from ddq.questionnaire.table_text import verdict_of
 
     cases = []
     for q in extract(path).questions:

@@ -9,54 +9,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from ddq.answer.text import strip_verdict
 from ddq.domain import Answer, AnswerStatus
 from ddq.questionnaire.model import YES_NO_VALUES, Target
+from ddq.questionnaire.table_text import is_hedged, is_plain, verdict_of
 
 NEEDS_INPUT_TEXT = "Needs input"
 #: A concise answer: cut at a sentence end before this many characters.
 MAX_ANSWER_CHARS = 1500
-
-_YES = ("yes", "y", "true", "compliant", "fully compliant", "implemented", "in place",
-        "supported", "agree", "comply", "complies", "fully comply", "fully complies")
-_NO = ("no", "n", "false", "non-compliant", "not compliant", "noncompliant", "not implemented",
-       "not supported", "disagree", "do not comply", "does not comply", "not comply",
-       "non-comply")
-
-
-def _norm(value: str) -> str:
-    return re.sub(r"\s+", " ", value.strip().lower().rstrip("."))
-
-
-_LEADING_SCORE = re.compile(r"^\(?\d{1,2}\)?\s*[-.:)–]\s*")
-_HEDGED = re.compile(r"\b(?:partial|partially|partly|planned|in progress|roadmap|some|limited"
-                     r"|n/?a|not applicable|tbd|unknown|exception)\b")
-_NEGATED = re.compile(r"\b(?:not|non|never|does not|do not)\b[- ]?(?:yet |fully |currently )?"
-                      r"(?:implemented|compliant|comply|supported|available|in place|enabled"
-                      r"|met|meets)\b")
-_AFFIRMED = re.compile(r"^(?:yes\b[ ,;:-]*)?(?:fully |completely )?(?:implemented|compliant"
-                       r"|comply|complies|supported|available|in place|enabled|met|meets)\b")
-
-
-def verdict_of(value: str) -> str | None:
-    """"yes" or "no" for an allowed value that says so ("Yes", "Compliant", "Fully
-    implemented", "Do not comply", "No (planned)"), else None (N/A, "Partially implemented",
-    free text)."""
-    norm = _LEADING_SCORE.sub("", _norm(value))  # "3 - Fully implemented"
-    if norm in _YES or norm in _NO:
-        return "yes" if norm in _YES else "no"
-    first = norm.split(" ", 1)[0].strip("-,;:()")
-    if first in ("yes", "no"):  # "Yes - fully", "No (planned)"
-        return first
-    if _NEGATED.search(norm):
-        return "no" if not _HEDGED.search(norm) else None
-    if _AFFIRMED.match(norm) and not _HEDGED.search(norm):
-        return "yes"
-    return None
-
 
 def choose_allowed(stance: str | None, allowed: Sequence[str]) -> str | None:
     """The allowed value that says ``stance`` ("yes"/"no"), or None when none does: the
@@ -64,10 +26,9 @@ def choose_allowed(stance: str | None, allowed: Sequence[str]) -> str | None:
     that hedges ("Yes - partially")."""
     if stance not in ("yes", "no"):
         return None
-    words = _YES if stance == "yes" else _NO
     saying = [v for v in allowed if verdict_of(v) == stance]
-    plain = [v for v in saying if _norm(v) in words]
-    unhedged = [v for v in saying if not _HEDGED.search(_norm(v))]
+    plain = [v for v in saying if is_plain(v)]
+    unhedged = [v for v in saying if not is_hedged(v)]
     for group in (plain, unhedged, saying):
         if group:
             return group[0]

@@ -1,8 +1,12 @@
-"""Text heuristics shared by the table-shaped readers (XLSX and CSV).
+"""Text rules the questionnaire readers and writers share (XLSX, CSV and Word).
 
-Whether a cell asks something, and how ids number sections. Forms number their sections in
-the id column too: "1 | Access Control" above "1.1 | Is MFA enforced?". The row whose id
-numbers the next one's section is a heading, unless it asks something itself.
+- Whether a cell asks something, and how ids number sections. Forms number their sections
+  in the id column too: "1 | Access Control" above "1.1 | Is MFA enforced?". The row whose
+  id numbers the next one's section is a heading, unless it asks something itself.
+- Which words of a choice or an allowed value say yes or no (verdict_of), which columns are
+  the choices themselves ("Yes | No | N/A"), and how a row of them is marked.
+- What a form writes in a place that is still empty ("Please select"), a character limit a
+  header states, and a number written before a question.
 """
 
 from __future__ import annotations
@@ -59,16 +63,49 @@ def section_numbers(ids: Sequence[str]) -> set[int]:
 
 # --- choices as columns ---------------------------------------------------------------------
 
-_CHOICE_YES = frozenset({
-    "yes", "y", "compliant", "fully compliant", "implemented", "in place", "true", "comply",
-    "complies", "fully comply", "fully complies"})
-_CHOICE_NO = frozenset({
-    "no", "n", "non-compliant", "not compliant", "noncompliant", "not implemented", "false",
-    "do not comply", "does not comply", "not comply", "non-comply"})
-_CHOICE_OTHER = frozenset({
-    "n/a", "na", "n.a", "not applicable", "partial", "partially", "partially compliant",
-    "partly", "partially comply", "partially complies", "in progress", "planned", "unknown",
-    "other"})
+# The words of a choice or an allowed value that say yes or no; see verdict_of.
+_YES = frozenset({
+    "yes", "y", "true", "compliant", "fully compliant", "implemented", "in place", "supported",
+    "agree", "comply", "complies", "fully comply", "fully complies"})
+_NO = frozenset({
+    "no", "n", "false", "non-compliant", "not compliant", "noncompliant", "not implemented",
+    "not supported", "disagree", "do not comply", "does not comply", "not comply", "non-comply"})
+_LEADING_SCORE = re.compile(r"^\(?\d{1,2}\)?\s*[-.:)–]\s*")
+_HEDGED = re.compile(r"\b(?:partial|partially|partly|planned|in progress|roadmap|some|limited"
+                     r"|n/?a|n\.a|not applicable|tbd|unknown|exception|other)\b")
+_NEGATED = re.compile(r"\b(?:not|non|never|does not|do not)\b[- ]?(?:yet |fully |currently )?"
+                      r"(?:implemented|compliant|comply|supported|available|in place|enabled"
+                      r"|met|meets)\b")
+_AFFIRMED = re.compile(r"^(?:yes\b[ ,;:-]*)?(?:fully |completely )?(?:implemented|compliant"
+                       r"|comply|complies|supported|available|in place|enabled|met|meets)\b")
+
+
+def verdict_of(value: str) -> str | None:
+    """"yes" or "no" for a choice or allowed value that says so ("Yes", "Compliant", "Fully
+    implemented", "3 - Fully implemented", "Do not comply", "No (planned)"), else None (N/A,
+    "Partially implemented", free text)."""
+    name = _LEADING_SCORE.sub("", choice_name(value))
+    if name in _YES or name in _NO:
+        return "yes" if name in _YES else "no"
+    first = name.split(" ", 1)[0].strip("-,;:()")
+    if first in ("yes", "no"):  # "Yes - fully", "No (planned)"
+        return first
+    if _NEGATED.search(name):
+        return "no" if not _HEDGED.search(name) else None
+    if _AFFIRMED.match(name) and not _HEDGED.search(name):
+        return "yes"
+    return None
+
+
+def is_plain(value: str) -> bool:
+    """Whether a value is a bare yes or no word ("Yes", "Compliant"), not a longer one."""
+    name = choice_name(value)
+    return name in _YES or name in _NO
+
+
+def is_hedged(value: str) -> bool:
+    """Whether a value hedges ("Partially implemented", "Planned", "N/A")."""
+    return bool(_HEDGED.search(choice_name(value)))
 
 
 def choice_name(text: str) -> str:
@@ -83,8 +120,8 @@ def choice_columns(header: Mapping[int, str]) -> tuple[tuple[int, str], ...]:
     yes and a no. ``header`` maps column numbers to header texts."""
     runs: list[list[tuple[int, str]]] = [[]]
     for column in sorted(header):
-        name = choice_name(header[column])
-        if not (name in _CHOICE_YES or name in _CHOICE_NO or name in _CHOICE_OTHER):
+        text = header[column]
+        if len(text.split()) > 4 or not (verdict_of(text) or is_hedged(text)):
             runs.append([])
             continue
         if runs[-1] and column != runs[-1][-1][0] + 1:
@@ -92,8 +129,8 @@ def choice_columns(header: Mapping[int, str]) -> tuple[tuple[int, str], ...]:
         runs[-1].append((column, " ".join(header[column].split())))
     best: tuple[tuple[int, str], ...] = ()
     for run in runs:
-        names = {choice_name(label) for _, label in run}
-        if names & _CHOICE_YES and names & _CHOICE_NO and len(run) > len(best):
+        verdicts = {verdict_of(label) for _, label in run}
+        if {"yes", "no"} <= verdicts and len(run) > len(best):
             best = tuple(run)
     return best
 
