@@ -530,7 +530,7 @@ class _SheetReader:
         self.merged = self._read_merges()
         self.dropdowns = self._read_dropdowns(lists)
         self.limits = self._read_limits()
-        self.header_row: int | None = None  # known once find_columns has run
+        self.header_rows: tuple[int, ...] = ()  # the header row(s), once find_columns has run
         self.last_section = ""  # the section column's value for the rows below it
 
     # reading ------------------------------------------------------------------------------
@@ -613,9 +613,9 @@ class _SheetReader:
 
     def find_columns(self) -> _Columns:
         header_row = self._find_header_row()
-        self.header_row = header_row
         header = self.header_cells(header_row) if header_row else {}
         sub_row, sub = self._sub_header(header_row)
+        self.header_rows = tuple(r for r in (header_row, sub_row) if r)
         choices = choice_columns(header) or choice_columns(sub)
         roles: dict[str, int] = {}
         # The second header row names what the first leaves general ("Vendor Response" over
@@ -917,9 +917,7 @@ class _SheetReader:
         current = _text(self.values.get(cell))
         if is_placeholder(current):
             current = ""  # "Please select", "[Enter comments]": the place is still empty
-        header = " ".join(_clean(self.values.get((row, column)))
-                          for row in (self.header_row, self.header_row + 1) if row) \
-            if self.header_row else ""
+        header = " ".join(_clean(self.values.get((row, column))) for row in self.header_rows)
         limits = [n for n in (self.limits.at(*cell), stated_limit(header)) if n]
         return Target(
             role,
