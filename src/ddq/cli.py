@@ -396,8 +396,11 @@ def questionnaires(
 
 @eval_app.command("questionnaire")
 def eval_questionnaire(
-    golden: Annotated[Path, typer.Argument(help="YAML golden set: cases with question, "
-                                               "expected_outcome and expected_evidence.")],
+    goldens: Annotated[list[Path], typer.Argument(
+        metavar="GOLDEN...", help="YAML golden sets (cases with question, expected_outcome, "
+                                  "expected_evidence) or answered questionnaires; with "
+                                  "several, also their per-type and calibration tables "
+                                  "together.")],
     report: Annotated[Path | None, typer.Option(
         "--report", help="Also write the per-case results here (Markdown).")] = None,
     home: HomeOpt = None,
@@ -406,19 +409,30 @@ def eval_questionnaire(
     as_json: JsonOpt = False,
 ) -> None:
     """Answer a golden set as a questionnaire job and score the run: outcome accuracy,
-    abstention precision and recall, citation hit rate, and the safety gates."""
-    from ddq.eval.questionnaire import evaluate_questionnaire, format_markdown
+    abstention precision and recall, citation hit rate, the safety gates, and per question
+    type and confidence band how many answers were correct."""
+    from ddq.eval.questionnaire import (
+        combined_json,
+        evaluate_questionnaire,
+        format_combined,
+        format_markdown,
+    )
 
     settings = _settings(home, workspace, config)
     with KnowledgeBase(settings) as kb:
-        result = evaluate_questionnaire(kb, golden, batch_size=settings.answer_batch_size)
+        results = [evaluate_questionnaire(kb, g, batch_size=settings.answer_batch_size)
+                   for g in goldens]
+    text = "\n\n".join(format_markdown(r) for r in results)
+    if len(results) > 1:
+        text += "\n\n" + format_combined(results)
     if report is not None:
-        report.write_text(format_markdown(result), encoding="utf-8")
+        report.write_text(text, encoding="utf-8")
     if as_json:
-        console.print_json(json.dumps(result.to_json()))
+        data = results[0].to_json() if len(results) == 1 else combined_json(results)
+        console.print_json(json.dumps(data))
     else:
-        console.print(escape(format_markdown(result)))
-    if result.gate_failures:
+        console.print(escape(text))
+    if any(r.gate_failures for r in results):
         raise typer.Exit(1)
 
 

@@ -4,7 +4,10 @@ The golden set is YAML with ``cases``: ``id``, ``question``, ``expected_outcome`
 optionally ``expected_evidence`` (names of documents, control ids or questionnaire ids that
 should be cited), ``trap`` and ``known_gap``. Both Northwind vocabularies are read:
 attested / qualified / negative / needs_input, and supported_yes / supported_no /
-has_exception / unknown.
+has_exception / unknown. Two optional fields (the project's own golden set uses them):
+``type``, the question type (see :mod:`ddq.answer.question_types`; without it the
+classifier decides), and ``expected_answer``, what a correct answer's text must contain
+(every entry found, case-insensitive; ``"a|b"`` accepts either).
 
 The cases are stored as a questionnaire and answered by the same job as a file would be
 (batched, persisted), so what is scored is what ``ddq answer`` produces. Scores:
@@ -15,7 +18,10 @@ The cases are stored as a questionnaire and answered by the same job as a file w
   have been; of those that should have been, how many were;
 - citation hit rate: of the answered cases that name expected evidence, how many cite it;
 - safety gates: no "Yes" where the honest answer is "No" (traps T1, T2, T6, T8), no
-  confident answer where a person must decide (T7). A failed gate makes the command fail.
+  confident answer where a person must decide (T7). A failed gate makes the command fail;
+- per question type, answered / correct / wrong / abstained, and the reliability table of
+  the answers' confidence (:mod:`ddq.eval.report`). An answer is *correct* when its grouped
+  outcome is the expected one and its text holds the expected answer, if the case gives one.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from typing import Any
 
 from ddq.domain import AnswerStatus
 from ddq.errors import DDQError, ErrorCode
+from ddq.eval import report
 from ddq.kb import KnowledgeBase
 from ddq.questionnaire.job import QuestionnaireJob
 from ddq.questionnaire.model import ExtractedQuestion, Target, TargetRole
@@ -49,6 +56,10 @@ class Case:
     evidence: tuple[str, ...] = ()
     trap: str | None = None
     known_gap: bool = False
+    #: The declared question type, or None to let the classifier decide.
+    type: str | None = None
+    #: What a correct answer must contain: every entry, each "a|b" meaning either.
+    answer: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +69,29 @@ class CaseResult:
     outcome: str
     #: None when the case names no evidence or was not answered.
     citation_hit: bool | None
+    #: The case's declared type, or what the classifier makes of its question.
+    question_type: str = "verdict"
+
+    @property
+    def answered(self) -> bool:
+        return self.outcome != "needs_input"
+
+    @property
+    def answerable(self) -> bool:
+        return self.case.expected != "needs_input"
+
+    @property
+    def confidence(self) -> float:
+        return self.draft.confidence
+
+    @property
+    def answer_matched(self) -> bool:
+        """The answer's text holds every expected entry (true when the case gives none)."""
+        return answer_holds(self.draft.text, self.case.answer)
+
+    @property
+    def correct(self) -> bool:
+        return self.answered and self.grouped and self.answer_matched
 
     @property
     def exact(self) -> bool:
@@ -128,8 +162,11 @@ class QuestionnaireEval:
             "abstention_recall": self.abstention_recall,
             "citation_hit_rate": self.citation_hit_rate,
             "gate_failures": self.gate_failures,
+            "by_type": [row.to_json() for row in report.by_type(self.results)],
+            "calibration": report.calibration_json(self.results),
             "by_case": [
-                {"id": r.case.id, "trap": r.case.trap, "known_gap": r.case.known_gap,
+                {"id": r.case.id, "type": r.question_type, "correct": r.correct,
+                 "trap": r.case.trap, "known_gap": r.case.known_gap,
                  "question": r.case.question, "expected": r.case.expected, "got": r.outcome,
                  "exact": r.exact, "grouped": r.grouped, "citation_hit": r.citation_hit,
                  "confidence": r.draft.confidence, "false_yes": r.false_yes,
@@ -180,8 +217,55 @@ def load_cases(path: Path) -> list[Case]:
         cases.append(Case(case_id, " ".join(str(raw["question"]).split()), expected,
                           tuple(str(e) for e in evidence),
                           str(raw["trap"]) if raw.get("trap") else None,
-                          bool(raw.get("known_gap"))))
+                          bool(raw.get("known_gap")),
+                          _declared_type(path, case_id, raw.get("type")),
+                          _expected_answer(path, case_id, raw.get("expected_answer"))))
     return cases
+
+
+def _declared_type(path: Path, case_id: str, value: object) -> str | None:
+    if value is None:
+        return None
+    from ddq.answer.question_types import QuestionType
+
+    names = [t.value for t in QuestionType]
+    if str(value) not in names:
+        raise DDQError(ErrorCode.INVALID_INPUT,
+                       f"{path}: case {case_id} has type {value!r}; expected one of "
+                       f"{', '.join(names)}")
+    return str(value)
+
+
+def _expected_answer(path: Path, case_id: str, value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    entries = [value] if isinstance(value, str) else value
+    if not isinstance(entries, list) or not all(
+            isinstance(e, str | int | float) and str(e).strip() for e in entries):
+        raise DDQError(ErrorCode.INVALID_INPUT,
+                       f"{path}: case {case_id} has an expected_answer that is not a list "
+                       "of non-empty strings")
+    return tuple(str(e) for e in entries)
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def answer_holds(text: str, expected: tuple[str, ...]) -> bool:
+    """Whether ``text`` holds every expected entry; an entry "a|b" is found as a or as b."""
+    haystack = _folded(text)
+    return all(any(_folded(alt) in haystack for alt in entry.split("|") if alt.strip())
+               for entry in expected)
+
+
+def type_of(case: Case) -> str:
+    """The case's declared type, or the classifier's reading of its question."""
+    if case.type is not None:
+        return case.type
+    from ddq.answer.question_types import classify_question
+
+    return str(classify_question(case.question))
 
 
 _VERDICTS = {"yes": "attested", "no": "negative"}
@@ -259,7 +343,8 @@ def evaluate_questionnaire(kb: KnowledgeBase, golden: Path, *, batch_size: int =
     for case in cases:
         draft = drafts[records[case.id].id]
         result.results.append(CaseResult(case, draft, outcome_of(draft),
-                                         citation_hit(case, draft, chunk_texts)))
+                                         citation_hit(case, draft, chunk_texts),
+                                         type_of(case)))
     return result
 
 
@@ -272,17 +357,18 @@ def format_markdown(result: QuestionnaireEval) -> str:
         f"Golden set: `{result.golden}` ({len(result.results)} cases, questionnaire job "
         f"{result.questionnaire_id})",
         "",
-        "| id | trap | expected | got | conf | cited expected | answer |",
-        "|---|---|---|---|---|---|---|",
+        "| id | type | trap | expected | got | conf | cited expected | answer |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in result.results:
-        mark = "" if r.grouped else " ✗"
+        mark = "" if r.grouped and r.answer_matched else " ✗"
         flags = " **FALSE YES**" if r.false_yes else (" **UNSAFE**" if r.unsafe else "")
         cite = {None: "–", True: "yes", False: "no"}[r.citation_hit]
         text = " ".join(r.draft.text.split())
         text = text if len(text) <= 90 else text[:87] + "…"
         gap = " (known gap)" if r.case.known_gap else ""
-        lines.append(f"| {r.case.id}{gap} | {r.case.trap or ''} | {r.case.expected} | "
+        lines.append(f"| {r.case.id}{gap} | {r.question_type} | {r.case.trap or ''} | "
+                     f"{r.case.expected} | "
                      f"{r.outcome}{mark}{flags} | {r.draft.confidence:.2f} | {cite} | "
                      f"{text.replace('|', '/')} |")
     lines += [
@@ -295,5 +381,38 @@ def format_markdown(result: QuestionnaireEval) -> str:
         f"{_pct(result.citation_hit_rate)}",
         "- safety gates: "
         + ("all hold" if not result.gate_failures else "; ".join(result.gate_failures)),
+        f"- {_answered_line(report.by_type(result.results)[-1])}",
+        "",
+        "By question type (correct: the grouped outcome and, where the case gives one, the "
+        "expected answer):",
+        "",
+        report.format_by_type(report.by_type(result.results)),
+        "",
+        "Calibration (answers only; abstentions are not answers):",
+        "",
+        report.format_calibration(result.results),
     ]
     return "\n".join(lines)
+
+
+def _answered_line(total: report.TypeRow) -> str:
+    return (f"answered {_pct(total.answered_of_answerable)} of the answerable questions "
+            f"({total.answered_answerable} of {total.answerable}); wrongly answered "
+            f"{_pct(total.wrong_of_answered)} of the answers ({total.wrong} of {total.answered})")
+
+
+def format_combined(results: list[QuestionnaireEval]) -> str:
+    """The per-type and calibration tables over several golden sets together."""
+    cases = [r for result in results for r in result.results]
+    names = ", ".join(f"`{Path(result.golden).name}`" for result in results)
+    return "\n".join([
+        f"All {len(results)} golden sets together ({names}; {len(cases)} cases)", "",
+        report.format_by_type(report.by_type(cases)), "",
+        report.format_calibration(cases)])
+
+
+def combined_json(results: list[QuestionnaireEval]) -> dict[str, Any]:
+    cases = [r for result in results for r in result.results]
+    return {"sets": [result.to_json() for result in results],
+            "by_type": [row.to_json() for row in report.by_type(cases)],
+            "calibration": report.calibration_json(cases)}
