@@ -90,6 +90,6 @@ def test_wrong_subject_traps_and_unsupported_subjects(raw_cases: list[dict[str, 
     # What the must-abstain cases ask about is nowhere in the corpus.
     text = " ".join(corpus.values()).casefold()
     absent = ("customer-managed", "byok", "bring their own", "hipaa", "fedramp", "insurance",
-              "on premises", "on-premises", "soc 1", "caiq", "postgresql", "legal hold",
-              "cctv", "support tickets", "extend")
+              "uptime", "service credit", "soc 1", "caiq", "postgresql", "legal hold", "cctv",
+              "support tickets", "extend")
     assert [term for term in absent if term in text] == []
