@@ -89,7 +89,8 @@ def print_ingest_report(report: IngestReport, *, as_json: bool) -> None:
         elif result.outcome is Outcome.UNCHANGED:
             console.print(f"unchanged {name}")
         else:
-            console.print(f"{result.outcome.value:<9} {name} ({result.chunks} chunks)")
+            note = f"; {escape(detail)}" if detail else ""
+            console.print(f"{result.outcome.value:<9} {name} ({result.chunks} chunks{note})")
     counts = ", ".join(f"{report.count(o)} {o.value}" for o in Outcome)
     console.print(
         f"{counts}; {report.chunks_written} chunks written; {report.embedded_texts} texts "
@@ -222,6 +223,7 @@ def extraction_json(extraction: Extraction) -> dict[str, Any]:
         "count": len(extraction.questions),
         "layout": extraction.layout,
         "warnings": extraction.warnings,
+        "sheets": [s.to_json() for s in extraction.sheets],
         "questions": [
             {"key": q.key, "id": q.qid, "section": list(q.section), "question": q.text,
              "location": q.location, "targets": [t.to_json() for t in q.targets]}
@@ -245,8 +247,15 @@ def print_extraction(extraction: Extraction, *, as_json: bool) -> None:
             for t in q.targets) or "no answer place"
         console.print(f"  {escape(q.qid or '-'):<10} {escape(q.text)}")
         console.print(f"  {'':<10} [dim]{escape(q.location)} → {escape(where)}[/dim]")
+    # A skipped sheet's note is said once, in the per-sheet lines below.
+    notes = {f"sheet {s.name!r}:" for s in extraction.sheets if s.skipped}
     for warning in extraction.warnings:
-        err_console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+        if not (warning.endswith("skipped") and any(map(warning.startswith, notes))):
+            err_console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+    for sheet in extraction.sheets:
+        count = f"{sheet.questions} question{'' if sheet.questions == 1 else 's'}"
+        console.print(f"{escape(sheet.name)}: "
+                      + (f"skipped, {escape(sheet.skipped)}" if sheet.skipped else count))
     console.print(f"{len(extraction.questions)} questions found in "
                   f"{escape(display_path(extraction.path))} ({extraction.format.value})")
 

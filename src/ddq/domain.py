@@ -20,6 +20,10 @@ class Location:
     sheet: str | None = None
     row: int | None = None
     heading_path: tuple[str, ...] = ()
+    #: The answer's place in an answered questionnaire: a cell ("D12", with ``sheet``), or
+    #: a document's place ("table 2 row 4"); and the form's id of the question ("HFIH-01").
+    cell: str | None = None
+    qid: str | None = None
 
     def describe(self) -> str:
         parts: list[str] = []
@@ -27,19 +31,28 @@ class Location:
             parts.append(f"p. {self.page}")
         if self.sheet is not None:
             parts.append(f"sheet {self.sheet!r}")
-        if self.row is not None:
+        if self.row is not None and self.cell is None:
             parts.append(f"row {self.row}")
+        if self.cell is not None:
+            parts.append(f"cell {self.cell}" if self.sheet is not None else self.cell)
+        if self.qid is not None:
+            parts.append(f"question {self.qid}")
         if self.heading_path:
             parts.append(" > ".join(self.heading_path))
         return ", ".join(parts)
 
     def to_json(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "page": self.page,
             "sheet": self.sheet,
             "row": self.row,
             "heading_path": list(self.heading_path),
         }
+        if self.cell is not None:
+            data["cell"] = self.cell
+        if self.qid is not None:
+            data["qid"] = self.qid
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, object] | None) -> Location:
@@ -47,11 +60,14 @@ class Location:
             return cls()
         page, row, sheet = data.get("page"), data.get("row"), data.get("sheet")
         headings = data.get("heading_path") or []
+        cell, qid = data.get("cell"), data.get("qid")
         return cls(
             page=int(page) if isinstance(page, int) else None,
             sheet=str(sheet) if sheet is not None else None,
             row=int(row) if isinstance(row, int) else None,
             heading_path=tuple(str(h) for h in headings) if isinstance(headings, list) else (),
+            cell=str(cell) if cell is not None else None,
+            qid=str(qid) if qid is not None else None,
         )
 
 
@@ -87,6 +103,9 @@ class LoadedDocument:
     title: str
     blocks: list[Block]
     format: str
+    #: What a person should know about how the file was read ("91 answered questions as
+    #: library entries", "4 questions without an answer skipped"), shown by ``ddq ingest``.
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,6 +51,34 @@ def ask(client: httpx.Client, question: str = QUESTION) -> dict:  # type: ignore
     return client.post("/api/ask", json={"question": question}).json()
 
 
+def managed(client: httpx.Client) -> list[dict]:  # type: ignore[type-arg]
+    """The entries typed in or approved in a review (not those the sample library file
+    brought in, which every list also shows)."""
+    return [e for e in client.get("/api/library").json() if not e["read_only"]]
+
+
+def test_the_imported_library_is_listed_read_only_with_its_file_and_cell(clients) -> None:  # type: ignore[no-untyped-def]
+    editor, _, _ = clients
+    imported = [e for e in editor.get("/api/library").json() if e["read_only"]]
+    # examples/knowledge/answer_library.xlsx: 20 approved answers on 'Approved answers'.
+    assert len(imported) == 20
+    first = imported[0]
+    assert first["source"] == "import" and first["status"] == "approved"
+    assert first["question"] == "Do you have a SOC 2 Type II report?"
+    assert first["answer"].startswith("Yes. Harborline Analytics is audited every year")
+    assert first["owner"] == "Head of Security"
+    assert first["provenance"]["file"].endswith("examples/knowledge/answer_library.xlsx")
+    assert (first["provenance"]["sheet"], first["provenance"]["cell"],
+            first["provenance"]["question_id"]) == ("Approved answers", "C2", "HL-001")
+    key = editor.headers["Authorization"].split(" ", 1)[1]
+    browser = httpx.Client(base_url=str(editor.base_url), timeout=60, follow_redirects=True)
+    browser.post("/ui/login", data={"key": key})
+    page = browser.get("/ui/library").text
+    assert "No entries" not in page
+    assert "Do you have a SOC 2 Type II report?" in page and "Approved answers!C2" in page
+    assert "Read-only: change it in the file" in page
+
+
 def test_an_entry_is_reused_only_once_approved_and_while_fresh(clients) -> None:  # type: ignore[no-untyped-def]
     editor, approver, kb = clients
     created = editor.post("/api/library", json={
@@ -98,7 +126,7 @@ def test_near_duplicates_and_conflicts_are_flagged(clients) -> None:  # type: ig
                                             "answer": answer, "status": "approved"})
     approver.post("/api/library", json={"question": "Which cloud regions host customer data?",
                                         "answer": "EU-West and US-East.", "status": "approved"})
-    entries = {e["id"]: e for e in approver.get("/api/library").json()}
+    entries = {e["id"]: e for e in managed(approver)}
     yes, no, yes_again, regions = sorted(entries)
     assert entries[yes]["conflicts"] == [no] and entries[yes]["duplicates"] == [yes_again]
     assert sorted(entries[no]["conflicts"]) == [yes, yes_again]
@@ -121,7 +149,7 @@ def test_approved_review_answers_flow_back_with_provenance(clients) -> None:  # 
     for q in (answered, from_library):
         assert approver.post(f"/api/questionnaires/{qid}/questions/{q['id']}/review",
                              json={"action": "approve", "version": 0}).status_code == 200
-    entries = approver.get("/api/library").json()
+    entries = managed(approver)
     assert len(entries) == 1  # the library answer was in the library already
     [entry] = entries
     assert entry["question"] == answered["text"] and entry["answer"] == answered["draft"]["text"]
@@ -144,13 +172,13 @@ def test_the_library_page_adds_and_edits_entries(clients) -> None:  # type: igno
         "question": QUESTION, "answer": ANSWER, "owner": "iam", "tags": "identity, sso",
         "review_by": "2099-01-01"})
     assert "Added as a draft" in added.text and QUESTION in added.text
-    [entry] = approver.get("/api/library").json()
+    [entry] = managed(approver)
     assert entry["tags"] == ["identity", "sso"] and entry["review_by"] == "2099-01-01"
     form = {"version": entry["version"], "question": QUESTION, "answer": ANSWER,
             "owner": "iam", "tags": "identity", "review_by": "2099-01-01", "status": "approved"}
     saved = browser.post(f"/ui/library/{entry['id']}", data=form)
     assert "Saved." in saved.text
-    [entry] = approver.get("/api/library").json()
+    [entry] = managed(approver)
     assert entry["status"] == "approved" and entry["last_reviewed"] is not None
     again = browser.post(f"/ui/library/{entry['id']}", data={**form, "version": 0})
     assert "Someone else changed this entry" in again.text
@@ -158,7 +186,7 @@ def test_the_library_page_adds_and_edits_entries(clients) -> None:  # type: igno
     bad_date = browser.post("/ui/library", data={"question": "Q?", "answer": "A.",
                                                  "review_by": "next spring"})
     assert "is not a date" in bad_date.text
-    assert len(approver.get("/api/library").json()) == 1
+    assert len(managed(approver)) == 1
 
 
 def test_another_workspace_never_sees_the_library(clients) -> None:  # type: ignore[no-untyped-def]

@@ -232,7 +232,8 @@ def test_xlsx_library_rows_carry_sheet_and_row(samples) -> None:
     ]
     chunks = chunks_of(document)
     assert [c.kind for c in chunks] == [ChunkKind.LIBRARY, ChunkKind.LIBRARY]
-    assert chunks[0].location.describe() == "sheet 'Security', row 4"
+    # Cited to the answer's cell and the form's id for the question.
+    assert chunks[0].location.describe() == "sheet 'Security', cell C4, question 1"
 
 
 def test_csv_library_with_semicolons(samples) -> None:
@@ -302,8 +303,9 @@ def test_csv_questionnaire_without_answers_is_refused(samples) -> None:
     path = samples.text("inbound.csv", "id,question\nQ1,Do you encrypt data?\n")
     with pytest.raises(DDQError) as caught:
         load(path)
-    assert caught.value.code is ErrorCode.NO_ANSWER_COLUMN
-    assert "not a library of answers" in caught.value.detail
+    # Read as a questionnaire, it has a question and no answer: nothing to store.
+    assert caught.value.code is ErrorCode.EMPTY_FILE
+    assert "1 question and none answered" in caught.value.detail
 
 
 def test_question_column_override(samples) -> None:

@@ -20,10 +20,12 @@ from ddq.kb import KnowledgeBase
 from ddq.models.cache import CachedEmbedder
 from ddq.store.keys import Role
 from ddq.store.library import (
+    ImportedEntry,
     LibraryItem,
     LibraryStatus,
     LibraryStore,
     flags,
+    imported_entries,
     library_document,
     library_source,
 )
@@ -70,6 +72,32 @@ class EntryOut(BaseModel):
     stale: bool
     duplicates: list[int]
     conflicts: list[int]
+    #: An entry that came in with a file (an answer library, an answered questionnaire) is
+    #: read-only: the file is its source, and re-ingesting it replaces the entry.
+    read_only: bool = False
+
+
+def imported_out(entry: ImportedEntry) -> EntryOut:
+    where = entry.location
+    provenance: dict[str, Any] = {"file": entry.file, "sheet": where.sheet, "cell": where.cell,
+                                  "row": where.row, "question_id": where.qid,
+                                  "section": list(where.heading_path)}
+    return EntryOut(id=entry.id, question=entry.question, answer=entry.answer,
+                    owner=entry.owner, status=LibraryStatus.APPROVED.value, tags=[],
+                    last_reviewed=None, review_by=entry.review_by, source="import",
+                    provenance={k: v for k, v in provenance.items() if v not in (None, [])},
+                    version=0, stale=entry.stale(), duplicates=[], conflicts=[],
+                    read_only=True)
+
+
+def every_entry(kb: KnowledgeBase, status: LibraryStatus | None = None) -> list[EntryOut]:
+    """The managed entries (typed in, or approved in a review), then those that files
+    brought in: the whole library, whichever way each entry came in."""
+    managed = entries_with_flags(kb, LibraryStore(kb.store.engine).list(kb.workspace,
+                                                                        status=status))
+    if status not in (None, LibraryStatus.APPROVED):
+        return managed
+    return managed + [imported_out(e) for e in imported_entries(kb.store.engine, kb.workspace)]
 
 
 def entries_with_flags(kb: KnowledgeBase, items: list[LibraryItem]) -> list[EntryOut]:
@@ -144,12 +172,12 @@ def router() -> APIRouter:
         return held
 
     @api.get("", response_model=list[EntryOut],
-             summary="Library entries, flagged when stale, near-duplicate or conflicting")
+             summary="Every library entry (typed in, approved in a review, or imported "
+                     "from a file, read-only), flagged when stale, near-duplicate or "
+                     "conflicting")
     def list_entries(request: Request, caller: Caller = viewer,
                      status: LibraryStatus | None = None) -> list[EntryOut]:
-        kb = workspace_kb(request, caller)
-        return entries_with_flags(kb, LibraryStore(kb.store.engine).list(kb.workspace,
-                                                                          status=status))
+        return every_entry(workspace_kb(request, caller), status)
 
     @api.post("", response_model=EntryOut, status_code=201, summary="Add an entry")
     def create(body: EntryIn, request: Request, caller: Caller = editor) -> EntryOut:

@@ -21,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 from ddq.api.auth import COOKIE, Caller, caller_from
 from ddq.api.errors import MAX_INT, RowId
 from ddq.api.knowledge import _ingest_uploads, receive, safe_name, uploads_dir
-from ddq.api.library import approved_to_library, entries_with_flags, sync_library
+from ddq.api.library import approved_to_library, every_entry, sync_library
 from ddq.api.questionnaires import _edited, _register, questionnaires_dir
 from ddq.errors import DDQError, ErrorCode
 from ddq.kb import KnowledgeBase
@@ -212,8 +212,7 @@ def router() -> APIRouter:
     @ui.get("/library", response_class=HTMLResponse)
     def library(request: Request, show: str = "") -> HTMLResponse:
         caller, kb = signed_in(request)
-        items = LibraryStore(kb.store.engine).list(kb.workspace)
-        entries = entries_with_flags(kb, items)
+        entries = every_entry(kb)
         if show == "attention":
             entries = [e for e in entries if e.stale or e.duplicates or e.conflicts]
         elif show:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from ddq.domain import LoadedDocument
 from ddq.errors import DDQError, ErrorCode
 from ddq.ingest.library_loaders import LibraryColumns, load_csv_library, load_xlsx_library
+from ddq.ingest.questionnaire_library import answered_questionnaire, library_document
 from ddq.ingest.text_loaders import (
     decode_text,
     load_docx,
@@ -42,11 +44,36 @@ def load_file(path: Path, data: bytes, columns: LibraryColumns | None = None) ->
     elif suffix == ".pdf":
         document = load_pdf(path)
     elif suffix == ".docx":
-        document = load_docx(path)
+        document = _questionnaire_or(path, lambda: load_docx(path), columns)
     elif suffix == ".xlsx":
-        document = load_xlsx_library(path, columns)
+        document = _questionnaire_or(path, lambda: load_xlsx_library(path, columns), columns)
     else:
-        document = load_csv_library(path, decode_text(path, data), columns)
+        document = _questionnaire_or(
+            path, lambda: load_csv_library(path, decode_text(path, data), columns), columns)
     if not any(block.text.strip() for block in document.blocks):
         raise DDQError(ErrorCode.EMPTY_FILE, f"{path}: no text could be extracted")
     return document
+
+
+def _questionnaire_or(path: Path, otherwise: Callable[[], LoadedDocument],
+                      columns: LibraryColumns) -> LoadedDocument:
+    """An answered questionnaire (or a clean question/answer library, which is one) as
+    library entries, through the questionnaire format layer; any other file by its own
+    loader (a table of records, a policy document). Columns named by the user are the
+    library loader's to read."""
+    if columns.question is not None or columns.answer is not None:
+        return otherwise()
+    extraction = answered_questionnaire(path)
+    if extraction is None:
+        return otherwise()
+    owners: dict[str, str] = {}
+    if path.suffix.lower() != ".docx":
+        # The library loader reads an owner column, which the format layer has no place for.
+        try:
+            plain = otherwise()
+        except DDQError:
+            plain = None
+        if plain is not None:
+            owners = {" ".join(b.library_question.split()).casefold(): b.library_owner
+                      for b in plain.blocks if b.library_question and b.library_owner}
+    return library_document(path, extraction, owners)

@@ -359,7 +359,8 @@ class IngestPipeline:
         for pending in group:
             outcome = Outcome.UPDATED if pending.existed else Outcome.ADDED
             report.results.append(FileResult(pending.item.source, outcome,
-                                             chunks=len(pending.chunks)))
+                                             chunks=len(pending.chunks),
+                                             detail="; ".join(pending.document.notes)))
             self.progress.advance(pending.item.source)
 
     def _discard(self, ids: list[int]) -> None:

@@ -216,3 +216,45 @@ def library_document(items: Sequence[LibraryItem], today: date | None = None
     payload = json.dumps([[b.text, b.library_question is not None] for b in blocks])
     digest = hashlib.sha256(payload.encode()).hexdigest()
     return LoadedDocument(title="Answer library", blocks=blocks, format="library"), digest
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedEntry:
+    """A library entry that came in with a file (an answer library or an answered
+    questionnaire): read-only here, since the file is its source; re-ingesting the file
+    replaces it."""
+
+    id: int
+    question: str
+    answer: str
+    owner: str | None
+    review_by: date | None
+    file: str
+    location: Location
+    created_at: datetime
+
+    def stale(self, today: date | None = None) -> bool:
+        today = today or datetime.now(UTC).date()
+        return self.review_by is not None and self.review_by < today
+
+
+def imported_entries(engine: Engine, workspace: str) -> list[ImportedEntry]:
+    """The entries of ``workspace`` that files brought in, in file and row order (the
+    managed library's own generated document is not one of them)."""
+    from ddq.store.schema import ChunkRow, DocumentRow, LibraryEntryRow
+
+    managed = library_source(workspace)
+    query = (
+        select(LibraryEntryRow.id, LibraryEntryRow.question, LibraryEntryRow.answer,
+               LibraryEntryRow.owner, LibraryEntryRow.review_by, DocumentRow.source_path,
+               ChunkRow.location, LibraryEntryRow.created_at)
+        .join(ChunkRow, ChunkRow.id == LibraryEntryRow.chunk_id)
+        .join(DocumentRow, DocumentRow.id == ChunkRow.document_id)
+        .where(LibraryEntryRow.workspace == workspace, DocumentRow.source_path != managed)
+        .order_by(DocumentRow.source_path, ChunkRow.ordinal)
+    )
+    with sessionmaker(engine)() as session:
+        return [ImportedEntry(row.id, row.question, row.answer, row.owner, row.review_by,
+                              row.source_path, Location.from_json(row.location),
+                              as_utc(row.created_at))
+                for row in session.execute(query)]

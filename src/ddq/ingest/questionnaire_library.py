@@ -1,0 +1,180 @@
+"""An answered questionnaire is an answer library.
+
+The questionnaires a team answered last year are the library most teams start from. They are
+read by the same format layer that finds a new questionnaire's questions
+(:func:`ddq.questionnaire.files.extract`): every question whose answer place or notes place
+holds something becomes one library entry, with the form's id, section, question, the
+verdict of its choice place (a dropdown value, a marked choice column, a ticked box) and the
+free text of its notes place (CAIQ's "CSP Implementation Description", HECVAT's
+"Additional Information"), cited to the file, sheet and cell. Questions without an answer are
+counted as skipped, never stored as empty answers.
+
+A clean two-column library ("Question | Answer") is a questionnaire whose answers are all
+filled in, so it takes the same way; its owner column (which the format layer does not read)
+still comes from :mod:`ddq.ingest.library_loaders`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from ddq.domain import Block, LoadedDocument, Location
+from ddq.errors import DDQError, ErrorCode
+from ddq.questionnaire.model import ExtractedQuestion, Extraction, Target
+from ddq.questionnaire.table_text import is_plain, verdict_of
+
+_NOT_APPLICABLE = frozenset({"n/a", "na", "n.a.", "not applicable"})
+#: A Word document is read as a library only when it answers at least this many questions
+#: (a policy document with a question in a heading is not a questionnaire).
+_MIN_DOCX_ANSWERS = 3
+_CSV_ROW = re.compile(r"row (\d+)$")
+_CELL_ROW = re.compile(r"\$?[A-Za-z]{1,3}\$?(\d+)")
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryRow:
+    """One answered question of a questionnaire, as a library entry."""
+
+    question: str
+    answer: str
+    qid: str | None
+    section: tuple[str, ...]
+    sheet: str | None
+    cell: str | None
+
+    row: int | None
+
+
+def _clean(text: str | None) -> str:
+    return " ".join((text or "").split()) if text else ""
+
+
+def verdict_label(value: str) -> str:
+    """What a choice place's value says, as a library answer starts: "Yes" or "No" for any
+    value that says so ("Compliant", "3 - Fully implemented"), else the value itself
+    ("N/A", "Partially implemented")."""
+    said = verdict_of(value)
+    return {"yes": "Yes", "no": "No"}.get(said or "", value.strip().rstrip("."))
+
+
+def _is_choice(target: Target) -> bool:
+    """Whether the place holds a choice ("Yes", "N/A", a dropdown's value), not an answer in
+    words that happens to start with one ("Yes, with AES-256.")."""
+    value = (target.current or "").strip()
+    folded = value.casefold()
+    return (folded in {a.casefold() for a in target.allowed} or is_plain(value)
+            or folded in _NOT_APPLICABLE)
+
+
+def compose_answer(answer: Target | None, notes: Target | None) -> str:
+    """The library answer of one question: the verdict first, then the supporting text
+    ("Yes. Data is encrypted at rest with AES-256."), or whichever of the two is there."""
+    said = (answer.current or "").strip() if answer is not None else ""
+    text = (notes.current or "").strip() if notes is not None else ""
+    if answer is not None and said and _is_choice(answer):
+        said = verdict_label(said)
+        if not text or _clean(text) == _clean(said):
+            return f"{said}."
+        return f"{said}. {text}"
+    if said and text and _clean(text) != _clean(said):
+        return f"{said}\n{text}"
+    return said or text
+
+
+def _place(question: ExtractedQuestion) -> tuple[str | None, str | None, int | None]:
+    """(sheet, cell, row) of the answer, for citations: ("Vendor Response", "D12", 12) in a
+    workbook, (None, None, 5) for a CSV's line 5, (None, "table 2 row 4", None) in a
+    document."""
+    target = question.answer or question.notes
+    ref = target.ref if target is not None else ""
+    if "!" in ref and not ref.startswith(("table:", "row:", "paragraph:", "after:")):
+        sheet, cell = ref.rsplit("!", 1)
+        found = _CELL_ROW.match(cell)
+        return sheet, cell, int(found.group(1)) if found else None
+    line = _CSV_ROW.match(question.location)
+    if line:
+        return None, None, int(line.group(1))
+    return None, question.location, None
+
+
+def answered_rows(extraction: Extraction) -> tuple[list[LibraryRow], Counter[str]]:
+    """The answered questions of ``extraction`` as library rows, and the unanswered ones
+    counted by sheet (or by file, for a document)."""
+    rows: list[LibraryRow] = []
+    unanswered: Counter[str] = Counter()
+    for question in extraction.questions:
+        sheet, cell, row = _place(question)
+        answer = compose_answer(question.answer, question.notes)
+        if not answer or not question.text.strip():
+            unanswered[sheet or ""] += 1
+            continue
+        rows.append(LibraryRow(question.text.strip(), answer, question.qid, question.section,
+                               sheet, cell, row))
+    return rows, unanswered
+
+
+def _summary(path: Path, rows: list[LibraryRow], unanswered: Counter[str],
+             extraction: Extraction) -> list[str]:
+    per_sheet = Counter(r.sheet or "" for r in rows)
+    notes = []
+    if any(per_sheet):
+        counts = ", ".join(f"{name} {n}" for name, n in per_sheet.items())
+        notes.append(f"{len(rows)} answered questions as library entries ({counts})")
+    else:
+        notes.append(f"{len(rows)} answered questions as library entries")
+    skipped = sum(unanswered.values())
+    if skipped:
+        notes.append(f"{skipped} question{'s' if skipped != 1 else ''} without an answer "
+                     f"skipped")
+    skipped_sheets = extraction.layout.get("skipped") or {}
+    if isinstance(skipped_sheets, dict) and skipped_sheets:
+        notes.append("sheets skipped: " + ", ".join(str(k) for k in skipped_sheets))
+    return notes
+
+
+def library_document(path: Path, extraction: Extraction,
+                     owners: dict[str, str] | None = None) -> LoadedDocument:
+    """The library entries of an answered questionnaire; an error that names the file when
+    it answers no question (nothing is stored)."""
+    rows, unanswered = answered_rows(extraction)
+    if not rows:
+        found = len(extraction.questions)
+        raise DDQError(ErrorCode.EMPTY_FILE,
+                       f"{path}: a questionnaire with {found} question"
+                       f"{'s' if found != 1 else ''} and none answered: nothing to add to the "
+                       f"answer library")
+    owners = owners or {}
+    blocks = [
+        Block(text=f"Q: {row.question}\nA: {row.answer}",
+              location=Location(sheet=row.sheet, row=row.row, cell=row.cell, qid=row.qid,
+                                heading_path=row.section),
+              library_question=row.question, library_answer=row.answer,
+              library_owner=owners.get(_clean(row.question).casefold()))
+        for row in rows
+    ]
+    return LoadedDocument(title=path.stem.replace("_", " "), blocks=blocks,
+                          format=extraction.format.value,
+                          notes=_summary(path, rows, unanswered, extraction))
+
+
+def answered_questionnaire(path: Path) -> Extraction | None:
+    """``path`` read as a questionnaire, or None when the format layer finds no questionnaire
+    in it (the caller reads it as a plain library, a table of records or a document). Files
+    the format layer refuses (encrypted, corrupt, a bomb, too large) stay refused."""
+    from ddq.questionnaire.files import extract
+
+    try:
+        extraction = extract(path)
+    except DDQError as exc:
+        if exc.code in (ErrorCode.NO_QUESTIONS, ErrorCode.NO_QUESTION_COLUMN,
+                        ErrorCode.NO_ANSWER_COLUMN, ErrorCode.INVALID_INPUT):
+            return None
+        raise
+    if path.suffix.lower() == ".docx":
+        answered = sum(1 for q in extraction.questions if compose_answer(q.answer, q.notes))
+        if answered < _MIN_DOCX_ANSWERS:
+            return None
+    return extraction
