@@ -82,6 +82,20 @@ class ExtractedQuestion:
         return [t for t in (self.answer, self.notes) if t is not None]
 
 
+@dataclass(frozen=True, slots=True)
+class SheetSummary:
+    """One sheet (or table) of a file: how many questions were read from it, or why it was
+    skipped ("hidden", "its questions are formulas copying 'Vendor Response'", ...)."""
+
+    name: str
+    questions: int = 0
+    #: Why the sheet was not read, or None when its questions are in the extraction.
+    skipped: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "questions": self.questions, "skipped": self.skipped}
+
+
 @dataclass(slots=True)
 class Extraction:
     path: str
@@ -91,6 +105,9 @@ class Extraction:
     #: question, id, answer and notes columns (format specific, JSON-able).
     layout: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: Per sheet of a workbook, in the workbook's order: its question count or why it was
+    #: skipped (empty for formats without sheets).
+    sheets: list[SheetSummary] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,12 +41,14 @@ from ddq.questionnaire.model import (
     Extraction,
     ExtractOptions,
     FileFormat,
+    SheetSummary,
     Target,
     TargetRole,
     neutralise,
 )
 from ddq.questionnaire.output import output_mode, refuse_overwrite, temporary_beside
 from ddq.questionnaire.package import DEFAULT_LIMITS, PackageLimits, check_package
+from ddq.questionnaire.sheets import SheetEvidence, find_reports, unanswerable_error
 from ddq.questionnaire.table_text import (
     choice_columns,
     choice_marks,
@@ -293,10 +295,14 @@ class _SheetXml:
 
     x14_lists: list[tuple[str, str]] = field(default_factory=list)  # (formula, sqref)
     formula_cells: set[str] = field(default_factory=set)
+    #: Cell → its formula's text; a shared formula's copies get the text of its first cell
+    #: (which sheets it refers to is the same in every copy).
+    formulas: dict[str, str] = field(default_factory=dict)
 
 
 def _scan_sheet_xml(data: bytes) -> _SheetXml:
     found = _SheetXml()
+    shared: dict[str, str] = {}
     for _event, element in SafeET.iterparse(io.BytesIO(data), events=("end",)):
         tag = element.tag
         if tag == f"{{{_X14}}}dataValidation":
@@ -305,8 +311,15 @@ def _scan_sheet_xml(data: bytes) -> _SheetXml:
             if element.get("type") == "list" and formula is not None and sqref is not None:
                 found.x14_lists.append(((formula.text or "").strip(), (sqref.text or "").strip()))
         elif _local(tag) == "c":
-            if element.get("r") and any(_local(child.tag) == "f" for child in element):
-                found.formula_cells.add(str(element.get("r")).upper())
+            formula = next((child for child in element if _local(child.tag) == "f"), None)
+            if element.get("r") and formula is not None:
+                ref = str(element.get("r")).upper()
+                found.formula_cells.add(ref)
+                text = formula.text or ""
+                index = formula.get("si")
+                if index is not None and text:
+                    shared[index] = text
+                found.formulas[ref] = text or shared.get(index or "", "")
             element.clear()
         elif _local(tag) == "row":
             element.clear()
@@ -1069,7 +1082,10 @@ def _assign_keys(found: list[_Found]) -> list[ExtractedQuestion]:
 def extract_xlsx(
     path: Path, options: ExtractOptions = ExtractOptions(), limits: PackageLimits = DEFAULT_LIMITS
 ) -> Extraction:
-    """Read the questions of a workbook, with their sections, ids and answer places."""
+    """Read the questions of a workbook, with their sections, ids and answer places.
+
+    Sheets that only copy the questionnaire with formulas (an analyst report, a summary)
+    are skipped, as are hidden sheets unless named (see ``sheets``)."""
     check_package(path, "XLSX", limits)
     workbook = _open_workbook(path)
     try:
@@ -1077,30 +1093,46 @@ def extract_xlsx(
         sheets = _choose_sheets(workbook, options, skipped)
         xml = _read_sheet_xml(path, [s.title for s in sheets])
         lists = _ListResolver(workbook)
-        found: list[_Found] = []
-        notes: list[str] = []
-        codes: set[ErrorCode] = set()
-        layout: dict[str, Any] = {}
+        read: dict[str, _ReadSheet] = {}
         for sheet in sheets:
-            try:
-                reader = _SheetReader(
-                    sheet, xml.get(sheet.title, _SheetXml()), options, lists, notes
-                )
-                questions, sheet_layout = reader.read()
-            except _SkipSheet as exc:
-                notes.append(str(exc))
-                codes.add(exc.code)
-                skipped[sheet.title] = str(exc)
-                continue
-            if not questions:
-                notes.append(f"sheet {sheet.title!r}: no questions under the header; skipped")
-                skipped[sheet.title] = "no questions"
-                continue
-            found.extend(questions)
-            layout[sheet.title] = sheet_layout
+            read[sheet.title] = _read_one(sheet, xml.get(sheet.title, _SheetXml()), options,
+                                          lists)
+        order = [s.title for s in workbook.worksheets] if options.sheet is None else list(read)
+        chart_sheets = [n for n in workbook.sheetnames if n not in order]
     finally:
         workbook.close()
+    reports = {} if options.sheet is not None else find_reports(
+        [r.evidence for r in read.values() if r.questions])
+    found: list[_Found] = []
+    notes: list[str] = []
+    codes: set[ErrorCode] = set()
+    layout: dict[str, Any] = {}
+    summaries: list[SheetSummary] = []
+    for name in order:
+        one = read.get(name)
+        if one is None:
+            state = skipped.get(name, "hidden")
+            summaries.append(SheetSummary(name, 0, f"{state} (name it with --sheet to read it)"))
+            continue
+        if name in reports:
+            skipped[name] = reports[name]
+            summaries.append(SheetSummary(name, 0, reports[name]))
+            continue
+        notes.extend(one.notes)
+        if one.skip_code is not None:
+            codes.add(one.skip_code)
+        if one.skipped is not None:
+            skipped[name] = one.skipped
+            summaries.append(SheetSummary(name, 0, one.reason))
+            continue
+        found.extend(one.questions)
+        layout[name] = one.layout
+        summaries.append(SheetSummary(name, len(one.questions)))
+    summaries += [SheetSummary(n, 0, "a chart sheet, not a worksheet") for n in chart_sheets
+                  if options.sheet is None]
     if not found:
+        if reports:
+            raise DDQError(ErrorCode.NO_QUESTIONS, unanswerable_error(str(path), summaries))
         why = "; ".join(notes) or "the workbook has no visible sheets"
         if ErrorCode.INVALID_INPUT in codes:
             raise DDQError(ErrorCode.INVALID_INPUT, f"{path}: {why}")
@@ -1115,7 +1147,47 @@ def extract_xlsx(
         _assign_keys(found),
         {"sheets": layout, "skipped": skipped},
         notes,
+        summaries,
     )
+
+
+@dataclass(slots=True)
+class _ReadSheet:
+    """One sheet read on its own: its questions and layout, or why it gave none; the
+    warnings it gave; what ``find_reports`` needs to know about it."""
+
+    questions: list[_Found]
+    layout: dict[str, Any]
+    notes: list[str]
+    evidence: SheetEvidence
+    skipped: str | None = None  # the value for layout["skipped"]
+    reason: str | None = None  # the same, for people
+    skip_code: ErrorCode | None = None
+
+
+def _read_one(sheet: Worksheet, xml: _SheetXml, options: ExtractOptions,
+              lists: _ListResolver) -> _ReadSheet:
+    notes: list[str] = []
+    empty = SheetEvidence(sheet.title, [], [])
+    try:
+        questions, layout = _SheetReader(sheet, xml, options, lists, notes).read()
+    except _SkipSheet as exc:
+        text = str(exc)
+        reason = text.removeprefix(f"sheet {sheet.title!r}: ").removesuffix("; skipped")
+        return _ReadSheet([], {}, [*notes, text], empty, text, reason, exc.code)
+    if not questions:
+        notes.append(f"sheet {sheet.title!r}: no questions under the header; skipped")
+        return _ReadSheet([], layout, notes, empty, "no questions", "no questions under the header")
+    return _ReadSheet(questions, layout, notes, _evidence(sheet.title, questions, layout, xml))
+
+
+def _evidence(name: str, questions: list[_Found], layout: dict[str, Any], xml: _SheetXml
+              ) -> SheetEvidence:
+    """The question cells and the cells of the answer and notes columns in their rows."""
+    columns = [layout.get("answer"), layout.get("notes"), *(layout.get("choices") or {})]
+    rows = [_parse_cell(q.cell, q.cell)[0] for q in questions]
+    answer_cells = [f"{letter}{row}" for letter in columns if letter for row in rows]
+    return SheetEvidence(name, [q.cell for q in questions], answer_cells, xml.formulas)
 
 
 # --- write-back --------------------------------------------------------------------------------

@@ -1,0 +1,233 @@
+"""The layouts vendors' questionnaires really use, reproduced by ``support.vendor_forms``:
+extraction finds exactly the vendor's questions (the analyst and summary sheets that copy
+them with formulas are skipped, with their reason), an answered form shows its answers as
+the places' current values, and an export still changes nothing but the answer cells."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from test_xlsx_roundtrip import (
+    answers_for,
+    compare_packages,
+    compare_sheet_xml,
+    compare_workbooks,
+    sheet_part,
+)
+
+from ddq.errors import DDQError, ErrorCode
+from ddq.questionnaire.files import extract, write
+from ddq.questionnaire.model import Extraction, ExtractOptions, neutralise
+from support.vendor_forms import (
+    HIDDEN,
+    NO_QUESTIONS,
+    REPORT,
+    ExpectedForm,
+    build_caiq,
+    build_hecvat3,
+    build_hecvat4,
+    build_sig,
+    build_word_tables,
+    hecvat_overlap,
+)
+from support.xlsx_package import save_workbook
+
+pytestmark = [pytest.mark.integration,
+              pytest.mark.filterwarnings("ignore:Data Validation extension is not supported")]
+
+Builder = Callable[..., ExpectedForm]
+WORKBOOKS: dict[str, Builder] = {
+    "hecvat3-full": lambda path, **kw: build_hecvat3(path, "full", **kw),
+    "hecvat3-lite": lambda path, **kw: build_hecvat3(path, "lite", **kw),
+    "hecvat4": build_hecvat4,
+    "caiq": build_caiq,
+    "sig": build_sig,
+}
+
+
+def _sheet_of(location: str) -> str:
+    return location.rpartition("!")[0]
+
+
+def _found_ids(extraction: Extraction) -> dict[str, list[str | None]]:
+    found: dict[str, list[str | None]] = {}
+    for q in extraction.questions:
+        found.setdefault(_sheet_of(q.location), []).append(q.qid)
+    return found
+
+
+def _skip_kind(reason: str) -> str:
+    if reason.startswith("its questions are formulas copying"):
+        return REPORT
+    if reason.startswith("hidden"):
+        return HIDDEN
+    if reason.startswith(("no questions", "no header row")):
+        return NO_QUESTIONS
+    return reason
+
+
+def _check_places(extraction: Extraction, expected: ExpectedForm) -> None:
+    for q in extraction.questions:
+        assert q.qid is not None
+        held = expected.answers[q.qid]
+        assert q.text == expected.texts[q.qid], q.qid
+        assert q.answer is not None and q.notes is not None, q.qid
+        assert (q.answer.current, q.notes.current) == (held.answer, held.notes), q.qid
+        if q.qid in expected.sections:
+            assert q.section[-1:] == (expected.sections[q.qid],), q.qid
+
+
+@pytest.mark.parametrize("answered", [False, True], ids=["blank", "answered"])
+@pytest.mark.parametrize("form", list(WORKBOOKS))
+def test_extraction_finds_exactly_the_vendor_questions(tmp_path: Path, form: str,
+                                                       answered: bool) -> None:
+    expected = WORKBOOKS[form](tmp_path / f"{form}.xlsx", answered=answered)
+    extraction = extract(expected.path)
+    assert _found_ids(extraction) == expected.sheets
+    assert [q.key for q in extraction.questions] == expected.ids  # ids unique in the file
+    read = {s.name: s.questions for s in extraction.sheets if s.skipped is None}
+    assert read == {name: len(ids) for name, ids in expected.sheets.items()}
+    skipped = {s.name: _skip_kind(s.skipped) for s in extraction.sheets if s.skipped}
+    assert skipped == expected.skipped
+    for report, sources in expected.copies.items():
+        reason = next(s.skipped for s in extraction.sheets if s.name == report)
+        assert reason == "its questions are formulas copying " + ", ".join(
+            f"'{name}'" for name in sorted(sources))
+    assert extraction.layout["skipped"].keys() == expected.skipped.keys()
+    assert not [w for w in extraction.warnings if "holds a formula" in w]
+    _check_places(extraction, expected)
+    if answered:
+        assert expected.answered and len(expected.answered) < len(expected.answers)
+    else:
+        assert not expected.answered
+
+
+def test_hecvat3_reads_saved_question_values_and_the_x14_dropdown(tmp_path: Path) -> None:
+    expected = build_hecvat3(tmp_path / "full.xlsx", "full", answered=True)
+    extraction = extract(expected.path)
+    by_id = {q.qid: q for q in extraction.questions}
+    assert len(by_id) == 42
+    data = by_id["DATA-01"]
+    assert data.text == "Is customer data encrypted at rest?"
+    assert data.location == "Vendor Response!B42"
+    assert data.answer is not None and data.answer.ref == "Vendor Response!C42"
+    assert data.answer.allowed == ("Yes", "No", "N/A")
+    assert data.notes is not None and data.notes.ref == "Vendor Response!D42"
+    # General information is answered in words: no dropdown.
+    vendor = by_id["GNRL-01"]
+    assert vendor.answer is not None and vendor.answer.allowed == ()
+    assert vendor.answer.current == "Harborline Analytics, Inc."
+    assert vendor.section == ("General Information",)
+    assert [q.qid for q in extraction.questions][:7] == [
+        "GNRL-01", "GNRL-02", "GNRL-03", "GNRL-04", "GNRL-05", "GNRL-06", "COMP-01"]
+    unanswered = [q.qid for q in extraction.questions if q.answer and q.answer.current is None]
+    assert unanswered == ["COMP-05", "DOCU-05", "HFIH-03"]
+
+
+def test_the_hecvat_full_and_lite_overlap_as_the_round_trip_needs(tmp_path: Path) -> None:
+    full = build_hecvat3(tmp_path / "full.xlsx", "full", answered=True)
+    lite = build_hecvat3(tmp_path / "lite.xlsx", "lite")
+    overlap = hecvat_overlap()
+    assert len(overlap) == 20
+    assert {o.qid for o in overlap if o.reworded} == {
+        "COMP-03", "DOCU-03", "APPL-02", "AAAI-03", "DATA-04", "HFIH-02", "PPPR-03"}
+    assert {o.qid for o in overlap if o.changed} == {"DATA-03", "VULN-02"}
+    for o in overlap:
+        assert full.texts[o.qid] == o.full_text and lite.texts[o.qid] == o.lite_text
+        assert full.answers[o.qid].answer == o.full_answer is not None
+    only_lite = set(lite.ids) - set(full.ids)
+    assert only_lite == {"PRIV-01", "AIQU-01"}
+
+
+def test_a_hidden_sheet_is_read_when_named(tmp_path: Path) -> None:
+    expected = build_hecvat3(tmp_path / "full.xlsx", "full")
+    extraction = extract(expected.path, ExtractOptions(sheet="Standards Crosswalk"))
+    assert len(extraction.questions) == 42
+    assert [s.name for s in extraction.sheets] == ["Standards Crosswalk"]
+    assert extraction.questions[0].text == "Vendor Name"
+
+
+@pytest.mark.parametrize("answered", [False, True], ids=["blank", "answered"])
+def test_word_answers_in_table_cells(tmp_path: Path, answered: bool) -> None:
+    expected = build_word_tables(tmp_path / "form.docx", answered=answered)
+    extraction = extract(expected.path)
+    assert [q.qid for q in extraction.questions] == expected.sheets["document"]
+    _check_places(extraction, expected)
+    first = extraction.questions[0]
+    assert first.answer is not None and first.answer.ref == "table:0:1:2"
+    assert first.notes is not None and first.notes.ref == "table:0:1:3"
+
+
+# --- the export round trip -----------------------------------------------------------------
+
+#: The worksheet parts an export writes into: the sheets that hold the questionnaire.
+EDITED_PARTS = {
+    "hecvat3-full": {3}, "hecvat3-lite": {3}, "hecvat4": {1, 2, 3, 4, 5, 6}, "caiq": {2},
+    "sig": {3, 4, 5},
+}
+
+
+@pytest.mark.parametrize("form", list(WORKBOOKS))
+def test_an_answered_form_exported_again_changes_only_its_answer_cells(tmp_path: Path,
+                                                                       form: str) -> None:
+    source = WORKBOOKS[form](tmp_path / "answered.xlsx", answered=True).path
+    extraction = extract(source)
+    blank = tmp_path / "blank.xlsx"
+    cleared = {t.ref: "" for q in extraction.questions for t in q.targets}
+    assert write(source, blank, cleared) == len(cleared)
+    assert all(t.current is None for q in extract(blank).questions for t in q.targets)
+    values = answers_for(extract(blank))
+    again = tmp_path / "again.xlsx"
+    assert write(blank, again, values) == len(values)
+    compare_workbooks(source, blank, cleared)
+    compare_workbooks(blank, again, values)
+    parts = {f"xl/worksheets/sheet{n}.xml" for n in EDITED_PARTS[form]}
+    compare_packages(source, blank, parts)
+    compare_packages(blank, again, parts)
+    for number in EDITED_PARTS[form]:
+        compare_sheet_xml(sheet_part(blank, number), sheet_part(again, number),
+                          {ref.rpartition("!")[2] for ref in values})
+    reread = extract(again)
+    assert [q.key for q in reread.questions] == [q.key for q in extraction.questions]
+    assert [s.skipped for s in reread.sheets] == [s.skipped for s in extraction.sheets]
+    for q in reread.questions:
+        assert q.answer is not None and q.answer.current == neutralise(values[q.answer.ref])
+
+
+# --- bad input -----------------------------------------------------------------------------
+
+
+def test_a_workbook_of_reports_only_is_an_error_naming_each_sheet(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    report = workbook.active
+    assert report is not None
+    report.title = "Analyst Report"
+    source = workbook.create_sheet("Vendor Response")
+    source.sheet_state = "hidden"
+    cached = {}
+    for column, name in enumerate(("ID", "Question", "Vendor Answer"), start=1):
+        report.cell(row=1, column=column, value=name)
+        source.cell(row=1, column=column, value=name)
+    for row, (qid, text) in enumerate((("DATA-01", "Is data encrypted at rest?"),
+                                       ("DATA-02", "Is data encrypted in transit?")), start=2):
+        source.cell(row=row, column=1, value=qid)
+        source.cell(row=row, column=2, value=text)
+        source.cell(row=row, column=3, value="Yes")
+        report.cell(row=row, column=1, value=qid)
+        report.cell(row=row, column=2, value=text)
+        report.cell(row=row, column=3, value=f"='Vendor Response'!C{row}")
+        cached[("Analyst Report", f"C{row}")] = "Yes"
+    path = save_workbook(workbook, tmp_path / "report.xlsx", cached=cached)
+    with pytest.raises(DDQError) as caught:
+        extract(path)
+    assert caught.value.code is ErrorCode.NO_QUESTIONS
+    assert str(caught.value) == (
+        f"{path}: no sheet holds the questionnaire itself ('Analyst Report': its answer places "
+        "are formulas copying 'Vendor Response'; 'Vendor Response': hidden (name it with "
+        "--sheet to read it))")
+    named = extract(path, ExtractOptions(sheet="Vendor Response"))
+    assert [q.qid for q in named.questions] == ["DATA-01", "DATA-02"]
