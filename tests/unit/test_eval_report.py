@@ -95,9 +95,20 @@ def test_calibration_bands_count_answers_only(results: list[CaseResult]) -> None
     assert report.threshold_for(results) == 0.9
     assert report.threshold_for(results[1:2]) is None  # one wrong answer: no threshold
     text = report.format_calibration(results)
-    assert "| [0.9, 1.0] | 2 | 2 | 100% |" in text
-    assert "| **≥ 0.8** | 4 | 2 | **50%** |" in text
+    # D2 (0.9) expected a qualified answer and got one; V1 (0.95) a Yes and got it: both
+    # exact. F1 (0.72) is exact too; a qualified answer where a Yes was expected would not be.
+    assert "| [0.9, 1.0] | 2 | 2 | 100% | 100% |" in text
+    assert "| [0.7, 0.8) | 1 | 1 | 100% | 100% |" in text
+    assert "| **≥ 0.8** | 4 | 2 | **50%** | 50% |" in text
     assert "are ≥ 95% correct: 0.90" in text
+
+
+def test_exact_needs_the_verdict_itself() -> None:
+    yes_as_text = graded("Y", "verdict", "attested", status=ANSWERED, stance=None,
+                         confidence=0.85)
+    assert yes_as_text.correct and not yes_as_text.exact_correct
+    band = report.at_least([yes_as_text])
+    assert (band.answers, band.correct, band.exact, band.exact_rate) == (1, 1, 0, 0.0)
 
 
 def test_a_confidence_of_one_is_in_the_last_band() -> None:

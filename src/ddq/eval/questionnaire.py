@@ -94,6 +94,11 @@ class CaseResult:
         return self.answered and self.grouped and self.answer_matched
 
     @property
+    def exact_correct(self) -> bool:
+        """Correct with exactly the expected outcome (a Yes, not only its passage)."""
+        return self.correct and self.exact
+
+    @property
     def exact(self) -> bool:
         return self.outcome == self.case.expected
 

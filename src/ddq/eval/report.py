@@ -11,7 +11,8 @@ hand-made set without a model.
   have been left for a person.
 - **Calibration**: the answers (abstentions are not answers) grouped by their confidence, and
   the share of each band that was correct: a confidence means something when the share rises
-  with it.
+  with it. Beside it the *exact* share: answers whose outcome is exactly the expected one (a
+  Yes where Yes was expected, not only a supporting passage without the verdict).
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ class Graded(Protocol):
     def answered(self) -> bool: ...
     @property
     def correct(self) -> bool: ...
+    @property
+    def exact_correct(self) -> bool: ...
     @property
     def confidence(self) -> float: ...
 
@@ -104,6 +107,7 @@ class BandRow:
     high: float
     answers: int
     correct: int
+    exact: int = 0
 
     @property
     def label(self) -> str:
@@ -114,9 +118,14 @@ class BandRow:
     def rate(self) -> float | None:
         return _ratio(self.correct, self.answers)
 
+    @property
+    def exact_rate(self) -> float | None:
+        return _ratio(self.exact, self.answers)
+
     def to_json(self) -> dict[str, object]:
         return {"low": self.low, "high": self.high, "answers": self.answers,
-                "correct": self.correct, "rate": self.rate}
+                "correct": self.correct, "rate": self.rate, "exact": self.exact,
+                "exact_rate": self.exact_rate}
 
 
 def _band_of(confidence: float) -> int:
@@ -130,19 +139,23 @@ def calibration(cases: Iterable[Graded]) -> list[BandRow]:
     """The reliability table: every band, with the answers in it and how many were correct."""
     answers = [0] * len(BANDS)
     correct = [0] * len(BANDS)
+    exact = [0] * len(BANDS)
     for case in cases:
         if not case.answered:
             continue
         band = _band_of(case.confidence)
         answers[band] += 1
         correct[band] += case.correct
-    return [BandRow(low, high, answers[i], correct[i]) for i, (low, high) in enumerate(BANDS)]
+        exact[band] += case.exact_correct
+    return [BandRow(low, high, answers[i], correct[i], exact[i])
+            for i, (low, high) in enumerate(BANDS)]
 
 
 def at_least(cases: Iterable[Graded], threshold: float = HIGH_CONFIDENCE) -> BandRow:
     """The answers with confidence ≥ ``threshold``, as one band."""
     chosen = [c for c in cases if c.answered and c.confidence >= threshold]
-    return BandRow(threshold, 1.0, len(chosen), sum(c.correct for c in chosen))
+    return BandRow(threshold, 1.0, len(chosen), sum(c.correct for c in chosen),
+                   sum(c.exact_correct for c in chosen))
 
 
 def threshold_for(cases: Iterable[Graded], target: float = TARGET_PRECISION
@@ -174,13 +187,13 @@ def format_by_type(rows: Sequence[TypeRow]) -> str:
 
 
 def format_calibration(cases: Sequence[Graded]) -> str:
-    lines = ["| confidence | answers | correct | correct % |", "|---|---|---|---|"]
+    lines = ["| confidence | answers | correct | correct % | exact % |", "|---|---|---|---|---|"]
     for band in calibration(cases):
         lines.append(f"| {band.label} | {band.answers} | {band.correct} | "
-                     f"{_pct(band.rate)} |")
+                     f"{_pct(band.rate)} | {_pct(band.exact_rate)} |")
     high = at_least(cases)
     lines.append(f"| **≥ {HIGH_CONFIDENCE:.1f}** | {high.answers} | {high.correct} | "
-                 f"**{_pct(high.rate)}** |")
+                 f"**{_pct(high.rate)}** | {_pct(high.exact_rate)} |")
     t = threshold_for(cases)
     lines += ["", f"- lowest confidence at which the answers above it are ≥ "
               f"{TARGET_PRECISION:.0%} correct: " + ("none" if t is None else f"{t:.2f}")]
