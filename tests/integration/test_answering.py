@@ -62,7 +62,7 @@ def test_a_negative_statement_gives_a_no(loaded: KnowledgeBase) -> None:
     answer = loaded.ask("Do you support customer-managed encryption keys?")
     assert answer.status is AnswerStatus.ANSWERED
     assert answer.stance == "no"
-    assert answer.text.startswith("No. ")
+    assert answer.text.startswith("No — ")  # the verdict first, then the passage
     assert any("not supported" in c.quote for c in answer.citations)
 
 
@@ -87,7 +87,7 @@ def test_a_no_about_something_else_is_not_the_answer(kb: KnowledgeBase, tmp_path
     vault = kb.ask("Are secrets managed in a dedicated secrets vault?")
     assert vault.status is AnswerStatus.ANSWERED
     assert "secrets vault" in vault.text
-    assert vault.stance != "no" and not vault.text.startswith("No.")
+    assert vault.stance != "no" and not vault.text.startswith("No")
 
     shared = kb.ask("Are shared administrative accounts prohibited?")
     assert shared.status is AnswerStatus.ANSWERED

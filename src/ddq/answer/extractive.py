@@ -17,7 +17,25 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
+from ddq.answer.lexicon import Lexicon, only_acronyms
+from ddq.answer.question_types import (
+    QuestionShape,
+    QuestionType,
+    question_shape,
+    without_enumerators,
+)
 from ddq.answer.safety import without_instructions
+from ddq.answer.support import (
+    LIGHT_WORDS,
+    QUALIFIERS,
+    Subject,
+    asks_metadata,
+    is_metadata,
+    subject_numbers,
+    trim,
+    unique_sentences,
+    without_label,
+)
 from ddq.answer.text import (
     answer_line,
     asks_alternatives,
@@ -30,10 +48,12 @@ from ddq.answer.text import (
     key_words,
     leading_verdict,
     numbers_in,
+    says_universal,
     stance_sentences,
     strip_verdict,
     term_alternatives,
 )
+from ddq.answer.values import has_value, type_words
 from ddq.domain import Answer, AnswerStatus, Citation, RetrievalResult, StoredChunk
 from ddq.index.keyword import BM25KeywordIndex
 from ddq.models.base import Embedder
@@ -49,6 +69,18 @@ _CACHE_SIZE = 20_000
 #: Stemmed terms of evidence units, and the units of chunk texts, kept between questions:
 #: retrieved chunks recur across the questions of a questionnaire.
 _TEXT_CACHE_SIZE = 50_000
+#: A unit that holds a value of the type asked ("every year" for "how often") scores this
+#: much more than one that does not.
+_VALUE_BONUS = 0.08
+#: A Yes needs the answering unit to cover this share of the question's key terms
+#: (predicate words weighing less) and to match it this closely.
+_YES_SUPPORT = 0.8
+_YES_SIMILARITY = 0.45
+
+
+def _clip(text: str, words: int = 18) -> str:
+    parts = text.split()
+    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,21 +112,54 @@ class _Plan:
     question: str
     #: The question's vector when retrieval passed it on, else None (looked up with units).
     vector: np.ndarray | None
+    shape: QuestionShape
     terms: list[str]
     units: list[_Unit]
     stems: dict[str, str]
     accepted: dict[str, set[str]]
+    #: The lexicon's concepts each term is part of in the question ("mfa" -> MFA).
+    concepts_of: dict[str, frozenset[str]]
     weights: dict[str, float]
     unit_stems: list[frozenset[str]]
+    unit_concepts: list[frozenset[str]]
+    subject: Subject
+    lexicon: Lexicon
 
-    def coverage(self, indices: list[int]) -> tuple[float, list[str]]:
-        """Share of the key terms' weight the units cover, and the terms they miss."""
+    @property
+    def value_type(self) -> QuestionType | None:
+        """The type of value the answer should hold (None for a plain verdict, a list or a
+        description)."""
+        kind = self.shape.wants or self.shape.type
+        return kind if kind not in (QuestionType.VERDICT, QuestionType.DESCRIPTION,
+                                    QuestionType.NOT_A_QUESTION) else None
+
+    def coverage(self, indices: list[int], *, light: bool = False
+                 ) -> tuple[float, list[str]]:
+        """Share of the key terms' weight the units cover, and the terms they miss. With
+        ``light``, predicate words ("performed", "enforced") weigh a third: a passage
+        may say them another way."""
         present: set[str] = set().union(*(self.unit_stems[i] for i in indices))
-        missing = [t for t in self.stems if not self.accepted[t] & present]
-        total = sum(self.weights.values()) or 1.0
-        covered = sum(self.weights[st] for t, st in self.stems.items()
-                      if self.accepted[t] & present)
-        return covered / total, missing
+        concepts: set[str] = set().union(*(self.unit_concepts[i] for i in indices))
+        hit = {t for t in self.stems
+               if self.accepted[t] & present or self.concepts_of[t] & concepts}
+        missing = [t for t in self.stems if t not in hit]
+
+        def weight(term: str) -> float:
+            w = self.weights[self.stems[term]]
+            return w / 3 if light and term in LIGHT_WORDS else w
+
+        total = sum(weight(t) for t in self.stems) or 1.0
+        return sum(weight(t) for t in hit) / total, missing
+
+    def problem(self, indices: list[int]) -> str:
+        """Why these units are about something adjacent to the question ("" if not)."""
+        units = [self.units[i] for i in indices]
+        text = " ".join(u.in_context for u in units)
+        return self.subject.problem(
+            concepts=frozenset().union(*(self.unit_concepts[i] for i in indices)),
+            stems=frozenset().union(*(self.unit_stems[i] for i in indices)),
+            parties=self.lexicon.parties(text), modifiers=self.lexicon.modifiers(text),
+            text=text, support=self.coverage(indices, light=True)[0])
 
 
 def _label(chunk: StoredChunk) -> tuple[str, str]:
@@ -137,6 +202,8 @@ class ExtractiveAnswerer:
         self._cache: _Memo[np.ndarray] = _Memo(_CACHE_SIZE)
         self._stem_cache: _Memo[frozenset[str]] = _Memo(_TEXT_CACHE_SIZE)
         self._unit_cache: _Memo[list[str]] = _Memo(_TEXT_CACHE_SIZE)
+        self._concept_cache: _Memo[frozenset[str]] = _Memo(_TEXT_CACHE_SIZE)
+        self.lexicon = Lexicon(keyword_index.stem_terms)
 
     def answer(self, retrieval: RetrievalResult) -> Answer:
         return self.answer_many([retrieval])[0]
@@ -192,19 +259,59 @@ class ExtractiveAnswerer:
 
     def _prepare(self, retrieval: RetrievalResult, units: list[_Unit]) -> _Plan | Answer:
         """Everything about a question that needs no vectors, and the abstentions that
-        follow from it alone: a question whose key terms the evidence does not mention is
-        answered "needs input" without embedding any of its evidence."""
+        follow from it alone: text that is not a question, and a question whose key terms
+        the evidence does not mention, are answered "needs input" without embedding any of
+        its evidence."""
         question = retrieval.question
-        terms = key_words(question)
+        shape = question_shape(question)
+        if shape.type is QuestionType.NOT_A_QUESTION:
+            return self._abstain(question, [], [], shape.problem)
+        unknown = [a for a in only_acronyms(question) if not self.lexicon.knows(a)]
+        if unknown:
+            return self._abstain(
+                question, [], [],
+                f"the question is only {', '.join(unknown)}, an acronym the domain "
+                "vocabulary does not know; a person should say what it stands for")
+        all_terms = key_words(question)
+        # "How often…", "Which tool…": the value answers those words, they need not recur.
+        drop = type_words(shape.wants or shape.type)
+        terms = [t for t in all_terms if t not in drop] or all_terms
+        if not asks_metadata(question, shape):
+            # "Version 3.2, approved by …" answers no question about the practice.
+            units = [u for u in units if not is_metadata(u.text)]
         if not units:
             return self._abstain(question, terms, [], "nothing relevant was retrieved")
+        lexicon = self.lexicon
+        asked = lexicon.stems(question)
+        matches = lexicon.matches(asked)
         stems = {term: self._stem(term) for term in terms}
-        # "annually" is answered by "every year", "MFA" by "multi-factor authentication".
-        accepted = {term: {stems[term], *(self._stem(a) for a in term_alternatives(term))}
+        concepts_of = {
+            term: frozenset(m.concept.name for m in matches
+                            if stems[term] in {asked[i] for i in m.positions})
+            for term in terms}
+        # "annually" is answered by "every year", "enforced" by "mandatory".
+        accepted = {term: {stems[term], *lexicon.synonyms(stems[term]),
+                           *(self._stem(a) for a in term_alternatives(term))}
                     for term in terms}
-        plan = _Plan(question, retrieval.vector, terms, units, stems, accepted,
-                     self._term_weights(list(stems.values())),
-                     [self._stems(u.in_context) for u in units])
+        spans: dict[str, frozenset[str]] = {}
+        for m in matches:
+            spans[m.concept.name] = spans.get(m.concept.name, frozenset()) | {
+                asked[i] for i in m.positions}
+        strict = frozenset(c for c in spans if lexicon.is_strict(c))
+        if shape.parts > 1:
+            # "(1) Encryption? (2) Background checks?": no passage is about every part;
+            # each is answered by its own, and only a narrow concept must be met as such.
+            spans = {c: v for c, v in spans.items() if c in strict}
+        subject = Subject(
+            concepts=spans, strict=strict,
+            parties=lexicon.parties(question) if shape.parts == 1 else frozenset(),
+            modifiers=lexicon.modifiers(question),
+            numbers=frozenset(subject_numbers(without_enumerators(question)))
+            if shape.parts == 1 else frozenset())
+        plan = _Plan(question, retrieval.vector, shape, terms, units, stems, accepted,
+                     concepts_of, self._term_weights(list(stems.values())),
+                     [self._stems(u.in_context) for u in units],
+                     [self._concepts(u.in_context) for u in units], subject, lexicon)
         whole_coverage, whole_missing = plan.coverage(list(range(len(units))))
         if whole_coverage < self.settings.min_term_coverage:
             return self._abstain(
@@ -214,68 +321,49 @@ class ExtractiveAnswerer:
         return plan
 
     def _compose(self, plan: _Plan, lookup: dict[str, np.ndarray]) -> Answer:
-        question, terms, units, stems = plan.question, plan.terms, plan.units, plan.stems
+        question, terms, units = plan.question, plan.terms, plan.units
         s = self.settings
-        coverage = plan.coverage
         asked = plan.vector if plan.vector is not None else lookup[question]
         vectors = np.stack([asked] + [lookup[u.in_context] for u in units])
         similarities = vectors[1:] @ vectors[0]
-
+        kind = plan.value_type
+        holds_value = [kind is not None and has_value(u.text, kind) for u in units]
         scores = np.array([
-            0.75 * float(similarities[i]) + 0.25 * coverage([i])[0] for i in range(len(units))
+            0.75 * float(similarities[i]) + 0.25 * plan.coverage([i])[0]
+            + (_VALUE_BONUS if holds_value[i] else 0.0)
+            for i in range(len(units))
         ])
-        order = [int(i) for i in np.argsort(-scores)]
-        best = order[0]
-        best_similarity = float(similarities[best])
-        chosen = [best]
-        for index in order[1:]:
-            if len(chosen) >= s.max_units:
-                break
-            if similarities[index] < s.abstain_threshold or scores[index] < scores[best] - 0.08:
-                continue
-            # A bare value ("last_reviewed: 2026-01-15") matches through its heading only.
-            if len(field_value(units[index].text).split()) < _MIN_SUPPORT_WORDS:
-                continue
-            # A line that says what a chosen one already says adds length, not support.
-            unit_vectors = vectors[1:]
-            if any(float(unit_vectors[index] @ unit_vectors[c]) >= _SAME_POINT for c in chosen):
-                continue
-            chosen.append(index)
-        covered, missing = coverage(chosen)
-        if best_similarity < s.abstain_threshold:
+        order = [int(i) for i in np.argsort(-scores, kind="stable")]
+        # The answering passage is the best one about the question's subject and party.
+        candidates = [i for i in order if similarities[i] >= s.abstain_threshold]
+        best = next((i for i in candidates if not plan.problem([i])), None)
+        if best is None:
+            top = order[0]
+            best_similarity = float(similarities[top])
+            if best_similarity < s.abstain_threshold:
+                return self._abstain(
+                    question, terms, plan.coverage([top])[1],
+                    f"the closest evidence matches weakly (similarity {best_similarity:.2f})")
+            quote = answer_line(units[top].text)
             return self._abstain(
-                question, terms, missing,
-                f"the closest evidence matches weakly (similarity {best_similarity:.2f})",
-            )
-        chosen.sort(key=lambda i: (units[i].chunk.id, i))
-        stance = None
-        if is_yes_no_question(question):
-            key_stems = set(stems.values())
-            # The verdict is read from the best-matching unit only: another chosen line is
-            # about something near the subject, and its "not" is not this question's "No".
-            negative = any(has_negative_cue(sentence) for sentence in
-                           stance_sentences(units[best].text, self._stems, key_stems))
-            # "Were ALL findings remediated?", "Is access ALWAYS removed within a day?":
-            # evidence of a practice is not evidence of no exception; a person says Yes.
-            universal = asks_universal(question)
-            # "SOC 2 or ISO 27001?": a No from the line about one of them is not a No to
-            # the question; only a person can say "No" to both from separate evidence.
-            # "Are shared accounts prohibited?": "users never share accounts" says Yes in
-            # other words; a verdict read from its "never" would be the opposite.
-            if negative and (asks_alternatives(question) or asks_prohibition(question)):
-                stance = None
-            else:
-                stance = "no" if negative else (
-                    "yes" if covered >= 0.99 and best_similarity >= 0.7 and not universal
-                    else None)
-        lines = [answer_line(units[i].text) for i in chosen]
+                question, terms, [],
+                f"the closest evidence ({_label(units[top].chunk)[0].rsplit('/', 1)[-1]}: "
+                f"{_clip(quote)!r}) is about something adjacent: {plan.problem([top])}; "
+                "it was not used")
+        best_similarity = float(similarities[best])
+        chosen = self._supporting(plan, best, order, scores, similarities, vectors[1:])
+        covered, missing = plan.coverage(chosen)
+        stance = self._verdict(plan, best, chosen, best_similarity) \
+            if plan.shape.type is QuestionType.VERDICT else None
+        lines = unique_sentences(self._quote(plan, i) for i in chosen)
         body = " ".join(line + ("" if line[-1:] in ".!?" else ".") for line in lines)
-        prefix = {"yes": "Yes. ", "no": "No. "}.get(stance or "", "")
+        prefix = {"yes": "Yes — ", "no": "No — "}.get(stance or "", "")
         if leading_verdict(body):
             prefix = ""
         span = 1.0 - s.abstain_threshold
+        support = plan.coverage([best], light=True)[0]
         confidence = 0.6 * min(1.0, max(0.0, (best_similarity - s.abstain_threshold) / span
-                                        + 0.3)) + 0.4 * covered
+                                        + 0.3)) + 0.4 * max(covered, support)
         citations = [
             Citation(units[i].chunk.id, *_label(units[i].chunk), quote=units[i].text)
             for i in chosen
@@ -284,8 +372,91 @@ class ExtractiveAnswerer:
             f"composed from {len(chosen)} evidence passage(s); best match {best_similarity:.2f}, "
             f"key terms covered {covered:.0%}"
         )
+        if missing:
+            reason += f" (not: {', '.join(missing)})"
         return Answer(question, AnswerStatus.ANSWERED, prefix + body, round(confidence, 3),
                       reason, citations, stance)
+
+    def _supporting(self, plan: _Plan, best: int, order: list[int], scores: np.ndarray,
+                    similarities: np.ndarray, unit_vectors: np.ndarray) -> list[int]:
+        """The answering unit first, then the few others that add what it lacks: a term it
+        misses (any question), or more of the answer (a description or a list)."""
+        s = self.settings
+        wide = plan.shape.type in (QuestionType.DESCRIPTION, QuestionType.LIST)
+        limit = s.max_units if wide else 2
+        chosen = [best]
+        covered = plan.coverage(chosen)[0]
+        for index in order:
+            if len(chosen) >= limit or index in chosen:
+                continue
+            if similarities[index] < s.abstain_threshold or scores[index] < scores[best] - 0.08:
+                continue
+            # A bare value ("last_reviewed: 2026-01-15") matches through its heading only.
+            if len(field_value(plan.units[index].text).split()) < _MIN_SUPPORT_WORDS:
+                continue
+            # A line that says what a chosen one already says adds length, not support.
+            if any(float(unit_vectors[index] @ unit_vectors[c]) >= _SAME_POINT
+                   for c in chosen):
+                continue
+            if plan.problem([index]):
+                continue
+            more = plan.coverage([*chosen, index])[0]
+            if not wide and more <= covered + 1e-9:
+                continue
+            chosen.append(index)
+            covered = more
+        return chosen
+
+    def _verdict(self, plan: _Plan, best: int, chosen: list[int], similarity: float
+                 ) -> str | None:
+        """"yes", "no" or None (the passage does not say), read from the answering unit;
+        a Yes needs the chosen units, all affirmative, to support the whole question."""
+        question = plan.question
+        unit = plan.units[best]
+        key_stems = set(plan.stems.values())
+        # The verdict is read from the best-matching unit only: another chosen line is
+        # about something near the subject, and its "not" is not this question's "No".
+        negative = any(has_negative_cue(sentence) for sentence in
+                       stance_sentences(unit.text, self._stems, key_stems))
+        if negative:
+            # "SOC 2 or ISO 27001?": a No from the line about one of them is not a No to
+            # the question; only a person can say "No" to both from separate evidence.
+            # "Are shared accounts prohibited?": "users never share accounts" says Yes in
+            # other words; a verdict read from its "never" would be the opposite.
+            if asks_alternatives(question) or asks_prohibition(question):
+                return None
+            return "no"
+        support, missing = plan.coverage(chosen, light=True)
+        if support < _YES_SUPPORT or similarity < _YES_SIMILARITY:
+            return None
+        if any(has_negative_cue(sentence) for i in chosen if i != best
+               for sentence in stance_sentences(plan.units[i].text, self._stems, key_stems)):
+            return None
+        # "Do you operate your OWN datacenters?", "a PUBLIC bug bounty": a word that
+        # changes which practice is meant must be in the passage for a Yes.
+        if QUALIFIERS.intersection(missing):
+            return None
+        # "Were ALL findings remediated?", "Is access ALWAYS removed within a day?":
+        # evidence of a practice is not evidence of no exception; it takes a passage that
+        # says so for all of them too ("enforced for all staff").
+        if asks_universal(question) and not says_universal(question, unit.text):
+            return None
+        return "yes"
+
+    def _quote(self, plan: _Plan, index: int) -> str:
+        """The part of a unit that supports the answer: its sentences with the question's
+        terms or the value asked for, without a field label or a bare heading label."""
+        kind = plan.value_type
+        wanted = set().union(*plan.accepted.values())
+        concepts = set().union(*plan.concepts_of.values())
+
+        def useful(sentence: str) -> bool:
+            if kind is not None and has_value(sentence, kind):
+                return True
+            return bool(self._stems(sentence) & wanted
+                        or self._concepts(sentence) & concepts)
+
+        return without_label(answer_line(trim(plan.units[index].text, useful)))
 
     def _units(self, retrieval: RetrievalResult) -> list[_Unit]:
         units: list[_Unit] = []
@@ -297,6 +468,10 @@ class ExtractiveAnswerer:
                 text, lambda t: evidence_units(without_instructions(t)))
             units.extend(_Unit(chunk, unit) for unit in found)
         return units
+
+    def _concepts(self, text: str) -> frozenset[str]:
+        return self._concept_cache.get_or_make(
+            text, lambda t: self.lexicon.concepts(self.lexicon.stems(t)))
 
     def _stems(self, text: str) -> frozenset[str]:
         return self._stem_cache.get_or_make(

@@ -121,6 +121,8 @@ class QuestionShape:
     wants: QuestionType | None = None
     #: Why the question is not a question (empty otherwise).
     problem: str = ""
+    #: How many questions it asks ("(1) Do you …? (2) Are you …?" asks two).
+    parts: int = 1
 
 
 def classify_question(text: str) -> QuestionType:
@@ -135,6 +137,10 @@ def question_shape(text: str) -> QuestionShape:
     if problem:
         return QuestionShape(QuestionType.NOT_A_QUESTION, problem=problem)
     body = " ".join(text.split())
+    parts = count_parts(body)
+    if parts > 1:
+        # Several questions in one: each part wants its own answer, none one verdict.
+        return QuestionShape(QuestionType.DESCRIPTION, parts=parts)
     value = _value_type(body)
     if _YES_NO_START.match(body) or _CONFIRM.match(body):
         # "Do you X, and how often?": a verdict that also wants the value.
@@ -144,6 +150,22 @@ def question_shape(text: str) -> QuestionShape:
     if _LIST.search(body):
         return QuestionShape(QuestionType.LIST)
     return QuestionShape(QuestionType.DESCRIPTION)
+
+
+_ENUMERATOR = re.compile(r"(?:^|\s)\(?(?:\d{1,2}|[a-h]|[ivx]{1,4})\)\s+(?=\w)", _F)
+
+
+def count_parts(body: str) -> int:
+    """How many questions ``body`` asks: its question marks, or its enumerated parts
+    ("(1) … (2) …", "a) … b) …"), whichever is more."""
+    marks = len(re.findall(r"\?(?=\s|$)", body))
+    enumerated = len(_ENUMERATOR.findall(body))
+    return max(1, marks, enumerated if enumerated >= 2 else 1)
+
+
+def without_enumerators(text: str) -> str:
+    """``text`` without its part numbers ("(1)", "b)"), which name no subject."""
+    return _ENUMERATOR.sub(" ", text)
 
 
 def _value_type(body: str) -> QuestionType | None:

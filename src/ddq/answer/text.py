@@ -60,7 +60,7 @@ _YES_NO_START = re.compile(
 _MAX_UNIT_WORDS = 60
 
 
-_LEADING_VERDICT = re.compile(r"^\s*(yes|no)\b[.,;:!\s-]*", re.IGNORECASE)
+_LEADING_VERDICT = re.compile(r"^\s*(yes|no)\b[.,;:!\s\-–—]*", re.IGNORECASE)
 
 
 def leading_verdict(text: str) -> str | None:
@@ -206,3 +206,26 @@ _PROHIBITION = re.compile(
 def asks_universal(question: str) -> bool:
     """Whether the question asks about all cases ("all findings", "always within a day")."""
     return bool(_UNIVERSAL.search(question))
+
+
+_SAYS_ALL = re.compile(r"\b(?:all|every|each|always|without\s+exception|100%|any)\b",
+                       re.IGNORECASE)
+_PAST_OUTCOME = re.compile(r"^\s*(?:were|was|did|have|has|had)\b", re.IGNORECASE)
+
+
+def says_universal(question: str, evidence: str) -> bool:
+    """Whether ``evidence`` states the practice for all cases the question asks about.
+
+    "Is MFA required for every user?" is answered by "enforced for all staff". A question
+    about past outcomes ("Were all findings remediated?", "Has every finding been closed?")
+    is never: a policy that says findings are remediated says nothing about each one.
+    "Always" and "never" want the same word (or "without exception").
+    """
+    if _PAST_OUTCOME.match(question):
+        return False
+    asked = {w.lower() for w in _UNIVERSAL.findall(question)}
+    said = {w.lower() for w in _SAYS_ALL.findall(evidence)}
+    if not said:
+        return False
+    strict = asked & {"always", "never", "fully", "100%"}
+    return not strict or bool(strict & said) or "without exception" in evidence.lower()

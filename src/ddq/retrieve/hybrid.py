@@ -6,6 +6,7 @@ which also drops ids the store no longer has (an index is never trusted over the
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ddq import tracing
+from ddq.answer.lexicon import Lexicon
 from ddq.domain import LibraryMatch, RetrievalResult, SearchHit, StoredChunk
 from ddq.index.keyword import BM25KeywordIndex, KeywordHit
 from ddq.index.vector import MilvusVectorIndex, VectorHit
@@ -106,7 +108,17 @@ class HybridRetriever:
 
     def _keyword_search(self, questions: Sequence[str], limit: int) -> list[list[KeywordHit]]:
         with timed(RETRIEVAL_STAGE, "keyword"):
-            return self.keyword_index.search(questions, limit)
+            return self.keyword_index.search(self.keyword_queries(questions), limit)
+
+    def keyword_queries(self, questions: Sequence[str]) -> list[str]:
+        """The keyword queries for questions: each with the other forms of the field's
+        terms it uses ("MFA" also searches "multi-factor authentication"), from the
+        answerer's lexicon."""
+        return [self._lexicon.expand_query(q) for q in questions]
+
+    @functools.cached_property
+    def _lexicon(self) -> Lexicon:
+        return Lexicon(self.keyword_index.stem_terms)
 
     def rankings(self, questions: Sequence[str], *, limit: int
                  ) -> tuple[list[list[int]], list[list[int]], list[list[int]]]:
@@ -117,7 +129,7 @@ class HybridRetriever:
             dense.extend(self.chunk_index.search(workspace=self.workspace,
                                                  vectors=vectors[start : start + 100],
                                                  limit=limit))
-        keyword = self.keyword_index.search(questions, limit)
+        keyword = self.keyword_index.search(self.keyword_queries(questions), limit)
         dense_ids = [[h.id for h in row] for row in dense]
         keyword_ids = [[h.id for h in row] for row in keyword]
         fused = [[i for i, _ in self.fuse(d, k)] for d, k in zip(dense_ids, keyword_ids,

@@ -1,0 +1,187 @@
+"""Whether a passage answers *this* question, and how much of it to quote.
+
+- The subject guard: a passage is used only when it is about the question's subject and the
+  same party. The question's specific concepts (customer-managed keys, not key management),
+  its party (the company's suppliers, not its customers), a change it asks about (extending
+  a retention period, not the period) and the numbers that name its subject (SOC 1, not
+  SOC 2) must all be in the passage.
+- Metadata lines (version, owner, approval and review dates) are evidence only for a
+  question that asks for them.
+- The quote is the shortest part of a passage that supports the answer: its sentences that
+  hold the question's terms (or the value asked for), each sentence once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from ddq.answer.question_types import QuestionShape, QuestionType
+from ddq.ingest.chunking import split_sentences
+
+_F = re.IGNORECASE
+
+#: Lines about the document rather than the practice: "Version 3.2, approved by …",
+#: "Owner: Head of Security", "Next scheduled review: February 2026", "last_reviewed: …".
+_METADATA = re.compile(
+    r"^\s*(?:[>*_#\s]*)(?:version\s*(?:\d|:)|v\d+(?:\.\d+)*\b|document\s+(?:owner|id|"
+    r"version|control)|(?:policy\s+)?owner\s*:|approved\s+(?:by|on)\b|approver\s*:|"
+    r"effective\s+(?:date|from)\b|(?:last|next)(?:\s+scheduled)?[\s_]+review(?:ed)?\b|"
+    r"review\s+date\b|last[\s_]+(?:updated|modified|revised)\b|classification\s*:|"
+    r"revision\s*(?:history|\d)|date\s+(?:approved|issued)\b|status\s*:\s*(?:approved|"
+    r"draft|final)\b)", _F)
+_ASKS_METADATA = re.compile(
+    r"\b(?:version|owner|owns|owned|approv\w*|effective|revision|last\s+(?:reviewed|"
+    r"updated)|next\s+review|review\s+date|who\s+(?:is|are)\s+responsible)\b", _F)
+
+#: Predicate words a passage may put another way or leave implied: "Is X performed?" is
+#: answered by "X runs every week". They weigh less in a passage's support for a verdict.
+LIGHT_WORDS = frozenset(
+    """
+    performed conducted implemented deployed used enforced required provided supported
+    available defined managed addressed applied offered exist exists existing handled taken
+    made involved generated assigned place placed carried undertaken established operate
+    operates operated operating run runs done active enabled utilized utilised employed
+    conduct perform implement deploy provide support offer apply capability capabilities
+    ability able receive dedicated major centrally central according ensure ensured
+    appropriate relevant mechanism mechanisms practice practices program programme
+    function functions coverage capable place events event activity activities rely relies
+    """.split())
+
+#: Words that change which practice is meant ("your own datacenters", "a public bug
+#: bounty", "independent testing"): a Yes needs them in the passage.
+QUALIFIERS = frozenset(
+    """
+    own public private independent external internal automated automatic manual offline
+    onsite premises self physical
+    """.split())
+
+_SEVEN = re.compile(r"\b24\s*[/x]\s*7\b", _F)
+
+
+def is_metadata(unit: str) -> bool:
+    """Whether ``unit`` is a document's version / owner / review-date line."""
+    return bool(_METADATA.match(unit))
+
+
+def asks_metadata(question: str, shape: QuestionShape) -> bool:
+    """Whether the question asks for a document's version, owner or review dates."""
+    return shape.type is QuestionType.DATE or bool(_ASKS_METADATA.search(question))
+
+
+def subject_numbers(text: str) -> set[str]:
+    """Numbers that name a subject ("SOC 1", "ISO 27017", "TLS 1.3"); "24/7" is a cadence."""
+    return set(re.findall(r"\d+(?:\.\d+)*", _SEVEN.sub(" ", text)))
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What a passage must be about to answer the question."""
+
+    #: The lexicon's concepts the question names, each with the stems it names it by.
+    concepts: dict[str, frozenset[str]]
+    #: Those that only one of their forms says (see :mod:`ddq.answer.lexicon`).
+    strict: frozenset[str]
+    parties: frozenset[str]
+    modifiers: frozenset[str]
+    numbers: frozenset[str]
+
+    def problem(self, *, concepts: frozenset[str], stems: frozenset[str],
+                parties: frozenset[str], modifiers: frozenset[str], text: str,
+                support: float) -> str:
+        """Why a passage (its concepts, stems, parties, modifiers, text and its support
+        for the question's terms) is about something adjacent to the question, or "" when
+        it is about the question's subject.
+
+        A concept the passage names in no form of the lexicon's still counts when the
+        passage has the question's own words for it and covers the question well ("audit
+        logs … protected against tampering" from "logs are protected against
+        tampering"); a strict one never does.
+        """
+        missing = [c for c in sorted(set(self.concepts) - concepts)
+                   if c in self.strict or not self.concepts[c] <= stems]
+        if any(c in self.strict for c in missing) or (missing and support < _CONCEPT_SUPPORT):
+            return f"it does not mention {' or '.join(missing)}"
+        if self.parties and parties and not self.parties & parties:
+            return (f"it is about {', '.join(sorted(parties))}, not "
+                    f"{', '.join(sorted(self.parties))}")
+        if self.modifiers - modifiers:
+            return ("it states the practice, not whether it can change "
+                    f"({', '.join(sorted(self.modifiers - modifiers))})")
+        numbers = self.numbers - subject_numbers(text)
+        if numbers:
+            return f"it does not mention {', '.join(sorted(numbers))}"
+        return ""
+
+
+#: A passage without a form of one of the question's concepts is still about it when it
+#: covers this share of the question's key terms.
+_CONCEPT_SUPPORT = 0.75
+
+
+def trim(unit: str, useful: Callable[[str], bool]) -> str:
+    """The sentences of ``unit`` that ``useful`` keeps, in order; a short label sentence
+    ("Customer-managed keys (CMEK / BYOK).") stays with the sentence after it, and a kept
+    sentence keeps its label. The whole unit when none is useful."""
+    sentences = split_sentences(unit)
+    if len(sentences) < 2:
+        return unit
+    keep = [useful(s) for s in sentences]
+    if not any(keep):
+        return unit
+    for i, sentence in enumerate(sentences[:-1]):
+        if _is_label(sentence) and keep[i + 1]:
+            keep[i] = True
+        if _is_label(sentence) and keep[i]:
+            keep[i + 1] = True
+    return " ".join(s for s, k in zip(sentences, keep, strict=True) if k)
+
+
+def without_label(text: str) -> str:
+    """``text`` without a leading label sentence ("Authentication. Workforce identity is
+    federated…") when what follows says enough on its own."""
+    sentences = split_sentences(text)
+    if len(sentences) >= 2 and _is_label(sentences[0]):
+        rest = " ".join(sentences[1:])
+        # "Customer-managed keys (CMEK). Not supported…": the label is the subject.
+        if len(rest.split()) >= _SELF_STANDING_WORDS and not _BARE_VERDICT.match(rest):
+            return rest
+    return text
+
+
+def unique_sentences(lines: Iterable[str]) -> list[str]:
+    """``lines`` with each sentence kept once (the first time it appears); a line left with
+    nothing new is dropped."""
+    seen: list[frozenset[str]] = []
+    out: list[str] = []
+    for line in lines:
+        kept = []
+        for sentence in split_sentences(line) or [line]:
+            key = frozenset(re.sub(r"[\W_]+", " ", sentence.lower()).split())
+            # "Checks are performed where law permits." and "Checks are performed on
+            # employees where law permits." say one thing.
+            if key and not any(_same_sentence(key, old) for old in seen):
+                seen.append(key)
+                kept.append(sentence)
+        if kept:
+            out.append(" ".join(kept))
+    return out
+
+
+_LABEL_WORDS = 6
+_SAME_WORDS = 0.75
+
+
+def _same_sentence(a: frozenset[str], b: frozenset[str]) -> bool:
+    return len(a & b) / len(a | b) >= _SAME_WORDS
+_BARE_VERDICT = re.compile(r"^\s*(?:not|no|none|yes|n/a|supported|available|unsupported|"
+                           r"planned|optional)\b", _F)
+_SELF_STANDING_WORDS = 6
+_VERBISH = re.compile(r"\b(?:is|are|was|were|be|been|has|have|do|does|not|no|must|will|"
+                      r"can|may|shall|should)\b", _F)
+
+
+def _is_label(sentence: str) -> bool:
+    words = sentence.split()
+    return len(words) <= _LABEL_WORDS and not _VERBISH.search(sentence)
