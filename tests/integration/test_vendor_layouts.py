@@ -231,3 +231,66 @@ def test_a_workbook_of_reports_only_is_an_error_naming_each_sheet(tmp_path: Path
         "--sheet to read it))")
     named = extract(path, ExtractOptions(sheet="Vendor Response"))
     assert [q.qid for q in named.questions] == ["DATA-01", "DATA-02"]
+
+
+QA_ROWS = (("Do you encrypt backups?", "Yes, with AES-256."),
+           ("Is MFA enforced for staff?", "Yes"),
+           ("Do you run annual penetration tests?", "No, every two years."),
+           ("Is there a DPO?", "Yes. Appointed in 2021."))
+
+
+def _answers_in_question_column(path: Path, *, with_form: bool) -> Path:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Answers"
+    sheet["A1"] = "Question"
+    row = 2
+    for question, answer in QA_ROWS:
+        sheet.cell(row=row, column=1, value=question)
+        sheet.cell(row=row + 1, column=1, value=answer)
+        row += 2
+    if with_form:
+        form = workbook.create_sheet("Form")
+        form.append(["Question", "Answer"])
+        for question, _ in QA_ROWS:
+            form.append([question, None])
+    return save_workbook(workbook, path)
+
+
+def test_answers_written_under_each_question_cannot_be_told_from_the_questions(
+        tmp_path: Path) -> None:
+    path = _answers_in_question_column(tmp_path / "qa.xlsx", with_form=False)
+    with pytest.raises(DDQError) as caught:
+        extract(path)
+    assert "\n" not in str(caught.value)
+    assert str(caught.value).startswith(
+        f"{path}: no questions found (sheet 'Answers': its answers are written in the "
+        "question column, under each question, so they cannot be told from the questions; "
+        "skipped)")
+    both = extract(_answers_in_question_column(tmp_path / "both.xlsx", with_form=True))
+    assert [q.text for q in both.questions] == [q for q, _ in QA_ROWS]
+    assert [(s.name, s.questions, s.skipped) for s in both.sheets] == [
+        ("Answers", 0, "its answers are written in the question column, under each question, "
+                       "so they cannot be told from the questions"),
+        ("Form", 4, None)]
+
+
+def test_a_list_of_questions_with_headings_is_still_a_list_of_questions(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["Question"])
+    for heading, questions in (("Encryption", QA_ROWS[:2]), ("Testing", QA_ROWS[2:])):
+        sheet.append([heading])
+        for question, _ in questions:
+            sheet.append([question])
+    extraction = extract(save_workbook(workbook, tmp_path / "list.xlsx"))
+    assert [q.section for q in extraction.questions] == [("Encryption",)] * 2 + [
+        ("Testing",)] * 2
+    assert all(q.answer is None for q in extraction.questions)
+    assert any("no answer column found" in w for w in extraction.warnings)

@@ -67,6 +67,8 @@ __all__ = ["CAIQ_TO_HECVAT", "Existing", "ExpectedForm", "Overlap", "build_caiq"
 
 HEADING = Font(bold=True)
 GREY = PatternFill("solid", start_color="D9D9D9")
+#: The fill of the places the vendor types into (so they exist as cells, blank or not).
+INPUT = PatternFill("solid", start_color="FFF2CC")
 REPORT = "report"  # a sheet that copies the questionnaire with formulas
 HIDDEN = "hidden"
 NO_QUESTIONS = "no questions"
@@ -147,6 +149,13 @@ def _header(sheet: Worksheet, row: int, names: list[str]) -> None:
         cell = sheet.cell(row=row, column=column, value=name)
         cell.font = HEADING
         cell.fill = GREY
+
+
+def _inputs(sheet: Worksheet, row: int, values: dict[int, str | None]) -> None:
+    """The vendor's places in a row: the input fill, and the value when answered."""
+    for column, value in values.items():
+        cell = sheet.cell(row=row, column=column, value=value)
+        cell.fill = INPUT
 
 
 def _list_sheet(workbook: Workbook, name: str, values: tuple[str, ...]) -> None:
@@ -236,8 +245,7 @@ def build_hecvat3(path: Path, kind: Literal["full", "lite"] = "full", *,
         notes = q.lite_notes if kind == "lite" and q.lite_notes else q.notes
         if not answered or answer is None:
             answer = notes = None
-        vendor.cell(row=row, column=3, value=answer)
-        vendor.cell(row=row, column=4, value=notes)
+        _inputs(vendor, row, {3: answer, 4: notes})
         if q.kind != TEXT:
             dropdown_cells.append(f"C{row}")
         expected.sheets[VENDOR].append(q.qid)
@@ -330,8 +338,9 @@ def build_hecvat4(path: Path, *, answered: bool = False) -> ExpectedForm:
             row = 6 + offset
             if not answered or answer is None:
                 answer = notes = None
-            for column, value in enumerate((qid, text, answer, notes), start=1):
-                sheet.cell(row=row, column=column, value=value)
+            sheet.cell(row=row, column=1, value=qid)
+            sheet.cell(row=row, column=2, value=text)
+            _inputs(sheet, row, {3: answer, 4: notes})
             if not qid.startswith("GNRL"):
                 dropdowns.append(f"C{row}")
             if start:
@@ -408,6 +417,7 @@ def build_caiq(path: Path, *, answered: bool = False) -> ExpectedForm:
                   f"{q.domain} control {q.control}", q.domain)
         for column, value in enumerate(values, start=1):
             sheet.cell(row=row, column=column, value=value)
+        _inputs(sheet, row, dict(enumerate(values[2:6], start=3)))
         answer_list.add(f"C{row}")
         ownership.add(f"D{row}")
         expected.sheets[CAIQ_SHEET].append(q.qid)
@@ -445,8 +455,9 @@ def build_sig(path: Path, *, answered: bool = False) -> ExpectedForm:
         for offset, (qid, text, answer, notes) in enumerate(questions):
             row = 5 + offset
             held = Existing(answer, notes) if answered and answer else Existing()
-            for column, value in enumerate((qid, text, held.answer, held.notes), start=1):
-                sheet.cell(row=row, column=column, value=value)
+            sheet.cell(row=row, column=1, value=qid)
+            sheet.cell(row=row, column=2, value=text)
+            _inputs(sheet, row, {3: held.answer, 4: held.notes})
             responses.add(f"C{row}")
             expected.sheets[name].append(qid)
             expected.texts[qid] = text

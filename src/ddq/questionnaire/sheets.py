@@ -24,6 +24,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from ddq.questionnaire.model import SheetSummary
 
@@ -107,6 +108,18 @@ def find_reports(evidence: list[SheetEvidence]) -> dict[str, str]:
         if sheet.name not in reasons and users and not sheet.has_answer_places:
             reasons[sheet.name] = f"its questions are the source that {_names(users)} copies"
     return reasons
+
+
+def answers_below(kinds: list[str]) -> bool:
+    """Whether a sheet with no answer column holds its answers in the question column, one
+    under each question ("Do you encrypt backups?" over "Yes, with AES-256."): ``kinds`` is,
+    per row with text in the question column, "question", "text" (neither a question nor a
+    styled heading) or another kind. Then its answered rows cannot be told from its
+    questions; a list of questions with a heading now and then is not that."""
+    asked = kinds.count("question")
+    followed = sum(1 for this, below in pairwise(kinds)
+                   if this == "question" and below == "text")
+    return asked >= 3 and followed * 5 >= asked * 4
 
 
 def unanswerable_error(path: str, summaries: list[SheetSummary]) -> str:

@@ -48,7 +48,12 @@ from ddq.questionnaire.model import (
 )
 from ddq.questionnaire.output import output_mode, refuse_overwrite, temporary_beside
 from ddq.questionnaire.package import DEFAULT_LIMITS, PackageLimits, check_package
-from ddq.questionnaire.sheets import SheetEvidence, find_reports, unanswerable_error
+from ddq.questionnaire.sheets import (
+    SheetEvidence,
+    answers_below,
+    find_reports,
+    unanswerable_error,
+)
 from ddq.questionnaire.table_text import (
     choice_columns,
     choice_marks,
@@ -812,8 +817,13 @@ class _SheetReader:
         rows = [r for r in self.row_numbers
                 if columns.header_row is None or r > columns.last_header_row]
         parents = {rows[i] for i in section_numbers([self.qid(r, columns) for r in rows])}
+        kinds: list[str] = []  # per row with text in the question column, for answers_below
         for row in rows:
             kind, text, key = self._classify(row, columns, row in parents)
+            if _clean(self.value(row, columns.question)):
+                plain = kind == "skip" or (kind == "heading" and not self.bold(key)
+                                           and (row, columns.question) not in self.merged)
+                kinds.append("question" if kind == "question" else "text" if plain else kind)
             if kind == "heading":
                 level = _heading_level(text)
                 if level is None and row in parents:  # "1.2 | Encryption" is at level 2
@@ -824,6 +834,10 @@ class _SheetReader:
                 path = headings.path(self.qid(row, columns))
                 found.append(self._question(row, key, text, columns, path))
                 headings.question_seen()
+        if columns.answer is None and not columns.choices and answers_below(kinds):
+            raise _SkipSheet(
+                f"sheet {self.name!r}: its answers are written in the question column, under "
+                "each question, so they cannot be told from the questions; skipped")
         if columns.answer is None and not columns.choices and found:
             self.warnings.append(
                 f"sheet {self.name!r}: no answer column found; its questions are listed "
