@@ -25,8 +25,12 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
+from typing import Any, Generic, TypeVar
 
+from ddq.errors import ErrorCode
 from ddq.questionnaire.model import SheetSummary
+
+Q = TypeVar("Q")
 
 #: A sheet named in a formula: 'Vendor Response'!B12, Questions!B5, 'It''s'!A1.
 _SHEET_REF = re.compile(r"(?:'((?:[^']|'')+)'|([A-Za-z_\u00c0-\uffff][\w.\u00c0-\uffff]*))!")
@@ -120,6 +124,66 @@ def answers_below(kinds: list[str]) -> bool:
     followed = sum(1 for this, below in pairwise(kinds)
                    if this == "question" and below == "text")
     return asked >= 3 and followed * 5 >= asked * 4
+
+
+@dataclass(slots=True)
+class SheetRead(Generic[Q]):
+    """One sheet read on its own: its questions and layout, or why it gave none, the
+    warnings it gave, and what ``find_reports`` needs to know about it."""
+
+    questions: list[Q]
+    layout: dict[str, Any]
+    notes: list[str]
+    evidence: SheetEvidence
+    skipped: str | None = None  # the value for the layout's "skipped"
+    reason: str | None = None  # the same, for people
+    code: ErrorCode | None = None  # the error code of the reason, when it is a refusal
+
+
+@dataclass(slots=True)
+class ChosenSheets(Generic[Q]):
+    """The questions of the sheets that hold the questionnaire, and an account of all."""
+
+    questions: list[Q] = field(default_factory=list)
+    layout: dict[str, Any] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    codes: set[ErrorCode] = field(default_factory=set)
+    summaries: list[SheetSummary] = field(default_factory=list)
+    reports: dict[str, str] = field(default_factory=dict)
+
+
+def choose_sheets(order: list[str], read: Mapping[str, SheetRead[Q]], skipped: dict[str, str],
+                  charts: list[str], *, named: bool) -> ChosenSheets[Q]:
+    """Keep the questions of the sheets read that are not reports (all of them when the
+    sheet was ``named``), in the workbook's ``order``; ``skipped`` holds the sheets not
+    read (hidden: their state), ``charts`` the chart sheets."""
+    chosen: ChosenSheets[Q] = ChosenSheets(skipped=dict(skipped))
+    if not named:
+        chosen.reports = find_reports([r.evidence for r in read.values() if r.questions])
+    for name in order:
+        one = read.get(name)
+        if one is None:
+            state = skipped.get(name, "hidden")
+            chosen.summaries.append(SheetSummary(name, 0, f"{state} (name it with --sheet "
+                                                          "to read it)"))
+            continue
+        if name in chosen.reports:
+            chosen.skipped[name] = chosen.reports[name]
+            chosen.summaries.append(SheetSummary(name, 0, chosen.reports[name]))
+            continue
+        chosen.notes.extend(one.notes)
+        if one.code is not None:
+            chosen.codes.add(one.code)
+        if one.skipped is not None:
+            chosen.skipped[name] = one.skipped
+            chosen.summaries.append(SheetSummary(name, 0, one.reason))
+            continue
+        chosen.questions.extend(one.questions)
+        chosen.layout[name] = one.layout
+        chosen.summaries.append(SheetSummary(name, len(one.questions)))
+    chosen.summaries += [SheetSummary(n, 0, "a chart sheet, not a worksheet") for n in charts]
+    return chosen
 
 
 def unanswerable_error(path: str, summaries: list[SheetSummary]) -> str:

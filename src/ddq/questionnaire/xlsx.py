@@ -41,7 +41,6 @@ from ddq.questionnaire.model import (
     Extraction,
     ExtractOptions,
     FileFormat,
-    SheetSummary,
     Target,
     TargetRole,
     neutralise,
@@ -50,8 +49,9 @@ from ddq.questionnaire.output import output_mode, refuse_overwrite, temporary_be
 from ddq.questionnaire.package import DEFAULT_LIMITS, PackageLimits, check_package
 from ddq.questionnaire.sheets import (
     SheetEvidence,
+    SheetRead,
     answers_below,
-    find_reports,
+    choose_sheets,
     unanswerable_error,
 )
 from ddq.questionnaire.table_text import (
@@ -1107,48 +1107,19 @@ def extract_xlsx(
         sheets = _choose_sheets(workbook, options, skipped)
         xml = _read_sheet_xml(path, [s.title for s in sheets])
         lists = _ListResolver(workbook)
-        read: dict[str, _ReadSheet] = {}
-        for sheet in sheets:
-            read[sheet.title] = _read_one(sheet, xml.get(sheet.title, _SheetXml()), options,
-                                          lists)
+        read = {s.title: _read_one(s, xml.get(s.title, _SheetXml()), options, lists)
+                for s in sheets}
         order = [s.title for s in workbook.worksheets] if options.sheet is None else list(read)
-        chart_sheets = [n for n in workbook.sheetnames if n not in order]
+        charts = [n for n in workbook.sheetnames if n not in order and options.sheet is None]
     finally:
         workbook.close()
-    reports = {} if options.sheet is not None else find_reports(
-        [r.evidence for r in read.values() if r.questions])
-    found: list[_Found] = []
-    notes: list[str] = []
-    codes: set[ErrorCode] = set()
-    layout: dict[str, Any] = {}
-    summaries: list[SheetSummary] = []
-    for name in order:
-        one = read.get(name)
-        if one is None:
-            state = skipped.get(name, "hidden")
-            summaries.append(SheetSummary(name, 0, f"{state} (name it with --sheet to read it)"))
-            continue
-        if name in reports:
-            skipped[name] = reports[name]
-            summaries.append(SheetSummary(name, 0, reports[name]))
-            continue
-        notes.extend(one.notes)
-        if one.skip_code is not None:
-            codes.add(one.skip_code)
-        if one.skipped is not None:
-            skipped[name] = one.skipped
-            summaries.append(SheetSummary(name, 0, one.reason))
-            continue
-        found.extend(one.questions)
-        layout[name] = one.layout
-        summaries.append(SheetSummary(name, len(one.questions)))
-    summaries += [SheetSummary(n, 0, "a chart sheet, not a worksheet") for n in chart_sheets
-                  if options.sheet is None]
-    if not found:
-        if reports:
-            raise DDQError(ErrorCode.NO_QUESTIONS, unanswerable_error(str(path), summaries))
-        why = "; ".join(notes) or "the workbook has no visible sheets"
-        if ErrorCode.INVALID_INPUT in codes:
+    chosen = choose_sheets(order, read, skipped, charts, named=options.sheet is not None)
+    if not chosen.questions:
+        if chosen.reports:
+            raise DDQError(ErrorCode.NO_QUESTIONS, unanswerable_error(str(path),
+                                                                      chosen.summaries))
+        why = "; ".join(chosen.notes) or "the workbook has no visible sheets"
+        if ErrorCode.INVALID_INPUT in chosen.codes:
             raise DDQError(ErrorCode.INVALID_INPUT, f"{path}: {why}")
         raise DDQError(
             ErrorCode.NO_QUESTIONS,
@@ -1158,29 +1129,15 @@ def extract_xlsx(
     return Extraction(
         str(path),
         FileFormat.XLSX,
-        _assign_keys(found),
-        {"sheets": layout, "skipped": skipped},
-        notes,
-        summaries,
+        _assign_keys(chosen.questions),
+        {"sheets": chosen.layout, "skipped": chosen.skipped},
+        chosen.notes,
+        chosen.summaries,
     )
 
 
-@dataclass(slots=True)
-class _ReadSheet:
-    """One sheet read on its own: its questions and layout, or why it gave none; the
-    warnings it gave; what ``find_reports`` needs to know about it."""
-
-    questions: list[_Found]
-    layout: dict[str, Any]
-    notes: list[str]
-    evidence: SheetEvidence
-    skipped: str | None = None  # the value for layout["skipped"]
-    reason: str | None = None  # the same, for people
-    skip_code: ErrorCode | None = None
-
-
 def _read_one(sheet: Worksheet, xml: _SheetXml, options: ExtractOptions,
-              lists: _ListResolver) -> _ReadSheet:
+              lists: _ListResolver) -> SheetRead[_Found]:
     notes: list[str] = []
     empty = SheetEvidence(sheet.title, [], [])
     try:
@@ -1188,11 +1145,11 @@ def _read_one(sheet: Worksheet, xml: _SheetXml, options: ExtractOptions,
     except _SkipSheet as exc:
         text = str(exc)
         reason = text.removeprefix(f"sheet {sheet.title!r}: ").removesuffix("; skipped")
-        return _ReadSheet([], {}, [*notes, text], empty, text, reason, exc.code)
+        return SheetRead([], {}, [*notes, text], empty, text, reason, exc.code)
     if not questions:
         notes.append(f"sheet {sheet.title!r}: no questions under the header; skipped")
-        return _ReadSheet([], layout, notes, empty, "no questions", "no questions under the header")
-    return _ReadSheet(questions, layout, notes, _evidence(sheet.title, questions, layout, xml))
+        return SheetRead([], layout, notes, empty, "no questions", "no questions under the header")
+    return SheetRead(questions, layout, notes, _evidence(sheet.title, questions, layout, xml))
 
 
 def _evidence(name: str, questions: list[_Found], layout: dict[str, Any], xml: _SheetXml
