@@ -126,6 +126,18 @@ def test_hecvat3_reads_saved_question_values_and_the_x14_dropdown(tmp_path: Path
     assert unanswered == ["COMP-05", "DOCU-05", "HFIH-03"]
 
 
+def test_caiq_reads_its_answer_its_description_and_the_ccm_domain(tmp_path: Path) -> None:
+    expected = build_caiq(tmp_path / "caiq.xlsx", answered=True)
+    extraction = extract(expected.path)
+    assert extraction.layout["sheets"]["CAIQv4.0.3"]["header_row"] == 3
+    first = extraction.questions[0]
+    assert (first.qid, first.section) == ("A&A-02.1", ("Audit & Assurance",))
+    assert first.answer is not None and first.answer.ref == "CAIQv4.0.3!C4"
+    assert first.answer.allowed == ("Yes", "No", "NA")
+    assert first.notes is not None and first.notes.ref == "CAIQv4.0.3!E4"  # the description
+    assert first.notes.current == "A SOC 2 Type II report is issued each year."
+
+
 def test_the_hecvat_full_and_lite_overlap_as_the_round_trip_needs(tmp_path: Path) -> None:
     full = build_hecvat3(tmp_path / "full.xlsx", "full", answered=True)
     lite = build_hecvat3(tmp_path / "lite.xlsx", "lite")

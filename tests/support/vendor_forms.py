@@ -93,8 +93,8 @@ class ExpectedForm:
     copies: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: id → the question's wording in this form.
     texts: dict[str, str] = field(default_factory=dict)
-    #: id → the section heading written above it, in the forms that write headings
-    #: (HECVAT 3.x, Word); the tabbed forms name the section by the sheet.
+    #: id → its section: the heading written above it (HECVAT 3.x, Word) or its domain
+    #: column (CAIQ's "CCM Domain Title"); the tabbed forms name the section by the sheet.
     sections: dict[str, str] = field(default_factory=dict)
     #: id → what its places hold; every id is here, Existing() when blank.
     answers: dict[str, Existing] = field(default_factory=dict)
@@ -422,6 +422,7 @@ def build_caiq(path: Path, *, answered: bool = False) -> ExpectedForm:
         ownership.add(f"D{row}")
         expected.sheets[CAIQ_SHEET].append(q.qid)
         expected.texts[q.qid] = q.text
+        expected.sections[q.qid] = q.domain
         expected.answers[q.qid] = held
     save_workbook(workbook, path)
     return expected

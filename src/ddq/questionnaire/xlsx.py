@@ -139,7 +139,7 @@ _NOTES_HEADER = re.compile(
     r"|rationale|commentary|elaboration)"
 )
 _SECTION_HEADER = re.compile(
-    r"(?:(?:control|question|security)\s+)?"
+    r"(?:(?:control|question|security|ccm)\s+)?"
     r"(?:domain|section|category|area|topic|family|group|sub-?domain|sub-?category|chapter)"
     r"(?:\s+(?:name|title))?"
 )
