@@ -396,11 +396,10 @@ def questionnaires(
 
 @eval_app.command("questionnaire")
 def eval_questionnaire(
-    goldens: Annotated[list[Path], typer.Argument(
-        metavar="GOLDEN...", help="YAML golden sets (cases with question, expected_outcome, "
-                                  "expected_evidence) or answered questionnaires; with "
-                                  "several, also their per-type and calibration tables "
-                                  "together.")],
+    golden: Annotated[list[Path], typer.Argument(
+        help="YAML golden sets (cases with question, expected_outcome, expected_evidence) "
+             "or answered questionnaires; with several, also their per-type and "
+             "calibration tables together.")],
     report: Annotated[Path | None, typer.Option(
         "--report", help="Also write the per-case results here (Markdown).")] = None,
     home: HomeOpt = None,
@@ -421,7 +420,7 @@ def eval_questionnaire(
     settings = _settings(home, workspace, config)
     with KnowledgeBase(settings) as kb:
         results = [evaluate_questionnaire(kb, g, batch_size=settings.answer_batch_size)
-                   for g in goldens]
+                   for g in golden]
     text = "\n\n".join(format_markdown(r) for r in results)
     if len(results) > 1:
         text += "\n\n" + format_combined(results)
