@@ -306,3 +306,24 @@ def test_a_list_of_questions_with_headings_is_still_a_list_of_questions(tmp_path
         ("Testing",)] * 2
     assert all(q.answer is None for q in extraction.questions)
     assert any("no answer column found" in w for w in extraction.warnings)
+
+
+def test_a_form_whose_comments_are_computed_is_still_the_questionnaire(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "Form"
+    sheet.append(["ID", "Question", "Answer", "Comments"])
+    cached = {}
+    for row, (question, _) in enumerate(QA_ROWS, start=2):
+        sheet.append([f"Q-{row}", question, "Yes" if row % 2 else None,
+                      f'=IF(C{row}="","Please answer","")'])
+        cached[("Form", f"D{row}")] = "" if row % 2 else "Please answer"
+    sheet["C2"] = '="Yes"'  # one answer computed, too: still far from most
+    cached[("Form", "C2")] = "Yes"
+    extraction = extract(save_workbook(workbook, tmp_path / "form.xlsx", cached=cached))
+    assert [(s.name, s.questions, s.skipped) for s in extraction.sheets] == [("Form", 4, None)]
+    assert [q.answer is not None for q in extraction.questions] == [False, True, True, True]
+    assert all(q.notes is None for q in extraction.questions)

@@ -51,8 +51,8 @@ def _without_strings(formula: str) -> str:
 
 @dataclass(slots=True)
 class SheetEvidence:
-    """What the reader found on one sheet: its question cells, the cells of its answer and
-    notes columns in the question rows (``"B12"``), and the sheet's formulas by cell."""
+    """What the reader found on one sheet: its question cells, the cells of its answer
+    places in the question rows (``"B12"``), and the sheet's formulas by cell."""
 
     name: str
     question_cells: list[str]

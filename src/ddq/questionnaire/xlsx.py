@@ -1154,8 +1154,11 @@ def _read_one(sheet: Worksheet, xml: _SheetXml, options: ExtractOptions,
 
 def _evidence(name: str, questions: list[_Found], layout: dict[str, Any], xml: _SheetXml
               ) -> SheetEvidence:
-    """The question cells and the cells of the answer and notes columns in their rows."""
-    columns = [layout.get("answer"), layout.get("notes"), *(layout.get("choices") or {})]
+    """The question cells and, in their rows, the cells of the answer column (or choice
+    columns; the notes column when the sheet has neither): its answer places."""
+    columns = [layout.get("answer"), *(layout.get("choices") or {})]
+    if not any(columns):
+        columns = [layout.get("notes")]
     rows = [_parse_cell(q.cell, q.cell)[0] for q in questions]
     answer_cells = [f"{letter}{row}" for letter in columns if letter for row in rows]
     return SheetEvidence(name, [q.cell for q in questions], answer_cells, xml.formulas)
