@@ -327,3 +327,64 @@ def test_a_form_whose_comments_are_computed_is_still_the_questionnaire(tmp_path:
     assert [(s.name, s.questions, s.skipped) for s in extraction.sheets] == [("Form", 4, None)]
     assert [q.answer is not None for q in extraction.questions] == [False, True, True, True]
     assert all(q.notes is None for q in extraction.questions)
+
+
+# --- the reproductions are what an office application makes of them -----------------------
+
+
+def _without_saved_values(source: Path, target: Path) -> Path:
+    """A copy whose formula cells have no saved value, so that LibreOffice computes them."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(source) as a, zipfile.ZipFile(target, "w") as b:
+        for info in a.infolist():
+            data = a.read(info)
+            if info.filename.startswith("xl/worksheets/sheet"):
+                data = re.sub(rb"(</f>)<v>[^<]*</v>", rb"\1", data)
+            b.writestr(info, data)
+    return target
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def test_libreoffice_computes_the_saved_values_the_builders_wrote(tmp_path: Path) -> None:
+    """The reproductions open in LibreOffice, and every formula's saved value in them is
+    what LibreOffice computes for it (so the reader is tested on values a real application
+    would have saved)."""
+    import subprocess
+
+    from openpyxl import load_workbook
+    from test_xlsx_roundtrip import _libreoffice
+
+    office = _libreoffice()
+    built = {form: WORKBOOKS[form](tmp_path / f"{form}.xlsx", answered=True).path
+             for form in WORKBOOKS}
+    stripped = [_without_saved_values(path, tmp_path / f"{form}-stripped.xlsx")
+                for form, path in built.items()]
+    result = subprocess.run(
+        [office, f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}", "--headless",
+         "--convert-to", "xlsx", "--outdir", str(tmp_path / "computed"), *map(str, stripped)],
+        capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    compared = 0
+    for form, path in built.items():
+        formulas = load_workbook(path)
+        ours = load_workbook(path, data_only=True)
+        computed = load_workbook(tmp_path / "computed" / f"{form}-stripped.xlsx", data_only=True)
+        for sheet in formulas.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    if cell.data_type != "f":
+                        continue
+                    place = (form, sheet.title, cell.coordinate)
+                    assert _shown(computed[sheet.title][cell.coordinate].value) == _shown(
+                        ours[sheet.title][cell.coordinate].value), place
+                    compared += 1
+    assert compared > 600

@@ -165,6 +165,14 @@ def _list_sheet(workbook: Workbook, name: str, values: tuple[str, ...]) -> None:
     sheet.sheet_state = "hidden"
 
 
+def _copy(sheet: str, cell: str, may_be_empty: bool) -> str:
+    """A formula showing another sheet's cell; "" for an empty one (a bare reference to an
+    empty cell shows 0, so the forms wrap the places that may be empty)."""
+    if may_be_empty:
+        return f'=IF({sheet}!{cell}="","",{sheet}!{cell})'
+    return f"={sheet}!{cell}"
+
+
 def _quote(sheet: str) -> str:
     return "'" + sheet.replace("'", "''") + "'"
 
@@ -290,7 +298,7 @@ def _hecvat_reports(workbook: Workbook, rows: list[tuple[str, BankQuestion | Non
             for letter in letters:
                 if q is None and letter != "A":
                     continue
-                sheet[f"{letter}{row}"] = f"={source}!{letter}{vendor_row}"
+                sheet[f"{letter}{row}"] = _copy(source, f"{letter}{vendor_row}", letter in "CD")
                 cached[(sheet.title, f"{letter}{row}")] = values[letter]
         if q is None:
             continue
@@ -299,7 +307,8 @@ def _hecvat_reports(workbook: Workbook, rows: list[tuple[str, BankQuestion | Non
         reference[f"C{offset + 3}"] = "Evidence that supports the answer, such as a policy."
         crosswalk[f"C{offset + 2}"] = "3.1.1" if q.kind != TEXT else ""
         for letter, value in (("A", q.qid), ("B", text), ("C", held.answer or "")):
-            summary[f"{letter}{offset + 3}"] = f"='Analyst Report'!{letter}{offset + 4}"
+            summary[f"{letter}{offset + 3}"] = _copy("'Analyst Report'", f"{letter}{offset + 4}",
+                                                     letter == "C")
             cached[("Summary Report", f"{letter}{offset + 3}")] = value
         summary[f"D{offset + 3}"] = f"='Analyst Report'!F{offset + 4}"
         cached[("Summary Report", f"D{offset + 3}")] = score
@@ -365,7 +374,7 @@ def build_hecvat4(path: Path, *, answered: bool = False) -> ExpectedForm:
     _header(summary, 2, ["ID", "Question", "Vendor Answer", "Section"])
     for offset, (name, row, (qid, text, answer, _)) in enumerate(summary_rows):
         for letter, value in (("A", qid), ("B", text), ("C", answer or "")):
-            summary[f"{letter}{offset + 3}"] = f"={_quote(name)}!{letter}{row}"
+            summary[f"{letter}{offset + 3}"] = _copy(_quote(name), f"{letter}{row}", letter == "C")
             cached[("Summary", f"{letter}{offset + 3}")] = value
         summary[f"D{offset + 3}"] = name
     scoring = workbook.create_sheet("Scoring")
