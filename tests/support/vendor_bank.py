@@ -261,9 +261,11 @@ CAIQ: tuple[CaiqQuestion, ...] = (
                  "CSP-owned", "Staff do not reach customer data from mobile devices.", "UEM-08"),
 )
 
-#: CAIQ question → the HECVAT (Lite) question it matches; the answers agree.
+#: CAIQ question → the HECVAT (Lite) question it matches; the answers agree. (A&A-02.1,
+#: "independent audit and assurance assessments at least annually", is not DOCU-01's "SOC 2
+#: Type II audit of this product": a Yes to the first does not say which audit it was.)
 CAIQ_TO_HECVAT: dict[str, str] = {
-    "A&A-02.1": "DOCU-01", "AIS-04.1": "APPL-01", "AIS-05.1": "APPL-02",
+    "AIS-04.1": "APPL-01", "AIS-05.1": "APPL-02",
     "CEK-03.1": "DATA-01", "CEK-08.1": "DATA-03", "HRS-11.1": "PPPR-01",
     "IAM-02.1": "AAAI-03", "IAM-14.1": "AAAI-02", "IAM-16.1": "AAAI-01",
     "IVS-03.1": "DATA-02", "SEF-01.1": "HFIH-01", "SEF-07.1": "HFIH-02",
