@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -70,7 +71,11 @@ def _questionnaire_or(path: Path, otherwise: Callable[[], LoadedDocument],
     if path.suffix.lower() != ".docx":
         # The library loader reads an owner column, which the format layer has no place for.
         try:
-            plain = otherwise()
+            with warnings.catch_warnings():
+                # openpyxl's "Data Validation extension is not supported": the format layer
+                # has read the dropdowns already; this pass only looks for owners.
+                warnings.simplefilter("ignore", UserWarning)
+                plain = otherwise()
         except DDQError:
             plain = None
         if plain is not None:
