@@ -129,10 +129,26 @@ def _summary(path: Path, rows: list[LibraryRow], unanswered: Counter[str],
     if skipped:
         notes.append(f"{skipped} question{'s' if skipped != 1 else ''} without an answer "
                      f"skipped")
-    skipped_sheets = extraction.layout.get("skipped") or {}
-    if isinstance(skipped_sheets, dict) and skipped_sheets:
-        notes.append("sheets skipped: " + ", ".join(str(k) for k in skipped_sheets))
+    groups: dict[str, list[str]] = {}
+    for sheet in extraction.sheets:
+        if sheet.skipped:
+            groups.setdefault(_kind_of_skip(sheet.skipped), []).append(sheet.name)
+    if groups:
+        notes.append("sheets skipped: " + "; ".join(f"{', '.join(names)} ({why})"
+                                                     for why, names in groups.items()))
     return notes
+
+
+def _kind_of_skip(reason: str) -> str:
+    """A skipped sheet's reason in a word or two, for a one-line report (``ddq questions``
+    gives each in full)."""
+    if reason.startswith("hidden"):
+        return "hidden"
+    if "formulas" in reason:
+        return "reports built with formulas"
+    if reason.startswith("no header") or "no question" in reason:
+        return "no questions"
+    return reason
 
 
 def library_document(path: Path, extraction: Extraction,
