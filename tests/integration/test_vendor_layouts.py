@@ -75,8 +75,7 @@ def _check_places(extraction: Extraction, expected: ExpectedForm) -> None:
         assert q.text == expected.texts[q.qid], q.qid
         assert q.answer is not None and q.notes is not None, q.qid
         assert (q.answer.current, q.notes.current) == (held.answer, held.notes), q.qid
-        if q.qid in expected.sections:
-            assert q.section[-1:] == (expected.sections[q.qid],), q.qid
+        assert q.section[-1:] == (expected.sections[q.qid],), q.qid
 
 
 @pytest.mark.parametrize("answered", [False, True], ids=["blank", "answered"])

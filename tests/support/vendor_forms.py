@@ -93,8 +93,8 @@ class ExpectedForm:
     copies: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: id → the question's wording in this form.
     texts: dict[str, str] = field(default_factory=dict)
-    #: id → its section: the heading written above it (HECVAT 3.x, Word) or its domain
-    #: column (CAIQ's "CCM Domain Title"); the tabbed forms name the section by the sheet.
+    #: id → its section: the heading written above it (HECVAT 3.x, Word), its domain column
+    #: (CAIQ's "CCM Domain Title"), or in the tabbed forms (SIG, HECVAT 4) its tab.
     sections: dict[str, str] = field(default_factory=dict)
     #: id → what its places hold; every id is here, Existing() when blank.
     answers: dict[str, Existing] = field(default_factory=dict)
@@ -367,6 +367,7 @@ def build_hecvat4(path: Path, *, answered: bool = False) -> ExpectedForm:
                     cached[(name, f"E{row}")] = "Required" if opened else "Not required"
             expected.sheets[name].append(qid)
             expected.texts[qid] = text
+            expected.sections[qid] = name
             expected.answers[qid] = Existing(answer, notes)
         lists[name] = [("Lists!$A$1:$A$3", sqref(dropdowns))]
     summary = workbook.create_sheet("Summary")
@@ -471,6 +472,7 @@ def build_sig(path: Path, *, answered: bool = False) -> ExpectedForm:
             responses.add(f"C{row}")
             expected.sheets[name].append(qid)
             expected.texts[qid] = text
+            expected.sections[qid] = name
             expected.answers[qid] = held
         last = 4 + len(questions)
         dashboard.cell(row=number, column=1, value=name)

@@ -1126,6 +1126,9 @@ def extract_xlsx(
             f"{path}: no questions found ({why}); name the sheet and columns with --sheet, "
             "--header-row, --question-column and --answer-column",
         )
+    if sum(1 for s in chosen.summaries if s.questions) > 1:
+        for found in chosen.questions:  # several question tabs: each tab is a section
+            found.section = (found.sheet, *found.section)
     return Extraction(
         str(path),
         FileFormat.XLSX,
