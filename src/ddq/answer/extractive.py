@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from ddq.answer.lexicon import Lexicon, only_acronyms
+from ddq.answer.library_match import REWORDED_FLOOR, library_reuse
 from ddq.answer.question_types import (
     QuestionShape,
     QuestionType,
@@ -46,8 +48,6 @@ from ddq.answer.text import (
     has_negative_cue,
     is_yes_no_question,
     key_words,
-    leading_verdict,
-    numbers_in,
     says_universal,
     stance_sentences,
     strip_verdict,
@@ -76,6 +76,11 @@ _VALUE_BONUS = 0.08
 #: (predicate words weighing less) and to match it this closely.
 _YES_SUPPORT = 0.8
 _YES_SIMILARITY = 0.45
+
+
+def _where(unit: _Unit) -> str:
+    """A unit's file name, for reasons."""
+    return unit.chunk.source_path.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 def _clip(text: str, words: int = 18) -> str:
@@ -203,6 +208,7 @@ class ExtractiveAnswerer:
         self._stem_cache: _Memo[frozenset[str]] = _Memo(_TEXT_CACHE_SIZE)
         self._unit_cache: _Memo[list[str]] = _Memo(_TEXT_CACHE_SIZE)
         self._concept_cache: _Memo[frozenset[str]] = _Memo(_TEXT_CACHE_SIZE)
+        self._spelled_cache: _Memo[str] = _Memo(_TEXT_CACHE_SIZE)
         self.lexicon = Lexicon(keyword_index.stem_terms)
 
     def answer(self, retrieval: RetrievalResult) -> Answer:
@@ -224,6 +230,7 @@ class ExtractiveAnswerer:
                 if plan.vector is None:
                     texts[retrieval.question] = None
                 texts.update((u.in_context, None) for u in plan.units)
+                texts.update((self._embedded(u), None) for u in plan.units)
         lookup = self._vectors(list(texts))
         return [plan if isinstance(plan, Answer) else self._compose(plan, lookup)
                 for plan in plans]
@@ -244,18 +251,13 @@ class ExtractiveAnswerer:
         return found
 
     def _library_answer(self, retrieval: RetrievalResult) -> Answer | None:
-        s = self.settings
-        asked_numbers = numbers_in(retrieval.question)
-        close = [
-            m for m in retrieval.library_matches
-            if m.similarity >= s.library_match_threshold
-            # "SOC 1" is not "SOC 2", nor "ISO 27017" "ISO 27001": numbers must agree.
-            and asked_numbers <= numbers_in(m.chunk.question or "")
-        ]
-        if not close:
+        reuse = library_reuse(retrieval.question, retrieval.library_matches,
+                              threshold=self.settings.library_match_threshold,
+                              lexicon=self.lexicon)
+        if reuse is None:
             return None
-        best = max(close, key=lambda m: m.similarity)
-        return self._from_library(retrieval.question, best.chunk, best.similarity)
+        return self._from_library(retrieval.question, reuse.match.chunk,
+                                  reuse.match.similarity, reworded=reuse.reworded)
 
     def _prepare(self, retrieval: RetrievalResult, units: list[_Unit]) -> _Plan | Answer:
         """Everything about a question that needs no vectors, and the abstentions that
@@ -314,9 +316,12 @@ class ExtractiveAnswerer:
                      [self._concepts(u.in_context) for u in units], subject, lexicon)
         whole_coverage, whole_missing = plan.coverage(list(range(len(units))))
         if whole_coverage < self.settings.min_term_coverage:
+            closest = max(range(len(units)), key=lambda i: plan.coverage([i])[0])
             return self._abstain(
                 question, terms, whole_missing,
-                f"the evidence does not mention {', '.join(whole_missing)}",
+                f"the evidence does not mention {', '.join(whole_missing)}; the closest "
+                f"passage found ({_where(units[closest])}: "
+                f"{_clip(answer_line(units[closest].text))!r}) was not used",
             )
         return plan
 
@@ -326,6 +331,10 @@ class ExtractiveAnswerer:
         asked = plan.vector if plan.vector is not None else lookup[question]
         vectors = np.stack([asked] + [lookup[u.in_context] for u in units])
         similarities = vectors[1:] @ vectors[0]
+        # The same units with their acronyms spelled out: "RTO 6 h" matches "What is your
+        # recovery time objective?" only so. The closer of the two readings counts.
+        spelled = np.stack([lookup[self._embedded(u)] for u in units]) @ vectors[0]
+        similarities = np.maximum(similarities, spelled)
         kind = plan.value_type
         holds_value = [kind is not None and has_value(u.text, kind) for u in units]
         scores = np.array([
@@ -347,9 +356,8 @@ class ExtractiveAnswerer:
             quote = answer_line(units[top].text)
             return self._abstain(
                 question, terms, [],
-                f"the closest evidence ({_label(units[top].chunk)[0].rsplit('/', 1)[-1]}: "
-                f"{_clip(quote)!r}) is about something adjacent: {plan.problem([top])}; "
-                "it was not used")
+                f"the closest evidence ({_where(units[top])}: {_clip(quote)!r}) is about "
+                f"something adjacent: {plan.problem([top])}; it was not used")
         best_similarity = float(similarities[best])
         chosen = self._supporting(plan, best, order, scores, similarities, vectors[1:])
         covered, missing = plan.coverage(chosen)
@@ -358,7 +366,9 @@ class ExtractiveAnswerer:
         lines = unique_sentences(self._quote(plan, i) for i in chosen)
         body = " ".join(line + ("" if line[-1:] in ".!?" else ".") for line in lines)
         prefix = {"yes": "Yes — ", "no": "No — "}.get(stance or "", "")
-        if leading_verdict(body):
+        # A passage that opens with the verdict itself ("No. Not supported.") needs no
+        # other; one that opens with a word ("No secrets in code; …") still does.
+        if stance and re.match(rf"\s*{stance}\s*[.,;:!—–-]", body, re.IGNORECASE):
             prefix = ""
         span = 1.0 - s.abstain_threshold
         support = plan.coverage([best], light=True)[0]
@@ -469,6 +479,12 @@ class ExtractiveAnswerer:
             units.extend(_Unit(chunk, unit) for unit in found)
         return units
 
+    def _embedded(self, unit: _Unit) -> str:
+        """A unit's second reading: in context, its acronyms spelled out once ("RTO
+        (recovery time objective) 6 h"), which the model reads better than "RTO". The same
+        text as :attr:`_Unit.in_context` (embedded once) when it has none."""
+        return self._spelled_cache.get_or_make(unit.in_context, self.lexicon.spelled_out)
+
     def _concepts(self, text: str) -> frozenset[str]:
         return self._concept_cache.get_or_make(
             text, lambda t: self.lexicon.concepts(self.lexicon.stems(t)))
@@ -488,17 +504,22 @@ class ExtractiveAnswerer:
         # A term the corpus never uses is the most telling of all: it weighs most.
         return {st: (idf.get(st) or rare) for st in stems}
 
-    def _from_library(self, question: str, chunk: StoredChunk, similarity: float) -> Answer:
+    def _from_library(self, question: str, chunk: StoredChunk, similarity: float, *,
+                      reworded: bool = False) -> Answer:
         answer = chunk.answer or chunk.text
         confidence = min(1.0, 0.75 + (similarity - self.settings.library_match_threshold) * 2)
+        if reworded:
+            # Below the threshold: for a person to check, never in the confident band.
+            confidence = min(0.74, 0.5 + (similarity - REWORDED_FLOOR))
         stance = None
         if is_yes_no_question(question):
             words = answer.split(None, 1)
             first = words[0].strip(".,;:!").lower() if words else ""
             stance = first if first in ("yes", "no") else None
         citation = Citation(chunk.id, *_label(chunk), quote=f"Q: {chunk.question}")
+        kind = "a reworded" if reworded else "a matching"
         reason = (
-            f"approved library answer to a matching question (similarity {similarity:.2f}): "
+            f"approved library answer to {kind} question (similarity {similarity:.2f}): "
             f"{chunk.question!r}"
         )
         return Answer(question, AnswerStatus.LIBRARY, answer, round(confidence, 3), reason,

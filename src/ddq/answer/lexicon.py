@@ -33,6 +33,10 @@ StemTerms = Callable[[str], Sequence[str]]
 # ("customer-managed keys" is not "the customer's data and keys managed in a KMS"): only
 # one of its forms says it. An indented line starting with "|" continues the one above.
 _CONCEPTS = """
+annually | annual | yearly | once a year | every year | each year | per year | twelve months
+    | 12 months | every twelve months | every 12 months
+quarterly | every quarter | each quarter | three months | every three months | every 3 months
+monthly | every month | each month | once a month
 multi-factor authentication | mfa | 2fa | two-factor authentication | two factor | multifactor
     | strong authentication | second factor
 single sign-on | sso | saml | oidc | openid connect | federated identity | federated sign-in
@@ -100,7 +104,7 @@ general data protection regulation | gdpr | eu data protection
 personal data | personally identifiable information | pii | personal information
 subprocessor | sub-processor | subprocessors | processor | subcontractor
 third party | vendor | supplier | service provider | outsourced provider | third-party
-    | subservice provider | subservice providers | provider | providers
+    | subservice provider | subservice providers
 incident response | incident management | ir plan | incident response plan
     | security incident handling
 notification | notify | notification | notified | inform affected | informed
@@ -231,6 +235,9 @@ SYNONYMS: tuple[tuple[str, ...], ...] = tuple(
 ACRONYMS: frozenset[str] = frozenset(
     form for concept in CONCEPTS for form in concept.forms
     if " " not in form and "-" not in form and len(form) <= 6)
+#: Every one-word form (acronyms and product names such as "okta").
+SINGLE_FORMS: frozenset[str] = frozenset(
+    form for concept in CONCEPTS for form in concept.forms[1:] if " " not in form)
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,11 +293,7 @@ class Lexicon:
                     old = found.get(concept.name)
                     found[concept.name] = Match(
                         concept, positions | old.positions if old else positions)
-        # "cloud providers" is the cloud-provider concept, not also "a provider" (a third
-        # party): a match inside a longer one is part of it.
-        matches = list(found.values())
-        return [m for m in matches
-                if not any(m.positions < other.positions for other in matches)]
+        return list(found.values())
 
     def is_strict(self, name: str) -> bool:
         return name in self._strict
@@ -319,6 +322,32 @@ class Lexicon:
                 f for f in match.concept.forms if f in ACRONYMS)]
             extra.extend(f for f in forms if f not in extra and f not in lowered)
         return f"{question} {' '.join(extra)}" if extra else question
+
+    def spelled_out(self, text: str) -> str:
+        """``text`` with each acronym the lexicon knows followed, once, by its concept's
+        name ("RTO 6 h" -> "RTO (recovery time objective) 6 h"), unless the name is there."""
+        lowered = text.lower()
+        done: set[str] = set()
+        out = text
+        # Acronyms, and names written mid-sentence with a capital ("through Okta").
+        names_used = re.findall(r"(?<=[a-z,;]\s)[A-Z][a-zA-Z0-9]+\b", text)
+        for acronym in dict.fromkeys([*acronyms_in(text), *names_used]):
+            key = acronym.lower()
+            if key not in SINGLE_FORMS or key in done:
+                continue
+            # The concept the acronym abbreviates comes first among those it belongs to
+            # ("TLS" is transport layer security before it is encryption in transit).
+            concepts = sorted((m.concept for m in self.matches(self.stems(key))),
+                              key=lambda c: c.forms.index(key) if key in c.forms else 99)
+            name = next((c.name for c in concepts
+                         if c.name != key and c.name not in lowered), None)
+            if name is None:
+                continue
+            done.add(key)
+            # After the whole token: "AES-256 (advanced encryption standard)".
+            out = re.sub(rf"\b{re.escape(acronym)}\b[\w.+/-]*(?<![.])",
+                         lambda m, n=name: f"{m.group(0)} ({n})", out, count=1)
+        return out
 
     def knows(self, word: str) -> bool:
         """Whether ``word`` is a form of a known concept (case-insensitive)."""

@@ -183,5 +183,8 @@ _VERBISH = re.compile(r"\b(?:is|are|was|were|be|been|has|have|do|does|not|no|mus
 
 
 def _is_label(sentence: str) -> bool:
+    """A heading-like sentence: short, no verb, no value ("Log retention: 18 months." is a
+    statement)."""
     words = sentence.split()
-    return len(words) <= _LABEL_WORDS and not _VERBISH.search(sentence)
+    return (len(words) <= _LABEL_WORDS and not _VERBISH.search(sentence)
+            and not re.search(r"\d|:\s*\S", sentence))
