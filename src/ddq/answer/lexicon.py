@@ -345,8 +345,9 @@ class Lexicon:
                 continue
             done.add(key)
             # After the whole token: "AES-256 (advanced encryption standard)".
-            out = re.sub(rf"\b{re.escape(acronym)}\b[\w.+/-]*(?<![.])",
-                         lambda m, n=name: f"{m.group(0)} ({n})", out, count=1)
+            found = re.search(rf"\b{re.escape(acronym)}\b[\w.+/-]*(?<![.])", out)
+            if found:
+                out = f"{out[:found.end()]} ({name}){out[found.end():]}"
         return out
 
     def knows(self, word: str) -> bool:
