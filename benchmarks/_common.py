@@ -12,6 +12,7 @@ import os
 import platform
 import resource
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -220,10 +221,30 @@ def load_average() -> list[float]:
         return []
 
 
+def cpu() -> dict[str, Any]:
+    """The CPU kind, as ``lscpu`` names it, and the flags that decide which kernels run
+    (AVX2, AVX-512 and its bf16/VNNI parts, AMX): a figure without them cannot be compared."""
+    model, flags = platform.processor() or "unknown", []
+    try:
+        output = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10,
+                                check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        output = ""
+    for line in output.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "Model name":
+            model = value.strip()
+        elif key.strip() == "Flags":
+            flags = [f for f in value.split()
+                     if f.startswith(("avx2", "avx512", "amx", "avx_vnni", "fma"))]
+    return {"model": model, "flags": sorted(flags)}
+
+
 def environment() -> dict[str, Any]:
     info: dict[str, Any] = {
         "python": platform.python_version(),
         "platform": platform.platform(),
+        "cpu": cpu(),
         "cpu_count": os.cpu_count(),
         "load_average": load_average(),
         "packages": {
