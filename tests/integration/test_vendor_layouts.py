@@ -21,6 +21,7 @@ from ddq.errors import DDQError, ErrorCode
 from ddq.questionnaire.files import extract, write
 from ddq.questionnaire.model import Extraction, ExtractOptions, neutralise
 from support.vendor_forms import (
+    CAIQ_TO_HECVAT,
     HIDDEN,
     NO_QUESTIONS,
     REPORT,
@@ -150,6 +151,16 @@ def test_the_hecvat_full_and_lite_overlap_as_the_round_trip_needs(tmp_path: Path
         assert full.answers[o.qid].answer == o.full_answer is not None
     only_lite = set(lite.ids) - set(full.ids)
     assert only_lite == {"PRIV-01", "AIQU-01"}
+
+
+def test_the_caiq_overlaps_the_hecvat_lite_with_the_same_answers(tmp_path: Path) -> None:
+    caiq = build_caiq(tmp_path / "caiq.xlsx", answered=True)
+    lite = build_hecvat3(tmp_path / "lite.xlsx", "lite", answered=True)
+    assert len(CAIQ_TO_HECVAT) == 13 and set(CAIQ_TO_HECVAT) <= set(caiq.ids)
+    assert set(CAIQ_TO_HECVAT.values()) <= set(lite.ids)
+    for caiq_id, hecvat_id in CAIQ_TO_HECVAT.items():
+        assert caiq.answers[caiq_id].answer == lite.answers[hecvat_id].answer, caiq_id
+    assert {a.answer for a in caiq.answered.values()} == {"Yes", "No", "NA"}
 
 
 def test_a_hidden_sheet_is_read_when_named(tmp_path: Path) -> None:
