@@ -34,7 +34,7 @@ from ddq.answer.support import (
     asks_metadata,
     is_metadata,
     subject_numbers,
-    trim,
+    trim_labels,
     unique_sentences,
     without_label,
 )
@@ -56,6 +56,7 @@ from ddq.answer.text import (
 from ddq.answer.values import has_value, type_words
 from ddq.domain import Answer, AnswerStatus, Citation, RetrievalResult, StoredChunk
 from ddq.index.keyword import BM25KeywordIndex
+from ddq.ingest.chunking import split_sentences
 from ddq.models.base import Embedder
 from ddq.models.cache import CachedEmbedder, VectorCache
 
@@ -75,7 +76,18 @@ _VALUE_BONUS = 0.08
 #: A Yes needs the answering unit to cover this share of the question's key terms
 #: (predicate words weighing less) and to match it this closely.
 _YES_SUPPORT = 0.8
+#: A further sentence is quoted when the terms it adds make up this share of the weight.
+_ADDS_WEIGHT = 0.15
 _YES_SIMILARITY = 0.45
+
+
+_THIS_DOCUMENT = re.compile(
+    r"\b(?:this|the)\s+(?:policy|standard|plan|procedure|programme|program|handbook)\b",
+    re.IGNORECASE)
+
+
+def _sentences(text: str) -> list[str]:
+    return split_sentences(text) or [text]
 
 
 def _where(unit: _Unit) -> str:
@@ -108,6 +120,16 @@ class _Unit:
         makes a bare list item match the question it answers."""
         headings = self.chunk.location.heading_path
         return f"{headings[-1]}: {self.text}" if headings else self.text
+
+    @property
+    def said(self) -> str:
+        """What the unit says, for its terms: in context, and with the document it names
+        ("The policy is reviewed yearly" under "Information Security Policy" is about the
+        information security policy)."""
+        headings = self.chunk.location.heading_path
+        if len(headings) > 1 and _THIS_DOCUMENT.search(self.text):
+            return f"{headings[0]}: {self.in_context}"
+        return self.in_context
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +177,11 @@ class _Plan:
 
         total = sum(weight(t) for t in self.stems) or 1.0
         return sum(weight(t) for t in hit) / total, missing
+
+    def weight_of(self, terms: set[str]) -> float:
+        """The share of the key terms' weight that ``terms`` make up."""
+        total = sum(self.weights.values()) or 1.0
+        return sum(self.weights[self.stems[t]] for t in terms) / total
 
     def problem(self, indices: list[int]) -> str:
         """Why these units are about something adjacent to the question ("" if not)."""
@@ -312,8 +339,8 @@ class ExtractiveAnswerer:
             if shape.parts == 1 else frozenset())
         plan = _Plan(question, retrieval.vector, shape, terms, units, stems, accepted,
                      concepts_of, self._term_weights(list(stems.values())),
-                     [self._stems(u.in_context) for u in units],
-                     [self._concepts(u.in_context) for u in units], subject, lexicon)
+                     [self._stems(u.said) for u in units],
+                     [self._concepts(u.said) for u in units], subject, lexicon)
         whole_coverage, whole_missing = plan.coverage(list(range(len(units))))
         if whole_coverage < self.settings.min_term_coverage:
             closest = max(range(len(units)), key=lambda i: plan.coverage([i])[0])
@@ -363,7 +390,7 @@ class ExtractiveAnswerer:
         covered, missing = plan.coverage(chosen)
         stance = self._verdict(plan, best, chosen, best_similarity) \
             if plan.shape.type is QuestionType.VERDICT else None
-        lines = unique_sentences(self._quote(plan, i) for i in chosen)
+        lines = unique_sentences(self._quotes(plan, chosen))
         body = " ".join(line + ("" if line[-1:] in ".!?" else ".") for line in lines)
         prefix = {"yes": "Yes — ", "no": "No — "}.get(stance or "", "")
         # A passage that opens with the verdict itself ("No. Not supported.") needs no
@@ -453,20 +480,48 @@ class ExtractiveAnswerer:
             return None
         return "yes"
 
-    def _quote(self, plan: _Plan, index: int) -> str:
-        """The part of a unit that supports the answer: its sentences with the question's
-        terms or the value asked for, without a field label or a bare heading label."""
+    def _quotes(self, plan: _Plan, chosen: list[int]) -> list[str]:
+        """The sentences of the chosen units that support the answer, the answering one
+        first: from the answering unit, its sentence that covers most of the question (or
+        holds the value asked), then any sentence of the chosen units that adds a term not
+        yet covered. A description or a list also keeps every sentence with a term."""
         kind = plan.value_type
-        wanted = set().union(*plan.accepted.values())
-        concepts = set().union(*plan.concepts_of.values())
+        wide = plan.shape.type in (QuestionType.DESCRIPTION, QuestionType.LIST)
+        have: set[str] = set()
+        quotes: list[str] = []
+        for n, index in enumerate(chosen):
+            sentences = _sentences(answer_line(plan.units[index].text))
+            terms = [self._terms_in(plan, sentence) for sentence in sentences]
+            keep = [False] * len(sentences)
+            first = 0
+            if n == 0:
+                ranks = [(plan.weight_of(found)
+                          + (1.0 if kind is not None and has_value(sentence, kind) else 0.0),
+                          -i) for i, (sentence, found) in enumerate(zip(sentences, terms,
+                                                                         strict=True))]
+                first = max(range(len(sentences)), key=ranks.__getitem__)
+                keep[first] = True
+                have |= terms[first]
+            for i, found in enumerate(terms):
+                # A sentence joins for a term that matters, not for "security" alone.
+                adds = plan.weight_of(found - have) >= _ADDS_WEIGHT
+                if not keep[i] and (adds or (wide and found)):
+                    keep[i] = True
+                    have |= found
+            picked = [i for i, k in enumerate(keep) if k]
+            if not picked:
+                continue
+            # The answering sentence first, then the others in their order.
+            if n == 0:
+                picked.sort(key=lambda i: (i != first, i))
+            quotes.append(without_label(trim_labels(sentences, picked)))
+        return quotes
 
-        def useful(sentence: str) -> bool:
-            if kind is not None and has_value(sentence, kind):
-                return True
-            return bool(self._stems(sentence) & wanted
-                        or self._concepts(sentence) & concepts)
-
-        return without_label(answer_line(trim(plan.units[index].text, useful)))
+    def _terms_in(self, plan: _Plan, sentence: str) -> set[str]:
+        """The question's key terms a sentence covers (by stem, synonym or concept)."""
+        stems, concepts = self._stems(sentence), self._concepts(sentence)
+        return {t for t in plan.stems
+                if plan.accepted[t] & stems or plan.concepts_of[t] & concepts}
 
     def _units(self, retrieval: RetrievalResult) -> list[_Unit]:
         units: list[_Unit] = []

@@ -107,7 +107,7 @@ third party | vendor | supplier | service provider | outsourced provider | third
     | subservice provider | subservice providers
 incident response | incident management | ir plan | incident response plan
     | security incident handling
-notification | notify | notification | notified | inform affected | informed
+notification | notify | notified | notifies
 change management | change control | change approval | change process
 infrastructure as code | iac | terraform | cloudformation | pulumi
 continuous integration | ci/cd | cicd | pipeline | deployment pipeline | continuous delivery
@@ -164,6 +164,7 @@ deployed installed implemented in-use
 protected protection protects secured safeguarded
 prohibited forbidden disallowed banned never
 prior before ahead
+second secondary
 upon on after
 centrally central centralized centralised
 classification classified levels tiers categories category
@@ -174,7 +175,7 @@ assessed evaluated reviewed
 segregated isolated separated segmented
 hosted runs operated
 encrypted encryption encrypt
-notified notify informed notification
+notified notify notification notifies
 logged logging logs log recorded
 monitored monitoring watched
 approved approval authorised authorized
@@ -206,6 +207,9 @@ MODIFIERS: tuple[str, ...] = (
 )
 
 _WORDS = re.compile(r"[a-z0-9]+")
+_WHOSE_DATA = re.compile(
+    r"\b(?:customer|client|tenant|employee|staff|vendor|supplier)s?'?\s+(?:data|information|"
+    r"content|records|files|personal\s+data)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,8 +359,10 @@ class Lexicon:
         return bool(self.matches(self.stems(word)))
 
     def parties(self, text: str) -> frozenset[str]:
-        """The parties ``text`` names (see :data:`PARTIES`)."""
-        stems = self.stems(text)
+        """The parties ``text`` names (see :data:`PARTIES`). A party word that only says
+        whose data something is ("customer data", "client information") names no party:
+        the passage is about the data."""
+        stems = self.stems(_WHOSE_DATA.sub(" ", text))
         return frozenset(name for name, words in PARTIES.items()
                          if any(_contains(stems, self.stems(w)) for w in words))
 

@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ddq.answer.question_types import QuestionShape, QuestionType
@@ -120,22 +120,16 @@ class Subject:
 _CONCEPT_SUPPORT = 0.75
 
 
-def trim(unit: str, useful: Callable[[str], bool]) -> str:
-    """The sentences of ``unit`` that ``useful`` keeps, in order; a short label sentence
-    ("Customer-managed keys (CMEK / BYOK).") stays with the sentence after it, and a kept
-    sentence keeps its label. The whole unit when none is useful."""
-    sentences = split_sentences(unit)
-    if len(sentences) < 2:
-        return unit
-    keep = [useful(s) for s in sentences]
-    if not any(keep):
-        return unit
-    for i, sentence in enumerate(sentences[:-1]):
-        if _is_label(sentence) and keep[i + 1]:
-            keep[i] = True
-        if _is_label(sentence) and keep[i]:
-            keep[i + 1] = True
-    return " ".join(s for s, k in zip(sentences, keep, strict=True) if k)
+def trim_labels(sentences: list[str], picked: list[int]) -> str:
+    """The picked sentences, each with the short label sentence before it when it has one
+    ("Customer-managed keys (CMEK / BYOK)." before "Not currently supported.")."""
+    out: list[str] = []
+    for i in picked:
+        if i > 0 and i - 1 not in picked and _is_label(sentences[i - 1]) \
+                and sentences[i - 1] not in out:
+            out.append(sentences[i - 1])
+        out.append(sentences[i])
+    return " ".join(out)
 
 
 def without_label(text: str) -> str:
