@@ -29,10 +29,10 @@ from ddq.cli_output import (
 )
 from ddq.config import Settings, load_settings
 from ddq.errors import DDQError, ErrorCode
+from ddq.forms import ExtractOptions
 from ddq.ingest.library_loaders import LibraryColumns
 from ddq.ingest.pipeline import Outcome
 from ddq.kb import KnowledgeBase
-from ddq.questionnaire.model import ExtractOptions
 
 app = typer.Typer(
     help="DDQ: answer due-diligence questionnaires from your approved knowledge base.",

@@ -16,7 +16,7 @@ from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ddq.errors import DDQError, ErrorCode
-from ddq.questionnaire.package import PackageLimits
+from ddq.forms import PackageLimits
 
 
 class Settings(BaseSettings):

@@ -1,21 +1,15 @@
-"""What is read out of a questionnaire file, and what is written back into it.
+"""The nouns of a questionnaire file: what is read out of it, and what is written back.
+
+They live below the stores and the configuration (which keep and bound them) and below the
+questionnaire format layer (which makes them), so that neither imports the other.
 
 Extraction turns a file into :class:`Extraction` (questions with their sections and the
 places their answers go); write-back takes a mapping from answer places (:class:`Target`
 refs) to text and writes a copy of the file with only those places changed.
 
-A ``ref`` is the format's own address of an answer place, opaque to everything but the
-format's writer:
-
-- XLSX: ``"<sheet name>!<cell>"``, e.g. ``"Security Questionnaire!D5"``; or, for a form
-  with one column per choice ("Yes | No | N/A", marked with an X), the row's choice cells
-  ``"<sheet name>!<first>:<last>"``, e.g. ``"Vendor!C5:E5"``, written with the choice's name.
-- DOCX: ``"table:<t>:<row>:<col>"`` (a table cell), ``"table:<t>:<row>:<first>-<last>"``
-  (a row's choice cells, to mark) or ``"paragraph:<p>"`` (a body
-  paragraph, by index among ``document.paragraphs``), or ``"after:<p>"`` (a new paragraph
-  to insert after body paragraph ``p``, when the question has no answer paragraph).
-- CSV: ``"row:<r>:<column name>"`` with ``r`` the 0-based data row (after the header), or
-  ``"row:<r>:Yes|No|N/A"`` for a row's choice columns, to mark.
+A ``ref`` is the format's own address of an answer place ("Vendor!D5", "table:1:3:1",
+"row:4:Answer"), opaque to everything but the format that made it (each format's package
+says its grammar); what a place takes is its :class:`TargetKind` and ``allowed`` values.
 """
 
 from __future__ import annotations
@@ -36,6 +30,20 @@ class TargetRole(StrEnum):
     NOTES = "notes"  # supporting text beside a Yes/No answer (comments, details, evidence)
 
 
+class TargetKind(StrEnum):
+    """How a value goes into an answer place; set by the reader that found the place."""
+
+    #: Free text.
+    TEXT = "text"
+    #: One of ``allowed``, written as the place's text: a dropdown (a data-validation list, a
+    #: Word dropdown control) or a column whose header or values say Yes/No/N/A.
+    DROPDOWN = "dropdown"
+    #: One cell per choice ("Yes | No | N/A" columns): the chosen one is marked.
+    CHOICE_CELLS = "choice_cells"
+    #: Labelled check boxes ("☐ Yes ☐ No"): the chosen one is ticked.
+    CHECK_BOXES = "check_boxes"
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
     """One place an answer is written to."""
@@ -49,17 +57,22 @@ class Target:
     #: The most characters the form lets the place hold (a text-length rule, or a header such
     #: as "Comments (max 500 characters)"), or None.
     max_chars: int | None = None
+    #: How a value goes in: text, one of ``allowed``, a marked choice cell, a ticked box.
+    kind: TargetKind = TargetKind.TEXT
 
     def to_json(self) -> dict[str, Any]:
-        return {"role": self.role.value, "ref": self.ref, "allowed": list(self.allowed),
-                "current": self.current, "max_chars": self.max_chars}
+        return {"role": self.role.value, "ref": self.ref, "kind": self.kind.value,
+                "allowed": list(self.allowed), "current": self.current,
+                "max_chars": self.max_chars}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Target:
         limit = data.get("max_chars")
-        return cls(TargetRole(data["role"]), str(data["ref"]),
-                   tuple(str(v) for v in data.get("allowed") or ()), data.get("current"),
-                   int(limit) if limit else None)
+        allowed = tuple(str(v) for v in data.get("allowed") or ())
+        # A job stored before targets had a kind: a place with values to choose is a dropdown.
+        kind = data.get("kind") or (TargetKind.DROPDOWN if allowed else TargetKind.TEXT)
+        return cls(TargetRole(data["role"]), str(data["ref"]), allowed, data.get("current"),
+                   int(limit) if limit else None, TargetKind(kind))
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +136,19 @@ class ExtractOptions:
 
     def to_json(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__slots__ if getattr(self, k) is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class PackageLimits:
+    """How large a questionnaire file may be, checked before any parser sees it."""
+
+    max_file_bytes: int = 50 * 1024 * 1024
+    max_uncompressed_bytes: int = 400 * 1024 * 1024
+    max_entries: int = 10_000
+    max_ratio: float = 200.0  # uncompressed / compressed, over the whole package
+
+
+DEFAULT_LIMITS = PackageLimits()
 
 
 #: The values of a Yes/No answer place when the form has no dropdown to list them.

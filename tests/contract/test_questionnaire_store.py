@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import Engine
 
 from ddq.domain import Answer, AnswerStatus, Citation
-from ddq.questionnaire.model import ExtractedQuestion, Target, TargetRole
+from ddq.forms import ExtractedQuestion, Target, TargetRole
 from ddq.store.questionnaires import NewDraft, QuestionnaireStore
 
 pytestmark = pytest.mark.integration

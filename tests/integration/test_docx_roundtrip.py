@@ -18,9 +18,9 @@ import docx
 import pytest
 from lxml import etree
 
+from ddq.forms import Extraction
 from ddq.questionnaire.csvfile import extract_csv, write_csv
 from ddq.questionnaire.docx import cell_text, extract_docx, write_docx
-from ddq.questionnaire.model import Extraction
 from support.word_forms import build_form, make_docx
 
 ROOT = Path(__file__).resolve().parents[2]

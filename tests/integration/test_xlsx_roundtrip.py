@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from pypdf import PdfReader
 
-from ddq.questionnaire.model import Extraction, neutralise
+from ddq.forms import Extraction, neutralise
 from ddq.questionnaire.xlsx import extract_xlsx, write_xlsx
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from ddq.errors import DDQError, ErrorCode
+from ddq.forms import ExtractOptions, FileFormat, TargetRole
 from ddq.questionnaire.csvfile import extract_csv, write_csv
-from ddq.questionnaire.model import ExtractOptions, FileFormat, TargetRole
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 INBOUND = SHARED_DATA / "northwind" / "questionnaires" / "Inbound_Security_Questionnaire.csv"

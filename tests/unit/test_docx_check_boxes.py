@@ -13,9 +13,9 @@ from docx.oxml.ns import nsdecls
 from lxml import etree
 
 from ddq.errors import DDQError, ErrorCode
+from ddq.forms import Extraction, TargetRole
 from ddq.questionnaire.docx import extract_docx, write_docx
 from ddq.questionnaire.docx_xml import cell_text, paragraph_text
-from ddq.questionnaire.model import Extraction, TargetRole
 from support.word_forms import build_form, make_docx
 
 

@@ -14,8 +14,8 @@ from docx.oxml.ns import nsdecls
 from docx.shared import Inches
 
 from ddq.errors import DDQError, ErrorCode
+from ddq.forms import ExtractOptions, FileFormat, TargetRole
 from ddq.questionnaire.docx import extract_docx, write_docx
-from ddq.questionnaire.model import ExtractOptions, FileFormat, TargetRole
 from support.word_forms import make_docx
 
 ROOT = Path(__file__).resolve().parents[2]

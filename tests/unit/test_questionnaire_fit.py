@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ddq.domain import Answer, AnswerStatus, Citation
+from ddq.forms import Target, TargetRole, neutralise
 from ddq.questionnaire.fit import choose_allowed, concise, fit_answer
-from ddq.questionnaire.model import Target, TargetRole, neutralise
 
 pytestmark = pytest.mark.unit
 

@@ -8,18 +8,18 @@ from pathlib import Path
 import pytest
 
 from ddq.errors import DDQError, ErrorCode
-from ddq.ingest.questionnaire_library import (
-    answered_rows,
-    compose_answer,
-    library_document,
-    verdict_label,
-)
-from ddq.questionnaire.model import (
+from ddq.forms import (
     ExtractedQuestion,
     Extraction,
     FileFormat,
     Target,
     TargetRole,
+)
+from ddq.ingest.questionnaire_library import (
+    answered_rows,
+    compose_answer,
+    library_document,
+    verdict_label,
 )
 
 pytestmark = pytest.mark.unit

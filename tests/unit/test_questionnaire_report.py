@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from ddq.domain import AnswerStatus, Citation
-from ddq.questionnaire.model import Target, TargetRole
+from ddq.forms import Target, TargetRole
 from ddq.questionnaire.report import CSV_COLUMNS, render_csv, render_html, rows_of
 from ddq.store.questionnaires import DraftRecord, QuestionnaireInfo, QuestionRecord
 

@@ -18,7 +18,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ddq.errors import DDQError, ErrorCode
-from ddq.questionnaire.model import ExtractOptions, TargetRole
+from ddq.forms import ExtractOptions, TargetRole
 from ddq.questionnaire.xlsx import extract_xlsx, header_role, looks_like_question, write_xlsx
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -36,9 +36,9 @@ from typing import Any
 from ddq.domain import AnswerStatus
 from ddq.errors import DDQError, ErrorCode
 from ddq.eval import report
+from ddq.forms import ExtractedQuestion, Target, TargetRole
 from ddq.kb import KnowledgeBase
 from ddq.questionnaire.job import QuestionnaireJob
-from ddq.questionnaire.model import ExtractedQuestion, Target, TargetRole
 from ddq.store.questionnaires import DraftRecord
 
 OUTCOMES = ("attested", "qualified", "negative", "needs_input")

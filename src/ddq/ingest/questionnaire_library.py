@@ -19,11 +19,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from ddq.domain import Block, LoadedDocument, Location
 from ddq.errors import DDQError, ErrorCode
-from ddq.questionnaire.model import ExtractedQuestion, Extraction, Target
+from ddq.forms import ExtractedQuestion, Extraction, Target
 from ddq.questionnaire.table_text import is_plain, verdict_of
 
 _NOT_APPLICABLE = frozenset({"n/a", "na", "n.a.", "not applicable"})
@@ -152,7 +153,8 @@ def _kind_of_skip(reason: str) -> str:
 
 
 def library_document(path: Path, extraction: Extraction,
-                     owners: dict[str, str] | None = None) -> LoadedDocument:
+                     owners: dict[str, tuple[str | None, date | None]] | None = None
+                     ) -> LoadedDocument:
     """The library entries of an answered questionnaire; an error that names the file when
     it answers no question (nothing is stored)."""
     rows, unanswered = answered_rows(extraction)
@@ -163,14 +165,14 @@ def library_document(path: Path, extraction: Extraction,
                        f"{'s' if found != 1 else ''} and none answered: nothing to add to the "
                        f"answer library")
     owners = owners or {}
-    blocks = [
-        Block(text=f"Q: {row.question}\nA: {row.answer}",
-              location=Location(sheet=row.sheet, row=row.row, cell=row.cell, qid=row.qid,
-                                heading_path=row.section),
-              library_question=row.question, library_answer=row.answer,
-              library_owner=owners.get(_clean(row.question).casefold()))
-        for row in rows
-    ]
+    blocks = []
+    for row in rows:
+        owner, review_by = owners.get(_clean(row.question).casefold(), (None, None))
+        blocks.append(Block(text=f"Q: {row.question}\nA: {row.answer}",
+                            location=Location(sheet=row.sheet, row=row.row, cell=row.cell,
+                                              qid=row.qid, heading_path=row.section),
+                            library_question=row.question, library_answer=row.answer,
+                            library_owner=owner, library_review_by=review_by))
     return LoadedDocument(title=path.stem.replace("_", " "), blocks=blocks,
                           format=extraction.format.value,
                           notes=_summary(path, rows, unanswered, extraction))

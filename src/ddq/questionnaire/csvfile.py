@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ddq.errors import DDQError, ErrorCode
-from ddq.questionnaire.model import (
+from ddq.forms import (
     YES_NO_VALUES,
     ExtractedQuestion,
     Extraction,

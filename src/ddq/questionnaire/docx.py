@@ -32,6 +32,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ddq.errors import DDQError, ErrorCode
+from ddq.forms import (
+    YES_NO_VALUES,
+    ExtractedQuestion,
+    Extraction,
+    ExtractOptions,
+    FileFormat,
+    Target,
+    TargetRole,
+    neutralise,
+)
 from ddq.questionnaire.csvfile import HeaderColumns, classify_headers
 from ddq.questionnaire.docx_boxes import Choice, choice_in, lone_box, set_box
 from ddq.questionnaire.docx_xml import (
@@ -49,16 +59,6 @@ from ddq.questionnaire.docx_xml import (
     val,
     w,
     xpath,
-)
-from ddq.questionnaire.model import (
-    YES_NO_VALUES,
-    ExtractedQuestion,
-    Extraction,
-    ExtractOptions,
-    FileFormat,
-    Target,
-    TargetRole,
-    neutralise,
 )
 from ddq.questionnaire.output import refuse_overwrite, replace_atomically
 from ddq.questionnaire.package import DEFAULT_LIMITS, PackageLimits, check_package

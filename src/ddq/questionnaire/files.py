@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ddq.errors import DDQError, ErrorCode
-from ddq.questionnaire.model import Extraction, ExtractOptions, FileFormat
+from ddq.forms import Extraction, ExtractOptions, FileFormat
 from ddq.questionnaire.output import refuse_overwrite
 from ddq.questionnaire.package import DEFAULT_LIMITS, PackageLimits
 

@@ -24,11 +24,11 @@ import numpy as np
 from ddq.answer.text import is_yes_no_question
 from ddq.domain import Answer
 from ddq.errors import DDQError, ErrorCode
+from ddq.forms import Extraction, ExtractOptions
 from ddq.kb import KnowledgeBase
 from ddq.metrics import JOB_QUESTIONS
 from ddq.questionnaire.files import extract, file_sha256
 from ddq.questionnaire.fit import fit_answer
-from ddq.questionnaire.model import Extraction, ExtractOptions
 from ddq.store.questionnaires import (
     JobProgress,
     NewDraft,

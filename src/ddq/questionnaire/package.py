@@ -10,23 +10,14 @@ is parsed with defusedxml (openpyxl uses it when installed), so entity expansion
 from __future__ import annotations
 
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from ddq.errors import DDQError, ErrorCode
+from ddq.forms import DEFAULT_LIMITS, PackageLimits
+
+__all__ = ["DEFAULT_LIMITS", "PackageLimits", "check_file_size", "check_package"]
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-
-
-@dataclass(frozen=True, slots=True)
-class PackageLimits:
-    max_file_bytes: int = 50 * 1024 * 1024
-    max_uncompressed_bytes: int = 400 * 1024 * 1024
-    max_entries: int = 10_000
-    max_ratio: float = 200.0  # uncompressed / compressed, over the whole package
-
-
-DEFAULT_LIMITS = PackageLimits()
 
 
 def _article(kind: str) -> str:

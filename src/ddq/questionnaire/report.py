@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from ddq.questionnaire.model import neutralise
+from ddq.forms import neutralise
 from ddq.questionnaire.output import replace_atomically
 from ddq.store.questionnaires import DraftRecord, QuestionnaireInfo, QuestionRecord
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ddq.domain import Answer, AnswerStatus, Citation
 from ddq.errors import DDQError, ErrorCode
-from ddq.questionnaire.model import ExtractedQuestion, Target
+from ddq.forms import ExtractedQuestion, Target
 from ddq.store.schema import AuditRow, DraftRow, QuestionnaireRow, QuestionRow, utcnow
 
 
