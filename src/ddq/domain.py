@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -94,6 +95,9 @@ class Block:
     library_question: str | None = None
     library_answer: str | None = None
     library_owner: str | None = None
+    #: The date after which a library row is evidence only, not an answer to reuse as it
+    #: is, until its owner reviews it again (a "Review by" column).
+    library_review_by: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +124,7 @@ class ChunkDraft:
     question: str | None = None
     answer: str | None = None
     owner: str | None = None
+    review_by: date | None = None
 
     @property
     def embedding_text(self) -> str:
@@ -141,6 +146,12 @@ class StoredChunk:
     title: str
     question: str | None = None
     answer: str | None = None
+    #: A library row's review-by date, past which it is evidence only.
+    review_by: date | None = None
+
+    def stale(self, today: date | None = None) -> bool:
+        today = today or datetime.now(UTC).date()
+        return self.review_by is not None and self.review_by < today
 
     @property
     def embedding_text(self) -> str:

@@ -176,3 +176,33 @@ def test_an_answered_caiq_answers_a_blank_hecvat(real_kb: KnowledgeBase,
     agree = [h for c, h in pairs if got[h][0] is not None
              and verdict_of(got[h][0]) == verdict_of(answered.answers[c].answer or "")]
     assert len(agree) / len(pairs) >= 0.95, sorted({h for _, h in pairs} - set(agree))
+
+
+def test_an_imported_entry_past_its_review_date_is_evidence_not_a_reuse(
+        kb: KnowledgeBase, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    from ddq.store.library import imported_entries
+
+    path = tmp_path / "answered-2024.xlsx"
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Answers"
+    sheet.append(["ID", "Question", "Answer", "Comments", "Owner", "Review by"])
+    sheet.append(["A-1", "Is customer data encrypted at rest?", "Yes", "AES-256.", "CISO",
+                  "2099-12-31"])
+    sheet.append(["A-2", "Do you support SAML single sign-on?", "Yes", "Okta and Entra ID.",
+                  "IT", "2020-01-31"])
+    sheet.append(["A-3", "Do you run a bug bounty programme?", None, None, "CISO", None])
+    workbook.save(path)
+    report = kb.ingest_paths([path])
+    [result] = report.results
+    assert result.outcome is Outcome.ADDED and "1 question without an answer" in result.detail
+    entries = {e.location.qid: e for e in imported_entries(kb.store.engine, kb.workspace)}
+    assert sorted(entries) == ["A-1", "A-2"]
+    assert (entries["A-1"].owner, str(entries["A-1"].review_by)) == ("CISO", "2099-12-31")
+    assert entries["A-2"].stale() and not entries["A-1"].stale()
+    fresh = kb.ask("Is customer data encrypted at rest?")
+    assert fresh.status is AnswerStatus.LIBRARY and fresh.text == "Yes. AES-256."
+    past = kb.ask("Do you support SAML single sign-on?")
+    assert past.status is not AnswerStatus.LIBRARY  # its owner must review it first

@@ -396,3 +396,22 @@ def test_bad_input_is_a_clear_error_naming_the_file(samples, case: str) -> None:
     assert caught.value.code is code, caught.value.detail
     assert caught.value.detail.startswith(str(path)), caught.value.detail
     assert "\n" not in caught.value.detail
+
+
+def test_a_review_by_column_dates_each_library_row(samples) -> None:
+    from datetime import date
+
+    from ddq.ingest.library_loaders import review_date
+
+    path = samples.text(
+        "answers.csv",
+        "Question,Answer,Owner,Review by\n"
+        "Is MFA enforced?,\"Yes, for all staff.\",IT,2027-03-31\n"
+        "Where is data hosted?,In the EU.,Ops,31/01/2026\n"
+        "Is data backed up?,Daily.,Ops,next spring\n",
+    )
+    document = load(path)
+    assert [(b.library_owner, b.library_review_by) for b in document.blocks] == [
+        ("IT", date(2027, 3, 31)), ("Ops", date(2026, 1, 31)), ("Ops", None)]
+    assert review_date("2026-06-30 00:00:00") == date(2026, 6, 30)  # a workbook's datetime
+    assert review_date("2026-02-30") is None and review_date("") is None

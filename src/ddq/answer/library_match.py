@@ -114,7 +114,9 @@ def library_reuse(question: str, matches: Sequence[LibraryMatch], *, threshold: 
                   lexicon: Lexicon) -> Reuse | None:
     """The approved answer to reuse for ``question``: the closest library question at or
     above ``threshold`` whose numbers the question's include, or else a reworded one (see the
-    module's docstring), or None."""
+    module's docstring), or None. An entry past its review-by date is never reused."""
+    # Past its review-by date, an imported entry is evidence, not an answer to reuse.
+    matches = [m for m in matches if not m.chunk.stale()]
     asked_numbers = numbers_in(question)
     close = [m for m in matches if m.similarity >= threshold
              # "SOC 1" is not "SOC 2", nor "ISO 27017" "ISO 27001": numbers must agree.

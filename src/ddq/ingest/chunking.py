@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from ddq.domain import Block, ChunkDraft, ChunkKind, LoadedDocument, Location
 
@@ -113,18 +114,20 @@ def chunk_document(
     """Turn a loaded document into chunks that fit ``max_tokens`` of the embedding model."""
     chunks: list[ChunkDraft] = []
 
-    def emit(text: str, kind: ChunkKind, location: Location, tokens: int, **extra: str | None
-             ) -> None:
+    def emit(text: str, kind: ChunkKind, location: Location, tokens: int, *,
+             review_by: date | None = None, **extra: str | None) -> None:
         clean_extra = {k: strip_control(v) if v is not None else None for k, v in extra.items()}
         chunks.append(
-            ChunkDraft(len(chunks), strip_control(text), kind, location, tokens, **clean_extra)
+            ChunkDraft(len(chunks), strip_control(text), kind, location, tokens,
+                       review_by=review_by, **clean_extra)
         )
 
     for block in document.blocks:
         if block.library_question is not None:
             emit(block.text, ChunkKind.LIBRARY, block.location,
                  count_tokens([block.text])[0], question=block.library_question,
-                 answer=block.library_answer, owner=block.library_owner)
+                 answer=block.library_answer, owner=block.library_owner,
+                 review_by=block.library_review_by)
 
     for section in _sections(document):
         heading = " > ".join(section.heading_path) if section.heading_path else None

@@ -11,6 +11,7 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from ddq.domain import Block, LoadedDocument, Location
@@ -35,6 +36,12 @@ _DETAIL_HEADERS = re.compile(
     r"(?:\s*/\s*[\w\s]+)?$",
     re.IGNORECASE,
 )
+#: The date after which an answer must be reviewed again before it is reused.
+_REVIEW_HEADERS = re.compile(
+    r"^(?:review\s*by|next\s+review(?:\s+date)?|review\s+due(?:\s+date)?|re-?review\s+by"
+    r"|valid\s+until|expires?(?:\s+on)?)$",
+    re.IGNORECASE,
+)
 _HEADER_SCAN_ROWS = 15
 
 
@@ -44,6 +51,27 @@ class LibraryColumns:
 
     question: str | None = None
     answer: str | None = None
+
+
+def review_date(text: str) -> date | None:
+    """A review-by cell's date: ISO ("2026-06-30", also as a workbook's datetime, which
+    reads "2026-06-30 00:00:00"), or day/month/year ("30/06/2026"); None when empty or
+    unreadable (the entry then has no review date, as before)."""
+    text = text.strip()
+    found = _ISO_DATE.match(text)
+    try:
+        if found:
+            return date(int(found[1]), int(found[2]), int(found[3]))
+        found = _DMY_DATE.match(text)
+        if found:
+            return date(int(found[3]), int(found[2]), int(found[1]))
+    except ValueError:
+        return None
+    return None
+
+
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T][\d:.]+)?$")
+_DMY_DATE = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
 
 
 def _norm(value: object) -> str:
@@ -70,7 +98,7 @@ def _rows_to_blocks(
     """Find the header row, then turn each data row into a library block."""
     buffered: list[tuple[int, list[str]]] = []
     header_at: int | None = None
-    q_col = a_col = o_col = d_col = None
+    q_col = a_col = o_col = d_col = r_col = None
     seen_headers: list[str] = []
     iterator = iter(rows)
     for row_number, values in iterator:
@@ -84,6 +112,7 @@ def _rows_to_blocks(
             a_col = _pick(cells, columns.answer, _ANSWER_HEADERS)
             o_col = _pick(cells, None, _OWNER_HEADERS)
             d_col = _pick(cells, None, _DETAIL_HEADERS)
+            r_col = _pick(cells, None, _REVIEW_HEADERS)
             break
         if not seen_headers:
             seen_headers = [c for c in cells if c]
@@ -125,6 +154,7 @@ def _rows_to_blocks(
             answer = f"{answer.rstrip('.')}. {detail}" if len(answer) <= 20 else (
                 f"{answer}\n{detail}")
         owner = cells[o_col] if o_col is not None and o_col < len(cells) and cells[o_col] else None
+        review = cells[r_col] if r_col is not None and r_col < len(cells) else ""
         blocks.append(
             Block(
                 text=f"Q: {question}\nA: {answer}",
@@ -132,6 +162,7 @@ def _rows_to_blocks(
                 library_question=question,
                 library_answer=answer,
                 library_owner=owner,
+                library_review_by=review_date(review),
             )
         )
     return blocks

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 from ddq.domain import LoadedDocument
@@ -67,9 +68,10 @@ def _questionnaire_or(path: Path, otherwise: Callable[[], LoadedDocument],
     extraction = answered_questionnaire(path)
     if extraction is None:
         return otherwise()
-    owners: dict[str, str] = {}
+    owners: dict[str, tuple[str | None, date | None]] = {}
     if path.suffix.lower() != ".docx":
-        # The library loader reads an owner column, which the format layer has no place for.
+        # The library loader reads the owner and review-by columns, which the format layer
+        # has no place for.
         try:
             with warnings.catch_warnings():
                 # openpyxl's "Data Validation extension is not supported": the format layer
@@ -79,6 +81,8 @@ def _questionnaire_or(path: Path, otherwise: Callable[[], LoadedDocument],
         except DDQError:
             plain = None
         if plain is not None:
-            owners = {" ".join(b.library_question.split()).casefold(): b.library_owner
-                      for b in plain.blocks if b.library_question and b.library_owner}
+            owners = {" ".join(b.library_question.split()).casefold():
+                      (b.library_owner, b.library_review_by)
+                      for b in plain.blocks if b.library_question
+                      and (b.library_owner or b.library_review_by)}
     return library_document(path, extraction, owners)

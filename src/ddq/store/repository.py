@@ -133,6 +133,7 @@ class StoreTransaction:
                         question=draft.question or "",
                         answer=draft.answer or "",
                         owner=draft.owner,
+                        review_by=draft.review_by,
                         status="approved",
                         created_at=utcnow(),
                     )
@@ -229,7 +230,8 @@ class KnowledgeStore:
         return (
             select(ChunkRow.id, ChunkRow.document_id, ChunkRow.workspace, ChunkRow.ordinal,
                    ChunkRow.kind, ChunkRow.text, ChunkRow.location, DocumentRow.source_path,
-                   DocumentRow.title, LibraryEntryRow.question, LibraryEntryRow.answer)
+                   DocumentRow.title, LibraryEntryRow.question, LibraryEntryRow.answer,
+                   LibraryEntryRow.review_by)
             .join(DocumentRow, DocumentRow.id == ChunkRow.document_id)
             .outerjoin(LibraryEntryRow, LibraryEntryRow.chunk_id == ChunkRow.id)
         )
@@ -237,7 +239,7 @@ class KnowledgeStore:
     @staticmethod
     def _stored(row: Any) -> StoredChunk:
         (chunk_id, document_id, workspace, ordinal, kind, text, location, source_path, title,
-         question, answer) = row
+         question, answer, review_by) = row
         return StoredChunk(
             id=chunk_id,
             document_id=document_id,
@@ -250,6 +252,7 @@ class KnowledgeStore:
             title=title,
             question=question,
             answer=answer,
+            review_by=review_by,
         )
 
     def chunks_by_ids(self, workspace: str, ids: Iterable[int]) -> dict[int, StoredChunk]:
