@@ -79,6 +79,10 @@ _YES_SUPPORT = 0.8
 #: A further sentence is quoted when the terms it adds make up this share of the weight.
 _ADDS_WEIGHT = 0.15
 _YES_SIMILARITY = 0.45
+#: A unit covering this share of the key terms (predicate words weighing less) is a
+#: candidate down to the abstain threshold minus the margin.
+_FULL = 0.99
+_FULL_MARGIN = 0.12
 
 
 _THIS_DOCUMENT = re.compile(
@@ -371,7 +375,12 @@ class ExtractiveAnswerer:
         ])
         order = [int(i) for i in np.argsort(-scores, kind="stable")]
         # The answering passage is the best one about the question's subject and party.
-        candidates = [i for i in order if similarities[i] >= s.abstain_threshold]
+        # A long passage about several things embeds far from a short question; one that
+        # has every key term of it is still a candidate, a little below the threshold.
+        full = [plan.coverage([i], light=True)[0] >= _FULL for i in range(len(units))]
+        floor = [s.abstain_threshold - (_FULL_MARGIN if full[i] else 0.0)
+                 for i in range(len(units))]
+        candidates = [i for i in order if similarities[i] >= floor[i]]
         best = next((i for i in candidates if not plan.problem([i])), None)
         if best is None:
             top = order[0]
@@ -387,6 +396,9 @@ class ExtractiveAnswerer:
                 f"something adjacent: {plan.problem([top])}; it was not used")
         best_similarity = float(similarities[best])
         chosen = self._supporting(plan, best, order, scores, similarities, vectors[1:])
+        # The confidence and the verdict see the similarity that made it a candidate.
+        best_similarity = max(best_similarity, s.abstain_threshold) if full[best] \
+            else best_similarity
         covered, missing = plan.coverage(chosen)
         stance = self._verdict(plan, best, chosen, best_similarity) \
             if plan.shape.type is QuestionType.VERDICT else None
@@ -466,8 +478,11 @@ class ExtractiveAnswerer:
         support, missing = plan.coverage(chosen, light=True)
         if support < _YES_SUPPORT or similarity < _YES_SIMILARITY:
             return None
-        if any(has_negative_cue(sentence) for i in chosen if i != best
-               for sentence in stance_sentences(plan.units[i].text, self._stems, key_stems)):
+        # A Yes that needs another unit's support needs that unit affirmative too.
+        if plan.coverage([best], light=True)[0] < _YES_SUPPORT and any(
+                has_negative_cue(sentence) for i in chosen if i != best
+                for sentence in stance_sentences(plan.units[i].text, self._stems,
+                                                 key_stems)):
             return None
         # "Do you operate your OWN datacenters?", "a PUBLIC bug bounty": a word that
         # changes which practice is meant must be in the passage for a Yes.

@@ -54,7 +54,8 @@ encryption at rest | data at rest | at rest | stored data | data in storage | st
 encryption in transit | in transit | data in motion | transport encryption | tls | ssl | https
 transport layer security | tls | ssl
 advanced encryption standard | aes | aes-256 | aes-128 | aes256
-cipher | cryptographic algorithm | encryption algorithm | algorithm | aes | rsa | chacha20
+cipher | cryptographic algorithm | encryption algorithm | algorithm | aes | aes-256 | aes-128
+    | aes256 | rsa | chacha20
 recovery time objective | rto | time to recover | restore service within
 recovery point objective | rpo | maximum data loss | data loss window
 disaster recovery | dr | recovery plan | failover | disaster recovery plan
@@ -74,6 +75,8 @@ static application security testing | sast | static analysis | static code analy
 dynamic application security testing | dast | dynamic testing | dynamic scanning
 software composition analysis | sca | dependency scanning | dependency scan
     | open source scanning | dependabot | snyk
+software dependencies | third-party dependencies | third-party libraries | third-party components
+    | open source dependencies | open-source components | dependencies | libraries | packages
 software bill of materials | sbom | bill of materials
 mobile device management | mdm | device management | endpoint management | intune | jamf
     | managed devices
@@ -114,7 +117,7 @@ continuous integration | ci/cd | cicd | pipeline | deployment pipeline | continu
 multi-tenant isolation | tenant isolation | logical isolation | tenant separation
     | segregated between tenants | tenant segregation | per-tenant
 network segmentation | segmentation | segmented | network isolation | vpc | subnet
-data retention | retention | retained | retain | kept for
+data retention | retention | retained | retain | retention period
 data deletion | deletion | deleted | erase | erasure | purge | secure disposal | disposal
     | destroy | destruction | sanitisation | sanitization
 patch management | patching | patched | security updates | operating system updates
@@ -165,6 +168,10 @@ protected protection protects secured safeguarded
 prohibited forbidden disallowed banned never
 prior before ahead
 second secondary
+accuracy accurate accurately
+ownership owner owners owned
+oversight oversee oversees governance
+endpoints endpoint devices device laptops laptop workstations
 upon on after
 centrally central centralized centralised
 classification classified levels tiers categories category
@@ -202,7 +209,7 @@ PARTIES: dict[str, tuple[str, ...]] = {
 #: request"): a passage that states only the value does not answer them.
 MODIFIERS: tuple[str, ...] = (
     "extend", "extended", "extension", "extending", "lengthen", "longer", "shorten",
-    "shorter", "customise", "customize", "customisable", "customizable", "configurable",
+    "shorter", "customisable", "customizable", "configurable",
     "override", "waive", "waiver", "exception to", "beyond",
 )
 
@@ -297,7 +304,11 @@ class Lexicon:
                     old = found.get(concept.name)
                     found[concept.name] = Match(
                         concept, positions | old.positions if old else positions)
-        return list(found.values())
+        # "third-party dependencies" is software, not also a third party: a match that
+        # lies inside a longer one is part of it.
+        matches = list(found.values())
+        return [m for m in matches
+                if not any(m.positions < other.positions for other in matches)]
 
     def is_strict(self, name: str) -> bool:
         return name in self._strict
