@@ -44,6 +44,11 @@ class TargetKind(StrEnum):
     CHECK_BOXES = "check_boxes"
 
 
+def value_kind(allowed: tuple[str, ...]) -> TargetKind:
+    """The kind of a place written as text: a dropdown when it lists values, else text."""
+    return TargetKind.DROPDOWN if allowed else TargetKind.TEXT
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
     """One place an answer is written to."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ddq.domain import Answer, AnswerStatus, Citation
-from ddq.forms import Target, TargetRole, neutralise
+from ddq.forms import YES_NO_VALUES, Target, TargetKind, TargetRole, neutralise
 from ddq.questionnaire.fit import choose_allowed, concise, fit_answer
 
 pytestmark = pytest.mark.unit
@@ -105,17 +105,18 @@ def test_an_answer_column_beside_notes_takes_the_verdict_of_a_yes_no_question() 
     from ddq.questionnaire.job import fill_for
     from ddq.store.questionnaires import QuestionRecord
 
-    def record(text: str) -> QuestionRecord:
-        return QuestionRecord(1, 0, "Q1", "Q1", text, (), "S!B5", (FREE, NOTES))
+    def record(text: str, answer_place: Target = FREE) -> QuestionRecord:
+        return QuestionRecord(1, 0, "Q1", "Q1", text, (), "S!B5", (answer_place, NOTES))
 
     yes = answer("Yes. All data is encrypted.", "yes")
-    assert fill_for(record("Is data encrypted?"), yes, {}) == {
+    assert fill_for(record("Is data encrypted?"), yes) == {
         "S!C5": "Yes", "S!D5": "All data is encrypted."}
     rto = answer("The RTO is 8 hours.")
-    assert fill_for(record("What is your RTO?"), rto, {}) == {"S!C5": "The RTO is 8 hours."}
-    # A layout whose answer column holds Yes/No values says so for every question.
-    layout = {"sheets": {"S": {"yes_no_column": True}}}
-    assert fill_for(record("Describe key rotation."), answer("No. Never.", "no"), layout) == {
+    assert fill_for(record("What is your RTO?"), rto) == {"S!C5": "The RTO is 8 hours."}
+    # An answer column whose answers are all Yes/No: its reader gives every place there the
+    # Yes/No/N/A values, so every question takes a verdict.
+    yes_no = Target(TargetRole.ANSWER, "S!C5", YES_NO_VALUES, kind=TargetKind.DROPDOWN)
+    assert fill_for(record("Describe key rotation.", yes_no), answer("No. Never.", "no")) == {
         "S!C5": "No", "S!D5": "Never."}
 
 

@@ -29,8 +29,10 @@ from ddq.forms import (
     ExtractOptions,
     FileFormat,
     Target,
+    TargetKind,
     TargetRole,
     neutralise,
+    value_kind,
 )
 from ddq.questionnaire.output import refuse_overwrite, replace_atomically
 from ddq.questionnaire.package import DEFAULT_LIMITS, PackageLimits, check_file_size
@@ -457,7 +459,8 @@ def _questions(records: Sequence[_Record], columns: HeaderColumns, plan: _Plan) 
             current = _cell(record.fields, answer_col) if answer_col is not None else ""
             current = "" if is_placeholder(current) else current
         answer = Target(TargetRole.ANSWER, f"row:{row}:{plan.answer}", allowed, current or None,
-                        None if columns.choices else stated_limit(plan.answer))
+                        None if columns.choices else stated_limit(plan.answer),
+                        TargetKind.CHOICE_CELLS if columns.choices else value_kind(allowed))
         notes = None
         if plan.notes is not None:
             note = _cell(record.fields, columns.notes)

@@ -39,8 +39,10 @@ from ddq.forms import (
     ExtractOptions,
     FileFormat,
     Target,
+    TargetKind,
     TargetRole,
     neutralise,
+    value_kind,
 )
 from ddq.questionnaire.csvfile import HeaderColumns, classify_headers
 from ddq.questionnaire.docx_boxes import Choice, choice_in, lone_box, set_box
@@ -561,8 +563,9 @@ class _Walker:
                                 following: Element | None, slot: bool,
                                 current: str | None) -> None:
         if following is not None and slot:
-            target = Target(TargetRole.ANSWER, f"paragraph:{index + 1}",
-                            _dropdown_values(following), current)
+            allowed = _dropdown_values(following)
+            target = Target(TargetRole.ANSWER, f"paragraph:{index + 1}", allowed, current,
+                            kind=value_kind(allowed))
             self.scan.slots.append((index + 1, following))
         else:
             target = Target(TargetRole.ANSWER, f"after:{index}")
@@ -572,8 +575,9 @@ class _Walker:
 
     def _add_boxed_question(self, index: int, text: str, qid: str | None, table: int,
                             cell: Element) -> None:
-        target = Target(TargetRole.ANSWER, f"table:{table}:0:0", _dropdown_values(cell),
-                        _current_after_label(cell))
+        allowed = _dropdown_values(cell)
+        target = Target(TargetRole.ANSWER, f"table:{table}:0:0", allowed,
+                        _current_after_label(cell), kind=value_kind(allowed))
         self.scan.found.append(_Found(" ".join(text.split()), qid, self.section,
                                       f"paragraph {index + 1}", target))
 
@@ -592,7 +596,8 @@ class _Walker:
         supporting text goes to the labelled paragraph below the boxes ("Comments: ..."), or
         to a new paragraph inserted there."""
         at, at_position = (index, position) if own else (index + 1, position + 1)
-        answer = Target(TargetRole.ANSWER, f"paragraph:{at}", boxes.labels, boxes.current)
+        answer = Target(TargetRole.ANSWER, f"paragraph:{at}", boxes.labels, boxes.current,
+                        kind=TargetKind.CHECK_BOXES)
         below = self._next_paragraph(at_position)
         slot, current = (False, None) if below is None else _slot(below, self.answer_styles)
         shown = "" if below is None else paragraph_text(below).strip()
@@ -728,8 +733,9 @@ class _TableReader:
             cell = self.grids[answers[row]][0]
             if cell is None:
                 continue
+            allowed = _dropdown_values(cell)
             answer = Target(TargetRole.ANSWER, f"table:{self.index}:{answers[row]}:0",
-                            _dropdown_values(cell), _current_after_label(cell))
+                            allowed, _current_after_label(cell), kind=value_kind(allowed))
             first = self.grids[row][0]
             if qid is None and first is not None:
                 qid = self._shown_number(first)  # a Word list number, not typed text
@@ -815,12 +821,14 @@ class _TableReader:
         boxes = choice_in(cell_paragraphs(cell))
         if boxes is not None:
             # Check boxes are a verdict to tick, never a place for notes.
-            target = (Target(role, ref, boxes.labels, boxes.current)
+            target = (Target(role, ref, boxes.labels, boxes.current,
+                             kind=TargetKind.CHECK_BOXES)
                       if role is TargetRole.ANSWER else None)
             return target, boxes
         allowed = _dropdown_values(cell) or (YES_NO_VALUES if yes_no else ())
         limit = stated_limit(self.header[col]) if col < len(self.header) else None
-        return Target(role, ref, allowed, _current(cell_text(cell), cell), limit), None
+        return Target(role, ref, allowed, _current(cell_text(cell), cell), limit,
+                      value_kind(allowed)), None
 
     def _choice_target(self, row: int, choices: tuple[tuple[int, str], ...]) -> Target | None:
         """One answer place over the row's choice cells ("table:<t>:<row>:<first>-<last>"),
@@ -832,7 +840,8 @@ class _TableReader:
                   if cell is not None and _marked(cell)]
         return Target(TargetRole.ANSWER,
                       f"table:{self.index}:{row}:{choices[0][0]}-{choices[-1][0]}",
-                      tuple(label for _, label in choices), marked[0] if marked else None)
+                      tuple(label for _, label in choices), marked[0] if marked else None,
+                      kind=TargetKind.CHOICE_CELLS)
 
     @staticmethod
     def _below_boxes(answer: Target, boxes: Choice) -> Target:

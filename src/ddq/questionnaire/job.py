@@ -61,25 +61,11 @@ def job_key(source_hash: str, options: ExtractOptions) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def yes_no_sheets(layout: dict[str, object]) -> set[str]:
-    """Sheets whose answer column takes Yes/No/N/A though the form has no dropdown."""
-    sheets = layout.get("sheets")
-    if not isinstance(sheets, dict):
-        return set()
-    return {name for name, info in sheets.items()
-            if isinstance(info, dict) and info.get("yes_no_column")}
-
-
-def fill_for(question: QuestionRecord, answer: Answer, layout: dict[str, object],
-             yes_no: set[str] | None = None) -> dict[str, str]:
-    """The cell values for a drafted answer. An answer column beside a notes column takes
-    the verdict of a yes/no question (the text goes to the notes), as a column whose values
-    are all Yes/No does, even when the form has no dropdown to say so. ``yes_no`` is
-    ``yes_no_sheets(layout)``, when the caller has it already."""
-    sheet = question.location.rsplit("!", 1)[0] if "!" in question.location else None
-    yes_no = yes_no_sheets(layout) if yes_no is None else yes_no
-    verdict_column = sheet in yes_no or (
-        question.notes_target is not None and is_yes_no_question(question.text))
+def fill_for(question: QuestionRecord, answer: Answer) -> dict[str, str]:
+    """The values for a drafted answer, by answer place. The reader gave each place its kind
+    and values (a Yes/No column without a dropdown takes Yes/No/N/A); an answer place beside
+    a notes place also takes the verdict of a yes/no question, the text going to the notes."""
+    verdict_column = question.notes_target is not None and is_yes_no_question(question.text)
     return fit_answer(answer, question.answer_target, question.notes_target,
                       yes_no_column=verdict_column)
 
@@ -137,7 +123,6 @@ class QuestionnaireJob:
             progress.start(before.total, before.done)
         answered = 0
         drafters: Counter[str] = Counter()
-        yes_no = yes_no_sheets(info.layout)
         window = self.batch_size * max(1, _EMBED_AHEAD // self.batch_size)
         ahead: np.ndarray | None = None
         for start in range(0, len(pending), self.batch_size):
@@ -154,7 +139,7 @@ class QuestionnaireJob:
             answers = self.answer_batch([q.text for q in batch],
                                         ahead[offset : offset + len(batch)])
             saved = self.store.save_drafts([
-                NewDraft(question.id, answer, fill_for(question, answer, info.layout, yes_no),
+                NewDraft(question.id, answer, fill_for(question, answer),
                          answer.drafted_by)
                 for question, answer in zip(batch, answers, strict=True)])
             for answer, new in zip(answers, saved, strict=True):

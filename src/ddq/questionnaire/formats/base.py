@@ -1,0 +1,35 @@
+"""The one interface every questionnaire file kind implements, in both directions."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from pathlib import Path
+from typing import ClassVar
+
+from ddq.forms import DEFAULT_LIMITS, Extraction, ExtractOptions, FileFormat, PackageLimits
+
+
+class QuestionnaireFormat(ABC):
+    """A file kind a questionnaire comes as (a workbook, a Word document, a CSV file).
+
+    ``extract`` reads its questions and their answer places, each place with its kind and,
+    for a choice, its allowed values; ``write`` puts values into a copy at those places,
+    keeping everything else. A place's ``ref`` is this format's own address, which nothing
+    but this format reads.
+    """
+
+    #: The format, as jobs and extractions name it.
+    format: ClassVar[FileFormat]
+    #: The file endings it reads, lower case with the dot (".xlsx").
+    suffixes: ClassVar[tuple[str, ...]]
+
+    @abstractmethod
+    def extract(self, path: Path, options: ExtractOptions = ExtractOptions(),
+                limits: PackageLimits = DEFAULT_LIMITS) -> Extraction:
+        """The questions of ``path``; a file it cannot read is a DDQError with its reason."""
+
+    @abstractmethod
+    def write(self, source: Path, destination: Path, fills: Mapping[str, str]) -> int:
+        """Write ``fills`` (value by answer-place ref) into a copy of ``source`` at
+        ``destination``; the number of places written."""

@@ -1,0 +1,82 @@
+"""The questionnaire format layer: one interface per file kind, one registry, typed places."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from ddq.errors import DDQError, ErrorCode
+from ddq.forms import YES_NO_VALUES, FileFormat, Target, TargetKind, TargetRole
+from ddq.questionnaire.files import SUPPORTED_QUESTIONNAIRES, extract
+from ddq.questionnaire.formats import QuestionnaireFormat, format_for, formats
+
+pytestmark = pytest.mark.unit
+
+
+def _workbook(path: Path, rows: list[list[object]]) -> Path:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "S"
+    for row in rows:
+        sheet.append(row)
+    workbook.save(path)
+    return path
+
+
+def test_each_file_ending_has_one_format() -> None:
+    assert {".xlsx", ".xlsm", ".docx", ".csv", ".tsv"} == SUPPORTED_QUESTIONNAIRES
+    assert {f.format for f in formats()} == set(FileFormat)
+    for fmt in formats():
+        assert isinstance(fmt, QuestionnaireFormat)
+        for suffix in fmt.suffixes:
+            assert format_for(Path(f"form{suffix.upper()}")) is fmt
+
+
+@pytest.mark.parametrize(("name", "says"), [
+    ("form.xls", "legacy binary Office files"), ("form.doc", "save it as DOCX"),
+    ("form.pdf", "questionnaires are read from .xlsx")])
+def test_other_endings_are_refused_with_a_reason(name: str, says: str) -> None:
+    with pytest.raises(DDQError) as caught:
+        format_for(Path(name))
+    assert caught.value.code is ErrorCode.UNSUPPORTED_FORMAT and says in str(caught.value)
+
+
+def test_a_yes_no_column_without_a_dropdown_is_given_its_values(tmp_path: Path) -> None:
+    path = _workbook(tmp_path / "yn.xlsx", [
+        ["Question", "Answer", "Comments"],
+        ["Is MFA enforced?", "Yes", None], ["Are backups encrypted?", "No", None]])
+    first, _ = extract(path).questions
+    assert first.answer is not None and first.notes is not None
+    assert (first.answer.kind, first.answer.allowed) == (TargetKind.DROPDOWN, YES_NO_VALUES)
+    assert (first.notes.kind, first.notes.allowed) == (TargetKind.TEXT, ())
+
+
+def test_choice_columns_are_choice_cells(tmp_path: Path) -> None:
+    path = _workbook(tmp_path / "marks.xlsx", [
+        ["Question", "Yes", "No", "N/A", "Comments"], ["Is MFA enforced?", None, "x", None, None]])
+    [question] = extract(path).questions
+    assert question.answer is not None
+    assert question.answer.kind is TargetKind.CHOICE_CELLS
+    assert question.answer.allowed == ("Yes", "No", "N/A")
+
+
+def test_csv_places_are_typed(tmp_path: Path) -> None:
+    marks = tmp_path / "marks.csv"
+    marks.write_text("Question,Yes,No,Comments\nIs MFA enforced?,,x,\n", encoding="utf-8")
+    free = tmp_path / "free.csv"
+    free.write_text("Question,Answer\nDescribe your backups.,\n", encoding="utf-8")
+    [marked] = extract(marks).questions
+    [written] = extract(free).questions
+    assert marked.answer is not None and marked.answer.kind is TargetKind.CHOICE_CELLS
+    assert written.answer is not None and written.answer.kind is TargetKind.TEXT
+
+
+def test_a_stored_target_without_a_kind_reads_as_before() -> None:
+    listed = Target.from_json({"role": "answer", "ref": "S!C5", "allowed": ["Yes", "No"]})
+    free = Target.from_json({"role": "notes", "ref": "S!D5"})
+    assert (listed.kind, free.kind) == (TargetKind.DROPDOWN, TargetKind.TEXT)
+    boxes = Target(TargetRole.ANSWER, "paragraph:3", ("Yes", "No"), kind=TargetKind.CHECK_BOXES)
+    assert Target.from_json(boxes.to_json()) == boxes
