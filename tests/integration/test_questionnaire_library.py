@@ -45,6 +45,7 @@ FORMS: dict[str, Builder] = {
     "hecvat3-lite.xlsx": lambda p: build_hecvat3(p, "lite", answered=True),
     "hecvat4.xlsx": lambda p: build_hecvat4(p, answered=True),
     "caiq.xlsx": lambda p: build_caiq(p, answered=True),
+    "caiq.xlsm": lambda p: build_caiq(p, answered=True),
     "sig.xlsx": lambda p: build_sig(p, answered=True),
     "questionnaire.docx": lambda p: build_word_tables(p, answered=True),
 }
@@ -77,7 +78,7 @@ def test_each_answered_form_gives_one_entry_per_answered_question(name: str,
             assert _said(answer.split(".", 1)[0]) == verdict, (qid, answer)
         if existing.notes:
             assert " ".join(existing.notes.split()) in " ".join(answer.split()), (qid, answer)
-        if path.suffix == ".xlsx":
+        if path.suffix in (".xlsx", ".xlsm"):
             assert block.location.sheet in expected.sheets and block.location.cell
 
 

@@ -415,3 +415,13 @@ def test_a_review_by_column_dates_each_library_row(samples) -> None:
         ("IT", date(2027, 3, 31)), ("Ops", date(2026, 1, 31)), ("Ops", None)]
     assert review_date("2026-06-30 00:00:00") == date(2026, 6, 30)  # a workbook's datetime
     assert review_date("2026-02-30") is None and review_date("") is None
+
+
+def test_a_tab_separated_answered_questionnaire_is_a_library(samples) -> None:
+    path = samples.text("answers.tsv", "Question\tAnswer\tNotes\n"
+                                       "Is MFA enforced?\tYes\tFor all staff.\n"
+                                       "Is data encrypted at rest?\t\t\n")
+    document = load(path)
+    assert [b.library_answer for b in document.blocks] == ["Yes. For all staff."]
+    assert document.notes == ["1 answered question as library entries",
+                              "1 question without an answer skipped"]

@@ -21,7 +21,8 @@ from ddq.ingest.text_loaders import (
 )
 
 SUPPORTED_SUFFIXES = frozenset(
-    {".md", ".markdown", ".txt", ".text", ".html", ".htm", ".pdf", ".docx", ".xlsx", ".csv"}
+    {".md", ".markdown", ".txt", ".text", ".html", ".htm", ".pdf", ".docx", ".xlsx", ".xlsm",
+     ".csv", ".tsv"}
 )
 
 
@@ -47,7 +48,7 @@ def load_file(path: Path, data: bytes, columns: LibraryColumns | None = None) ->
         document = load_pdf(path)
     elif suffix == ".docx":
         document = _questionnaire_or(path, lambda: load_docx(path), columns)
-    elif suffix == ".xlsx":
+    elif suffix in {".xlsx", ".xlsm"}:
         document = _questionnaire_or(path, lambda: load_xlsx_library(path, columns), columns)
     else:
         document = _questionnaire_or(

@@ -117,15 +117,19 @@ def answered_rows(extraction: Extraction) -> tuple[list[LibraryRow], Counter[str
     return rows, unanswered
 
 
+def _answered(count: int) -> str:
+    return f"{count} answered question{'s' if count != 1 else ''}"
+
+
 def _summary(path: Path, rows: list[LibraryRow], unanswered: Counter[str],
              extraction: Extraction) -> list[str]:
     per_sheet = Counter(r.sheet or "" for r in rows)
     notes = []
     if any(per_sheet):
         counts = ", ".join(f"{name} {n}" for name, n in per_sheet.items())
-        notes.append(f"{len(rows)} answered questions as library entries ({counts})")
+        notes.append(f"{_answered(len(rows))} as library entries ({counts})")
     else:
-        notes.append(f"{len(rows)} answered questions as library entries")
+        notes.append(f"{_answered(len(rows))} as library entries")
     skipped = sum(unanswered.values())
     if skipped:
         notes.append(f"{skipped} question{'s' if skipped != 1 else ''} without an answer "
