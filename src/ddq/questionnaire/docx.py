@@ -22,7 +22,6 @@ zip with every other part copied byte for byte (images, headers, styles, numberi
 from __future__ import annotations
 
 import copy
-import io
 import re
 import zipfile
 from collections import Counter
@@ -33,18 +32,28 @@ from typing import TYPE_CHECKING, Any
 
 from ddq.errors import DDQError, ErrorCode
 from ddq.forms import (
+    DEFAULT_LIMITS,
     YES_NO_VALUES,
     ExtractedQuestion,
     Extraction,
     ExtractOptions,
     FileFormat,
+    PackageLimits,
     Target,
     TargetKind,
     TargetRole,
     neutralise,
     value_kind,
 )
-from ddq.questionnaire.csvfile import HeaderColumns, classify_headers
+from ddq.questionnaire.detect.choices import choice_columns, choice_marks, is_marked, marked_row
+from ddq.questionnaire.detect.headers import HeaderColumns, classify_headers
+from ddq.questionnaire.detect.keys import Placed, assign_keys
+from ddq.questionnaire.detect.questions import (
+    is_placeholder,
+    paragraph_asks,
+    split_written_number,
+    stated_limit,
+)
 from ddq.questionnaire.docx_boxes import Choice, choice_in, lone_box, set_box
 from ddq.questionnaire.docx_xml import (
     W_P,
@@ -62,17 +71,7 @@ from ddq.questionnaire.docx_xml import (
     w,
     xpath,
 )
-from ddq.questionnaire.output import refuse_overwrite, replace_atomically
-from ddq.questionnaire.package import DEFAULT_LIMITS, PackageLimits, check_package
-from ddq.questionnaire.table_text import (
-    choice_columns,
-    choice_marks,
-    is_marked,
-    is_placeholder,
-    marked_row,
-    split_written_number,
-    stated_limit,
-)
+from ddq.questionnaire.ooxml import check_package, copy_with_parts, refuse_overwrite
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
@@ -80,15 +79,8 @@ if TYPE_CHECKING:
 
 # --- what reads as a question, an answer place, a placeholder --------------------------------
 
-_QUESTION_WORDS = frozenset(
-    "describe explain provide list please do does did is are was were have has had can could "
-    "will would should shall may must how what which when where who whom whose why indicate "
-    "confirm state specify outline detail identify summarise summarize attach submit give "
-    "discuss clarify".split()
-)
 _ANSWER_LABEL = re.compile(
     r"^\s*(?:answer|response|vendor\s+response|reply|a)\s*[:：]\s*", re.IGNORECASE)
-_MIN_QUESTION_CHARS = 8
 #: The label of a paragraph for supporting text below check boxes ("Comments: ...").
 _NOTES_LABEL = re.compile(
     r"^\s*(?:comments?|notes?|details?|explanation|remarks?|evidence)\s*[:：]\s*",
@@ -107,16 +99,6 @@ def _label_end(text: str) -> int | None:
             return match.end()
     prompt = _PROMPT.match(text)
     return None if prompt is None else prompt.end("label")
-
-
-def looks_like_question(text: str) -> bool:
-    text = text.strip()
-    if len(text) < _MIN_QUESTION_CHARS:
-        return False
-    if text.rstrip("\"')”’ ").endswith("?"):
-        return True
-    first = re.split(r"[\s,:;(]", text, maxsplit=1)[0].lower()
-    return first in _QUESTION_WORDS
 
 
 _has_objects = xpath(".//w:drawing | .//w:pict | .//w:object | .//w:br[@w:type='page']")
@@ -479,7 +461,7 @@ class _Walker:
         3): it asks, and an answer place follows it (an empty, labelled or placeholder
         paragraph, an answer box, or a line of check boxes)."""
         written, rest = split_written_number(text)
-        if not (rest.endswith("?") or (written and looks_like_question(rest))):
+        if not (rest.endswith("?") or (written and paragraph_asks(rest))):
             return False
         if self._answer_box(position) is not None:
             return True
@@ -539,7 +521,7 @@ class _Walker:
             if following is not None and slot and _heading_level(
                     self.paragraphs[index + 1]) is not None:
                 slot = False
-        if not looks_like_question(rest):
+        if not paragraph_asks(rest):
             return
         box = self._answer_box(position) if own is None else None
         if box is not None and (numbered or written or rest.endswith("?")):
@@ -588,7 +570,7 @@ class _Walker:
             return False
         numbered = self.numbers.get(paragraph, (False, None))[0]
         written, rest = split_written_number(text)
-        return numbered or written is not None or looks_like_question(rest)
+        return numbered or written is not None or paragraph_asks(rest)
 
     def _add_choice_question(self, index: int, position: int, text: str, qid: str | None,
                              boxes: Choice, own: bool) -> None:
@@ -675,7 +657,7 @@ class _TableReader:
         lefts = [cell_text(g[0]) for g in self.grids
                  if len(g) == 2 and g[0] is not None and not _merged_across(g)]
         lefts = [t for t in lefts if t]
-        questions = [t for t in lefts if looks_like_question(split_written_number(t)[1])]
+        questions = [t for t in lefts if paragraph_asks(split_written_number(t)[1])]
         return bool(questions) and 2 * len(questions) >= len(lefts) and all(
             len(g) == 2 for g in self.grids if not _merged_across(g))
 
@@ -695,7 +677,7 @@ class _TableReader:
             qid, text = split_written_number(texts[0])
         else:
             return None
-        return (qid, text) if looks_like_question(text) else None
+        return (qid, text) if paragraph_asks(text) else None
 
     def _stacked(self) -> list[tuple[int, int]] | None:
         """Each question row followed by a full-width row for its answer ("Response:",
@@ -777,7 +759,7 @@ class _TableReader:
     def _row_question(self, row: int, text: str, q_cell: Element, columns: HeaderColumns,
                       sub_section: str | None, require_question: bool) -> _Found | None:
         written, rest = split_written_number(text)
-        if require_question and not looks_like_question(rest):
+        if require_question and not paragraph_asks(rest):
             return None
         qid = self._id(row, columns.id) or written or self._shown_number(q_cell)
         if columns.id is None and written is None:
@@ -895,14 +877,12 @@ def _scan(document: DocxDocument, options: ExtractOptions) -> _Scan:
 
 
 def _keyed(found: Sequence[_Found]) -> tuple[list[ExtractedQuestion], list[str]]:
-    counts = Counter(f.qid for f in found if f.qid)
-    warnings = [f"question number {qid!r} appears {n} times; those questions are keyed by "
-                "location" for qid, n in counts.items() if n > 1]
+    keys, warnings = assign_keys([Placed(f.qid, f.location) for f in found],
+                                 id_name="question number")
     questions = [
-        ExtractedQuestion(key=f.qid if f.qid and counts[f.qid] == 1 else f.location,
-                          text=f.text, qid=f.qid, section=f.section, location=f.location,
-                          answer=f.answer, notes=f.notes)
-        for f in found
+        ExtractedQuestion(key=key, text=f.text, qid=f.qid, section=f.section,
+                          location=f.location, answer=f.answer, notes=f.notes)
+        for key, f in zip(keys, found, strict=True)
     ]
     return questions, warnings
 
@@ -1261,26 +1241,6 @@ def _choice_marks(ref: str, tr: Element, value: str,
 _MAX_CHOICES = 12  # cells one range of choices may span
 
 
-def _package_with(src: Path, part_name: str, blob: bytes) -> bytes:
-    """The source package with one part replaced; every other entry copied as it was."""
-    out = io.BytesIO()
-    replaced = False
-    with zipfile.ZipFile(src) as package, zipfile.ZipFile(out, "w") as copy_:
-        for info in package.infolist():
-            ours = info.filename.lower() == part_name.lower()
-            replaced = replaced or ours
-            data = blob if ours else package.read(info)
-            entry = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-            entry.compress_type = info.compress_type
-            entry.external_attr = info.external_attr
-            entry.create_system = info.create_system
-            copy_.writestr(entry, data)
-    if not replaced:
-        raise DDQError(ErrorCode.UNREADABLE_FILE,
-                       f"{src}: the main document part {part_name} is not in the package")
-    return out.getvalue()
-
-
 def write_docx(src: Path, dst: Path, values: Mapping[str, str]) -> int:
     """Write ``values`` (by answer ref) into a copy of ``src`` at ``dst``; see module docs.
 
@@ -1337,9 +1297,9 @@ def write_docx(src: Path, dst: Path, values: Mapping[str, str]) -> int:
         else:
             writers[kind](element, text)
     part = document.part
-    blob = part.blob
     try:
-        replace_atomically(dst, _package_with(src, str(part.partname).lstrip("/"), blob))
+        with zipfile.ZipFile(src) as package:
+            copy_with_parts(package, dst, {str(part.partname).lstrip("/"): part.blob})
     except OSError as exc:
         raise DDQError(ErrorCode.INVALID_INPUT, f"{dst}: cannot write the answered copy "
                                                 f"({exc.strerror or exc})") from exc

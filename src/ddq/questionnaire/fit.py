@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from ddq.answer.text import strip_verdict
 from ddq.domain import Answer, AnswerStatus
 from ddq.forms import YES_NO_VALUES, Target
-from ddq.questionnaire.table_text import is_hedged, is_plain, verdict_of
+from ddq.questionnaire.detect.choices import is_hedged, is_plain, verdict_of
 
 NEEDS_INPUT_TEXT = "Needs input"
 #: A concise answer: cut at a sentence end before this many characters.
