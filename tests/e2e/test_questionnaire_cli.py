@@ -212,7 +212,7 @@ def test_the_drafting_model_is_chosen_by_configuration(home: Path, tmp_path: Pat
 
 
 def test_a_word_form_with_check_boxes_is_answered_by_ticking(home: Path, tmp_path: Path) -> None:
-    from ddq.questionnaire.docx import extract_docx
+    from ddq.questionnaire.formats.docx.reading import extract_docx
     from support.word_forms import build_form, make_docx
 
     original = make_docx(tmp_path, build_form, "boxes.docx")

@@ -19,8 +19,11 @@ import pytest
 from lxml import etree
 
 from ddq.forms import Extraction
-from ddq.questionnaire.csvfile import extract_csv, write_csv
-from ddq.questionnaire.docx import cell_text, extract_docx, write_docx
+from ddq.questionnaire.formats.csv.reading import extract_csv
+from ddq.questionnaire.formats.csv.writing import write_csv
+from ddq.questionnaire.formats.docx.body_xml import cell_text
+from ddq.questionnaire.formats.docx.reading import extract_docx
+from ddq.questionnaire.formats.docx.writing import write_docx
 from support.word_forms import build_form, make_docx
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,8 @@ import pytest
 
 from ddq.errors import DDQError, ErrorCode
 from ddq.forms import ExtractOptions, FileFormat, TargetRole
-from ddq.questionnaire.csvfile import extract_csv, write_csv
+from ddq.questionnaire.formats.csv.reading import extract_csv
+from ddq.questionnaire.formats.csv.writing import write_csv
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 INBOUND = SHARED_DATA / "northwind" / "questionnaires" / "Inbound_Security_Questionnaire.csv"
@@ -186,7 +187,7 @@ def test_yes_no_columns_to_mark(tmp_path: Path) -> None:
     assert "'Maybe' is none of the choices (Yes / No / N/A)" in str(caught.value)
     assert not (tmp_path / "refused.csv").exists()
     # Beside the choices, a response column takes the text, before a comments column.
-    from ddq.questionnaire.csvfile import classify_headers
+    from ddq.questionnaire.detect.headers import classify_headers
 
     both = classify_headers(["Question", "Yes", "No", "Response", "Comments"])
     assert (both.answer, both.notes, [c for c, _ in both.choices]) == (None, 3, [1, 2])
@@ -213,7 +214,7 @@ def test_a_section_written_once_covers_the_rows_below_it(tmp_path: Path) -> None
 
 @pytest.mark.unit
 def test_sig_and_caiq_headers(tmp_path: Path) -> None:
-    from ddq.questionnaire.csvfile import classify_headers
+    from ddq.questionnaire.detect.headers import classify_headers
 
     sig = classify_headers(["Ques Num", "Question/Request", "Response", "Additional Information"])
     assert (sig.id, sig.answer, sig.notes) == (0, 2, 3)

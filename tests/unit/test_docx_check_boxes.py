@@ -14,8 +14,9 @@ from lxml import etree
 
 from ddq.errors import DDQError, ErrorCode
 from ddq.forms import Extraction, TargetRole
-from ddq.questionnaire.docx import extract_docx, write_docx
-from ddq.questionnaire.docx_xml import cell_text, paragraph_text
+from ddq.questionnaire.formats.docx.body_xml import cell_text, paragraph_text
+from ddq.questionnaire.formats.docx.reading import extract_docx
+from ddq.questionnaire.formats.docx.writing import write_docx
 from support.word_forms import build_form, make_docx
 
 

@@ -15,7 +15,8 @@ from docx.shared import Inches
 
 from ddq.errors import DDQError, ErrorCode
 from ddq.forms import ExtractOptions, FileFormat, TargetRole
-from ddq.questionnaire.docx import extract_docx, write_docx
+from ddq.questionnaire.formats.docx.reading import extract_docx
+from ddq.questionnaire.formats.docx.writing import write_docx
 from support.word_forms import make_docx
 
 ROOT = Path(__file__).resolve().parents[2]

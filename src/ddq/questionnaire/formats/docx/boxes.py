@@ -22,13 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from ddq.questionnaire.docx_xml import (
-    STOP,
-    W_SDT,
-    Element,
-    val,
-    w,
-)
+from ddq.questionnaire.formats.docx.body_xml import STOP, W_SDT, Element, val, w
 
 W14_NS = "http://schemas.microsoft.com/office/word/2010/wordml"
 
