@@ -21,6 +21,7 @@ import numpy as np
 from ddq.answer.lexicon import Lexicon, only_acronyms
 from ddq.answer.library_match import REWORDED_FLOOR, library_reuse
 from ddq.answer.question_types import (
+    VALUE_TYPES,
     QuestionShape,
     QuestionType,
     question_shape,
@@ -53,7 +54,7 @@ from ddq.answer.text import (
     strip_verdict,
     term_alternatives,
 )
-from ddq.answer.values import has_value, type_words
+from ddq.answer.values import DATE_EVENTS, has_value, type_words
 from ddq.domain import Answer, AnswerStatus, Citation, RetrievalResult, StoredChunk
 from ddq.index.keyword import BM25KeywordIndex
 from ddq.ingest.chunking import split_sentences
@@ -82,6 +83,9 @@ _YES_SIMILARITY = 0.45
 #: A unit covering this share of the key terms (predicate words weighing less) is a
 #: candidate down to the abstain threshold minus the margin.
 _FULL = 0.99
+#: The answering unit covers at least this share of the key terms (predicate words
+#: weighing less): a close vector alone is not an answer.
+_MIN_SUPPORT = 0.35
 _FULL_MARGIN = 0.12
 
 
@@ -155,6 +159,8 @@ class _Plan:
     unit_concepts: list[frozenset[str]]
     subject: Subject
     lexicon: Lexicon
+    #: The question's own words, lower-cased: a name it uses is not the name it asks for.
+    asked_words: frozenset[str]
 
     @property
     def value_type(self) -> QuestionType | None:
@@ -344,7 +350,8 @@ class ExtractiveAnswerer:
         plan = _Plan(question, retrieval.vector, shape, terms, units, stems, accepted,
                      concepts_of, self._term_weights(list(stems.values())),
                      [self._stems(u.said) for u in units],
-                     [self._concepts(u.said) for u in units], subject, lexicon)
+                     [self._concepts(u.said) for u in units], subject, lexicon,
+                     frozenset(re.findall(r"[a-z0-9]+", question.lower())))
         whole_coverage, whole_missing = plan.coverage(list(range(len(units))))
         if whole_coverage < self.settings.min_term_coverage:
             closest = max(range(len(units)), key=lambda i: plan.coverage([i])[0])
@@ -381,11 +388,11 @@ class ExtractiveAnswerer:
         floor = [s.abstain_threshold - (_FULL_MARGIN if full[i] else 0.0)
                  for i in range(len(units))]
         candidates = [i for i in order if similarities[i] >= floor[i]]
-        best = next((i for i in candidates if not plan.problem([i])), None)
+        best = next((i for i in candidates if not self._unfit(plan, i)), None)
         if best is None:
-            top = order[0]
+            top = candidates[0] if candidates else order[0]
             best_similarity = float(similarities[top])
-            if best_similarity < s.abstain_threshold:
+            if not candidates:
                 return self._abstain(
                     question, terms, plan.coverage([top])[1],
                     f"the closest evidence matches weakly (similarity {best_similarity:.2f})")
@@ -393,7 +400,7 @@ class ExtractiveAnswerer:
             return self._abstain(
                 question, terms, [],
                 f"the closest evidence ({_where(units[top])}: {_clip(quote)!r}) is about "
-                f"something adjacent: {plan.problem([top])}; it was not used")
+                f"something adjacent: {self._unfit(plan, top)}; it was not used")
         best_similarity = float(similarities[best])
         chosen = self._supporting(plan, best, order, scores, similarities, vectors[1:])
         # The confidence and the verdict see the similarity that made it a candidate.
@@ -425,6 +432,30 @@ class ExtractiveAnswerer:
             reason += f" (not: {', '.join(missing)})"
         return Answer(question, AnswerStatus.ANSWERED, prefix + body, round(confidence, 3),
                       reason, citations, stance)
+
+    def _unfit(self, plan: _Plan, index: int) -> str:
+        """Why a unit cannot be the answering one ("" when it can): it is about something
+        adjacent, or it gives no value of the type asked ("When was the last test?" is not
+        answered by a passage without a date, "Which firm audits you?" by one without a
+        name other than the question's own)."""
+        problem = plan.problem([index])
+        if problem:
+            return problem
+        unit = plan.units[index]
+        kind = plan.shape.type
+        if kind in VALUE_TYPES and not has_value(unit.text, kind, asked=plan.asked_words):
+            return f"it gives no {kind.value} for it"
+        if kind is QuestionType.DATE:
+            # "When does the certificate EXPIRE?" is not answered by the date it was issued.
+            events = [t for t in plan.terms if t in DATE_EVENTS
+                      and not plan.accepted[t] & plan.unit_stems[index]]
+            if events:
+                return f"its date is not when it was {', '.join(events)}"
+        support, missing = plan.coverage([index], light=True)
+        # A part of a several-part question is answered by a unit about that part only.
+        if support < _MIN_SUPPORT and plan.shape.parts == 1:
+            return f"it says little of what is asked (not: {', '.join(missing)})"
+        return ""
 
     def _supporting(self, plan: _Plan, best: int, order: list[int], scores: np.ndarray,
                     similarities: np.ndarray, unit_vectors: np.ndarray) -> list[int]:

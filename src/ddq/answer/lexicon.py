@@ -182,7 +182,15 @@ assessed evaluated reviewed
 segregated isolated separated segmented
 hosted runs operated
 encrypted encryption encrypt
-notified notify notification notifies
+notified notify notification notifies told informed
+held kept retained stored
+hosted stored located
+locations location regions region countries country
+clients client customers customer
+agreement agreements contract contracts
+practised practiced exercised rehearsed tested
+vetting screening screened
+edition version
 logged logging logs log recorded
 monitored monitoring watched
 approved approval authorised authorized
@@ -202,7 +210,8 @@ PARTIES: dict[str, tuple[str, ...]] = {
                   "processor", "processors"),
     "customers": ("customer", "customers", "client", "clients", "tenant", "tenants"),
     "workforce": ("employee", "employees", "staff", "personnel", "workforce",
-                  "contractor", "contractors", "worker", "workers", "engineers"),
+                  "contractor", "contractors", "worker", "workers", "engineers",
+                  "managers", "system owners", "administrators", "admins"),
 }
 
 #: Words that ask about a change to a value rather than the value ("extend retention on

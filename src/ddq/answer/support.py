@@ -72,8 +72,23 @@ def asks_metadata(question: str, shape: QuestionShape) -> bool:
 
 
 def subject_numbers(text: str) -> set[str]:
-    """Numbers that name a subject ("SOC 1", "ISO 27017", "TLS 1.3"); "24/7" is a cadence."""
-    return set(re.findall(r"\d+(?:\.\d+)*", _SEVEN.sub(" ", text)))
+    """The numbers that name a subject, with the name they follow ("SOC 1" -> "soc 1",
+    "ISO 27017" -> "iso 27017", "TLS 1.3" -> "tls 1.3"). A number on its own ("within 24
+    hours") names none, nor does "24/7"."""
+    return {f"{name.lower()} {number}"
+            for name, number in _NAMED_NUMBER.findall(_SEVEN.sub(" ", text))}
+
+
+def names_number(text: str, pair: str) -> bool:
+    """Whether ``text`` has the name of ``pair`` followed closely by its number ("ISO/IEC
+    27001:2022" has "iso 27001")."""
+    name, number = pair.rsplit(" ", 1)
+    return bool(re.search(rf"\b{re.escape(name)}\b[^.\d]{{0,12}}\b{re.escape(number)}\b",
+                          text, _F))
+
+
+# An acronym written in capitals, then its number: "SOC 1", "ISO/IEC 27001", "TLS 1.3".
+_NAMED_NUMBER = re.compile(r"\b([A-Z]{2,}[A-Z0-9]*)(?:/[A-Z]+)?[\s-]+v?(\d+(?:\.\d+)*)\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,9 +125,9 @@ class Subject:
         if self.modifiers - modifiers:
             return ("it states the practice, not whether it can change "
                     f"({', '.join(sorted(self.modifiers - modifiers))})")
-        numbers = self.numbers - subject_numbers(text)
+        numbers = [n for n in sorted(self.numbers) if not names_number(text, n)]
         if numbers:
-            return f"it does not mention {', '.join(sorted(numbers))}"
+            return f"it does not mention {', '.join(n.upper() for n in numbers)}"
         return ""
 
 

@@ -72,11 +72,22 @@ TYPE_WORDS: dict[QuestionType, frozenset[str]] = {
 }
 
 
-def value_in(text: str, kind: QuestionType) -> str | None:
-    """The first value of type ``kind`` in ``text``, or None (also for types without one)."""
+#: The events a date question asks the date of: a passage with a date of another event
+#: ("issued on 3 March") does not answer "When does it expire?".
+DATE_EVENTS = frozenset(
+    """
+    expire expires expired expiry expiration renew renews renewed renewal issued issue
+    signed start started starts end ends ended reviewed updated approved published released
+    """.split())
+
+
+def value_in(text: str, kind: QuestionType, *, asked: frozenset[str] = frozenset()
+             ) -> str | None:
+    """The first value of type ``kind`` in ``text``, or None (also for types without one).
+    A name among the ``asked`` words (the question's own, lower-cased) is not one: "Which
+    firm audits your SOC 2 controls?" is not answered by "SOC"."""
     if kind is QuestionType.NAMED:
-        match = _NAME.search(text.strip())
-        return match.group(0) if match else None
+        return _new_name(text.strip(), asked)
     pattern = _PATTERNS.get(kind)
     if pattern is None:
         return None
@@ -84,10 +95,39 @@ def value_in(text: str, kind: QuestionType) -> str | None:
     return found.group(0).strip() if found else None
 
 
-def has_value(text: str, kind: QuestionType) -> bool:
-    return value_in(text, kind) is not None
+def has_value(text: str, kind: QuestionType, *, asked: frozenset[str] = frozenset()) -> bool:
+    return value_in(text, kind, asked=asked) is not None
 
 
 def type_words(kind: QuestionType | None) -> frozenset[str]:
     """The words that only say which type of value is asked (see :data:`TYPE_WORDS`)."""
     return TYPE_WORDS.get(kind, frozenset()) if kind is not None else frozenset()
+
+
+# Capitalised words that are parts of a name, not names ("SOC 2 Type II", "Annex A").
+_NOT_NAMES = frozenset(
+    """
+    type ii iii iv level part section annex table figure appendix january february march
+    april may june july august september october november december monday tuesday
+    wednesday thursday friday saturday sunday
+    """.split())
+
+
+def _new_name(text: str, asked: frozenset[str]) -> str | None:
+    """The first name in ``text`` that the question does not already use. A capitalised
+    word that goes on a name the question uses ("Type II" after "SOC 2") is part of it."""
+    follows_asked = False
+    last_end = -1
+    for match in _NAME.finditer(text):
+        words = set(re.findall(r"[a-z0-9]+", match.group(0).lower()))
+        between = text[last_end:match.start()] if last_end >= 0 else " x "
+        adjacent = last_end >= 0 and re.fullmatch(r"[\s\d./-]*", between) is not None
+        # Digits between ("SOC 2 Type") keep the chain: they are the asked name's number.
+        chained = adjacent and follows_asked
+        last_end = match.end()
+        if words <= asked or words <= _NOT_NAMES or chained:
+            follows_asked = True
+            continue
+        follows_asked = False
+        return match.group(0)
+    return None
