@@ -65,10 +65,10 @@ from _common import (
 from bench_retrieval import WORKSPACE, build_index
 from ddq.config import Settings
 from ddq.domain import Answer
+from ddq.jobs.job import QuestionnaireJob
 from ddq.kb import KnowledgeBase
 from ddq.models.base import Embedder
 from ddq.models.registry import embedder_for
-from ddq.questionnaire.job import QuestionnaireJob
 
 TARGET_SPEEDUP = 3.0
 

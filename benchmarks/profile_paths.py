@@ -77,7 +77,7 @@ def path_ingest(settings: Settings, args: argparse.Namespace, region: Region
 def path_questionnaire(settings: Settings, args: argparse.Namespace, region: Region
                        ) -> dict[str, Any]:
     """``ddq answer FILE``: a CSV of SciFact queries answered as a batched job."""
-    from ddq.questionnaire.job import QuestionnaireJob
+    from ddq.jobs.job import QuestionnaireJob
 
     questions = scifact_questions(scifact_paths(args.data).queries, args.questions)
     scratch = Path(tempfile.mkdtemp(prefix="ddq-profile-questionnaire-"))

@@ -323,8 +323,8 @@ def answer(
     Each answer is saved as soon as it is drafted: run the same command again after an
     interruption and it goes on where it stopped.
     """
-    from ddq.questionnaire.export import export_answers
-    from ddq.questionnaire.job import QuestionnaireJob
+    from ddq.jobs.export import export_answers
+    from ddq.jobs.job import QuestionnaireJob
 
     settings = _settings(home, workspace, config)
     options = _options(sheet, header_row, question_column, id_column, answer_column,
@@ -359,7 +359,7 @@ def export(
     as_json: JsonOpt = False,
 ) -> None:
     """Write the drafted answers into a copy of the questionnaire, and the review report."""
-    from ddq.questionnaire.export import export_answers
+    from ddq.jobs.export import export_answers
     from ddq.questionnaire.files import file_sha256
     from ddq.store.questionnaires import QuestionnaireStore
 

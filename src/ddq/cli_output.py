@@ -23,8 +23,8 @@ from rich.progress import (
 from ddq.domain import Answer, SearchHit
 from ddq.forms import Extraction
 from ddq.ingest.pipeline import IngestReport, Outcome
-from ddq.questionnaire.export import ExportResult
-from ddq.questionnaire.job import JobResult
+from ddq.jobs.export import ExportResult
+from ddq.jobs.job import JobResult
 from ddq.store.questionnaires import JobProgress, QuestionnaireInfo
 
 console = Console(highlight=False, soft_wrap=True)

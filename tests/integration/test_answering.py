@@ -220,7 +220,7 @@ def test_a_job_embeds_each_question_once_ahead_of_its_batch(
     """The job embeds the questions of several batches in one call and drafts each batch
     from those vectors: every question is embedded once, and the drafts are the ones the
     plain batch path makes."""
-    from ddq.questionnaire.job import QuestionnaireJob
+    from ddq.jobs.job import QuestionnaireJob
 
     questions = ["Is customer data encrypted at rest?",
                  "Do you support customer-managed encryption keys?",

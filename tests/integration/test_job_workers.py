@@ -11,8 +11,8 @@ import pytest
 
 from ddq.api.jobs import JobWorker
 from ddq.config import Settings
+from ddq.jobs.job import QuestionnaireJob
 from ddq.kb import KnowledgeBase
-from ddq.questionnaire.job import QuestionnaireJob
 from ddq.store.questionnaires import QuestionnaireStore
 from ddq.store.review import JobState, ReviewStore
 

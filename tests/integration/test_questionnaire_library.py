@@ -20,11 +20,11 @@ from ddq.config import Settings
 from ddq.domain import AnswerStatus
 from ddq.ingest.loaders import load_file
 from ddq.ingest.pipeline import Outcome
+from ddq.jobs.export import export_answers
+from ddq.jobs.job import QuestionnaireJob
 from ddq.kb import KnowledgeBase
 from ddq.models.base import Embedder
-from ddq.questionnaire.export import export_answers
 from ddq.questionnaire.files import extract
-from ddq.questionnaire.job import QuestionnaireJob
 from ddq.questionnaire.table_text import verdict_of
 from support.vendor_bank import CAIQ_TO_HECVAT
 from support.vendor_forms import (

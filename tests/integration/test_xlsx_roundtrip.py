@@ -302,8 +302,8 @@ def test_exports_open_in_libreoffice(tmp_path: Path) -> None:
 def test_the_answer_job_and_export_change_only_answer_cells(tmp_path: Path, kb: Any) -> None:
     """The product path: `ddq answer` + `ddq export` on the blanked Northwind questionnaire
     (with the FAKE embedder: what is answered does not matter here, where it goes does)."""
-    from ddq.questionnaire.export import export_answers
-    from ddq.questionnaire.job import QuestionnaireJob
+    from ddq.jobs.export import export_answers
+    from ddq.jobs.job import QuestionnaireJob
 
     source = northwind()
     extraction = extract_xlsx(source)

@@ -6,7 +6,7 @@ import pytest
 
 from ddq.domain import Answer, AnswerStatus, Citation
 from ddq.forms import YES_NO_VALUES, Target, TargetKind, TargetRole, neutralise
-from ddq.questionnaire.fit import choose_allowed, concise, fit_answer
+from ddq.jobs.fit import choose_allowed, concise, fit_answer
 
 pytestmark = pytest.mark.unit
 
@@ -102,7 +102,7 @@ def test_formula_text_is_neutralised(dangerous: str) -> None:
 
 
 def test_an_answer_column_beside_notes_takes_the_verdict_of_a_yes_no_question() -> None:
-    from ddq.questionnaire.job import fill_for
+    from ddq.jobs.job import fill_for
     from ddq.store.questionnaires import QuestionRecord
 
     def record(text: str, answer_place: Target = FREE) -> QuestionRecord:

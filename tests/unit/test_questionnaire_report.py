@@ -10,7 +10,7 @@ import pytest
 
 from ddq.domain import AnswerStatus, Citation
 from ddq.forms import Target, TargetRole
-from ddq.questionnaire.report import CSV_COLUMNS, render_csv, render_html, rows_of
+from ddq.jobs.report import CSV_COLUMNS, render_csv, render_html, rows_of
 from ddq.store.questionnaires import DraftRecord, QuestionnaireInfo, QuestionRecord
 
 pytestmark = pytest.mark.unit
@@ -69,7 +69,7 @@ def test_reports_are_written_with_the_usual_permissions(rows, tmp_path) -> None:
     import os
     import stat
 
-    from ddq.questionnaire.report import write_reports
+    from ddq.jobs.report import write_reports
 
     html_path, csv_path = write_reports(INFO, rows, tmp_path / "out" / "vendor-answered")
     assert html_path.name == "vendor-answered.report.html"

@@ -16,10 +16,10 @@ import time
 import uuid
 
 from ddq import tracing
+from ddq.jobs.job import QuestionnaireJob
 from ddq.kb import KnowledgeBase
 from ddq.logs import JOB_ID
 from ddq.metrics import JOB_RUNS
-from ddq.questionnaire.job import QuestionnaireJob
 from ddq.store.questionnaires import QuestionnaireStore
 from ddq.store.review import JobState, ReviewStore
 

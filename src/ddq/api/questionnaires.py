@@ -25,10 +25,10 @@ from ddq.api.library import approved_to_library
 from ddq.domain import Answer, AnswerStatus
 from ddq.errors import DDQError, ErrorCode
 from ddq.forms import ExtractOptions
+from ddq.jobs.export import export_answers
+from ddq.jobs.job import QuestionnaireJob, fill_for
 from ddq.kb import KnowledgeBase
-from ddq.questionnaire.export import export_answers
 from ddq.questionnaire.files import SUPPORTED_QUESTIONNAIRES
-from ddq.questionnaire.job import QuestionnaireJob, fill_for
 from ddq.store.keys import Role
 from ddq.store.questionnaires import QuestionnaireInfo, QuestionnaireStore
 from ddq.store.review import JobState, ReviewAction, ReviewStore

@@ -37,8 +37,8 @@ from ddq.domain import AnswerStatus
 from ddq.errors import DDQError, ErrorCode
 from ddq.eval import report
 from ddq.forms import ExtractedQuestion, Target, TargetRole
+from ddq.jobs.job import QuestionnaireJob
 from ddq.kb import KnowledgeBase
-from ddq.questionnaire.job import QuestionnaireJob
 from ddq.store.questionnaires import DraftRecord
 
 OUTCOMES = ("attested", "qualified", "negative", "needs_input")

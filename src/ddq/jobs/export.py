@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ddq.errors import DDQError, ErrorCode
+from ddq.jobs.report import rows_of, write_reports
 from ddq.questionnaire.files import file_sha256, write
-from ddq.questionnaire.report import rows_of, write_reports
 from ddq.store.questionnaires import QuestionnaireInfo, QuestionnaireStore
 
 

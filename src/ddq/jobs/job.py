@@ -25,10 +25,10 @@ from ddq.answer.text import is_yes_no_question
 from ddq.domain import Answer
 from ddq.errors import DDQError, ErrorCode
 from ddq.forms import Extraction, ExtractOptions
+from ddq.jobs.fit import fit_answer
 from ddq.kb import KnowledgeBase
 from ddq.metrics import JOB_QUESTIONS
 from ddq.questionnaire.files import extract, file_sha256
-from ddq.questionnaire.fit import fit_answer
 from ddq.store.questionnaires import (
     JobProgress,
     NewDraft,

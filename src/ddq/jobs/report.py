@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ddq.forms import neutralise
-from ddq.questionnaire.output import replace_atomically
+from ddq.questionnaire.ooxml import replace_atomically
 from ddq.store.questionnaires import DraftRecord, QuestionnaireInfo, QuestionRecord
 
 STATUS_LABELS = {
