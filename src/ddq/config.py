@@ -100,6 +100,25 @@ class Settings(BaseSettings):
         description="Requests per minute per API key (bursts up to a tenth of it); 0: off.")
     max_upload_mb: float = Field(default=50, gt=0, le=1024,
                                  description="Largest file the service accepts in an upload.")
+    max_json_mb: float = Field(
+        default=8, gt=0, le=1024,
+        description="Largest request body that is not a multipart upload (JSON, forms); "
+                    "counted as it arrives, 413 past it.")
+    max_request_mb: float = Field(
+        default=200, gt=0, le=4096,
+        description="Largest multipart request body (an upload of several files), counted "
+                    "as it arrives; each file also stays under max_upload_mb.")
+    auth_failures_per_minute: int = Field(
+        default=20, ge=0, le=100_000,
+        description="Failed sign-ins (unknown or revoked keys) allowed per client address "
+                    "a minute, in bursts of as many; past them 429 with Retry-After. 0: off.")
+    database_statement_timeout_s: float = Field(
+        default=30, ge=0, le=3600,
+        description="PostgreSQL statement_timeout of every connection (a statement waiting "
+                    "on a lock counts); 0: none. Migrations run without it.")
+    readiness_timeout_s: float = Field(
+        default=1.0, gt=0, le=60,
+        description="How long /readyz waits for the database before it says not ready.")
     tracing: Literal["off", "otlp", "console"] = Field(
         default="off", description="OpenTelemetry tracing: off, otlp (to otlp_endpoint or "
                                    "the standard OTEL_EXPORTER_OTLP_* variables), console.")

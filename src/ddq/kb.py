@@ -72,7 +72,9 @@ class KnowledgeBase:
         self.settings = settings
         self.workspace = settings.workspace
         settings.home.mkdir(parents=True, exist_ok=True)
-        self.store = KnowledgeStore(open_engine(settings.resolved_database_url))
+        self.store = KnowledgeStore(open_engine(
+            settings.resolved_database_url,
+            statement_timeout_s=settings.database_statement_timeout_s))
         self._embedder = embedder
         self._milvus: Any = None
         self._parent: KnowledgeBase | None = None

@@ -21,8 +21,9 @@ from ddq.api import library as library_api
 from ddq.api import models as models_api
 from ddq.api import questionnaires as questionnaires_api
 from ddq.api import ui as ui_pages
-from ddq.api.auth import RateLimiter
+from ddq.api.auth import FailedAuthThrottle, RateLimiter
 from ddq.api.errors import install_error_handlers
+from ddq.api.guard import RequestGuard
 from ddq.api.health import Readiness, index_entities, job_counts, store_chunks
 from ddq.api.jobs import JobWorker
 from ddq.config import Settings
@@ -45,6 +46,8 @@ def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
         app.state.write_lock = threading.Lock()
         per_minute = app.state.kb.settings.rate_limit_per_minute
         app.state.limiter = RateLimiter(per_minute) if per_minute > 0 else None
+        failures = app.state.kb.settings.auth_failures_per_minute
+        app.state.auth_throttle = FailedAuthThrottle(failures) if failures > 0 else None
         app.state.worker = JobWorker(app.state.kb, write_lock=app.state.write_lock)
         app.state.readiness = Readiness(app.state.kb)
         set_state_sources(lambda: job_counts(app.state.kb),
@@ -65,7 +68,11 @@ def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
                   description="Answers due-diligence questionnaires from an approved "
                               "knowledge base, with citations.")
     install_error_handlers(app)
-    app.include_router(health.router())
+    # Added before the middlewares below, so it runs inside them: refusals are measured and
+    # carry a request id like every other answer.
+    app.add_middleware(RequestGuard)
+    health_routes = health.router()
+    app.include_router(health_routes)
 
     @app.middleware("http")
     async def trace(request: Request, call_next: Any) -> Any:
@@ -112,11 +119,12 @@ def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
                                            "status": status,
                                            "duration_ms": round(seconds * 1000, 1)})
             REQUEST_ID.reset(token)
-    app.include_router(models_api.router())
-    app.include_router(knowledge_api.router())
-    app.include_router(questionnaires_api.router())
-    app.include_router(library_api.router())
-    app.include_router(ui_pages.router())
+    routers = [health_routes, models_api.router(), knowledge_api.router(),
+               questionnaires_api.router(), library_api.router(), ui_pages.router()]
+    for included in routers[1:]:
+        app.include_router(included)
+    # The routes themselves, for the request guard to name the route of what it refuses.
+    app.state.routes = [route for included in routers for route in included.routes]
     ui_pages.install_sign_in_redirect(app)
 
     @app.get("/", include_in_schema=False)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import html
+import logging
 from typing import Annotated
 
 from fastapi import FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import SQLAlchemyError
 
 from ddq.errors import DDQError, ErrorCode
+
+log = logging.getLogger("ddq.api")
 
 STATUS = {
     ErrorCode.CONFIG: 500,
@@ -41,6 +45,13 @@ MAX_INT = 2_147_483_647
 RowId = Annotated[int, Path(ge=1, le=MAX_INT)]
 
 
+class RequestBody(BaseModel):
+    """A JSON request body: a field the route does not know is a 422, not quietly dropped
+    (a misspelt field would otherwise look accepted)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class ErrorBody(BaseModel):
     error_code: str
     detail: str
@@ -60,13 +71,29 @@ def install_error_handlers(app: FastAPI) -> None:
                     f"max-width:640px;margin:40px auto'><h1>That did not work</h1>"
                     f"<p>{html.escape(exc.detail)}</p><p><a href='/ui'>Back to the "
                     f"questionnaires</a></p></main>")
-            return HTMLResponse(body, status_code=status)
-        response = error_response(status, exc.code.value, exc.detail)
+            response: Response = HTMLResponse(body, status_code=status)
+        else:
+            response = error_response(status, exc.code.value, exc.detail)
         if exc.code is ErrorCode.UNAUTHORIZED:
             response.headers["WWW-Authenticate"] = "Bearer"
         if exc.code is ErrorCode.RATE_LIMITED:
-            response.headers["Retry-After"] = "1"
+            response.headers["Retry-After"] = str(getattr(exc, "retry_after_s", 1))
         return response
+
+    @app.exception_handler(SQLAlchemyError)
+    async def database_error(request: Request, exc: SQLAlchemyError) -> Response:
+        # The driver's text (hosts, statements) goes to the log, not to the caller.
+        log.error("database error on %s: %s", request.url.path, str(exc).splitlines()[0])
+        return await ddq_error(request, DDQError(
+            ErrorCode.STORE_ERROR, "the database is not answering or refused the change; "
+                                   "retry shortly"))
+
+    @app.exception_handler(OSError)
+    async def file_error(request: Request, exc: OSError) -> Response:
+        log.error("file system error on %s: %s", request.url.path, exc)
+        return await ddq_error(request, DDQError(
+            ErrorCode.STORE_ERROR, f"the service cannot read or write its data "
+                                   f"({exc.strerror or type(exc).__name__}); retry shortly"))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:

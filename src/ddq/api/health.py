@@ -10,8 +10,11 @@ for 30 seconds.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -21,6 +24,7 @@ from sqlalchemy import func, select, text
 
 from ddq.kb import KnowledgeBase
 from ddq.metrics import REGISTRY
+from ddq.store.schema import ApiKeyRow, DocumentRow, QuestionnaireRow
 
 MODEL_CHECK_TTL_S = 30.0
 
@@ -28,17 +32,46 @@ MODEL_CHECK_TTL_S = 30.0
 class Readiness:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
+        self.timeout_s = kb.settings.readiness_timeout_s
         self._models: tuple[float, dict[str, str]] | None = None
         self._lock = threading.Lock()
+        # One thread for the database check: a check that hangs (a lock held, a dead
+        # server) keeps it, and the next probes answer "not ready" at once instead of
+        # piling up threads behind it.
+        self._database = ThreadPoolExecutor(1, thread_name_prefix="ddq-readyz")
+        self._pending: Future[None] | None = None
+
+    def _database_check(self) -> None:
+        engine = self.kb.store.engine
+        with engine.connect() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.execute(text(f"SET LOCAL statement_timeout = "
+                                        f"{max(1, int(self.timeout_s * 1000))}"))
+            # The tables every request reads (keys) and most write: a lock held on them
+            # blocks the service, so it must block readiness too; SELECT 1 would not see it.
+            connection.execute(select(ApiKeyRow.id).limit(1))
+            connection.execute(select(DocumentRow.id).limit(1))
+            connection.execute(select(QuestionnaireRow.id).limit(1))
+
+    def database(self) -> str:
+        with self._lock:
+            if self._pending is not None and not self._pending.done():
+                return f"failing: no answer within {self.timeout_s:g} s (still waiting)"
+            self._pending = future = self._database.submit(self._database_check)
+        try:
+            future.result(timeout=self.timeout_s)
+        except FutureTimeout:
+            return f"failing: no answer within {self.timeout_s:g} s"
+        except Exception as exc:
+            return f"failing: {type(exc).__name__}"
+        return "ok"
 
     def checks(self) -> dict[str, str]:
-        results: dict[str, str] = {}
-        try:
-            with self.kb.store.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-            results["database"] = "ok"
-        except Exception as exc:
-            results["database"] = f"failing: {type(exc).__name__}"
+        results: dict[str, str] = {"database": self.database()}
+        # Uploads, the keyword index and exports are written under the data directory.
+        home = self.kb.settings.home
+        results["data_directory"] = ("ok" if os.access(home, os.W_OK | os.X_OK)
+                                     else "failing: the data directory is not writable")
         try:
             self.kb._client().list_collections()
             results["vector_index"] = "ok"

@@ -21,9 +21,10 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from ddq.api.auth import Caller, require, workspace_kb
-from ddq.api.errors import ErrorBody, RowId
+from ddq.api.errors import ErrorBody, RequestBody, RowId
 from ddq.cli_output import answer_json, hit_json
 from ddq.errors import DDQError, ErrorCode
+from ddq.forms import neutralise
 from ddq.ingest.loaders import SUPPORTED_SUFFIXES
 from ddq.ingest.pipeline import Outcome
 from ddq.kb import KnowledgeBase
@@ -59,7 +60,7 @@ class UploadResult(BaseModel):
     detail: str = ""
 
 
-class Question(BaseModel):
+class Question(RequestBody):
     question: str = Field(min_length=1, max_length=4000)
 
 
@@ -182,7 +183,9 @@ def router() -> APIRouter:
                                                  "detail"])
         writer.writeheader()
         for row in rows:
-            writer.writerow({**row, "detail": str(row["detail"])})
+            # Actors, subjects and details hold what callers typed (questions, file names):
+            # a spreadsheet must not run them as formulas.
+            writer.writerow({key: neutralise(str(value)) for key, value in row.items()})
         return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": "attachment; filename=audit.csv"})
 

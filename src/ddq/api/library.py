@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from ddq.api.auth import Caller, require, workspace_kb
-from ddq.api.errors import MAX_INT, ErrorBody, RowId
+from ddq.api.errors import MAX_INT, ErrorBody, RequestBody, RowId
 from ddq.errors import DDQError, ErrorCode
 from ddq.ingest.pipeline import IngestItem
 from ddq.kb import KnowledgeBase
@@ -36,7 +36,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-class EntryIn(BaseModel):
+class EntryIn(RequestBody):
     question: str = Field(min_length=1, max_length=4000)
     answer: str = Field(min_length=1, max_length=20_000)
     owner: str | None = Field(default=None, max_length=256)
@@ -46,7 +46,7 @@ class EntryIn(BaseModel):
     review_by: date | None = None
 
 
-class EntryPatch(BaseModel):
+class EntryPatch(RequestBody):
     version: int = Field(ge=0, le=MAX_INT)
     question: str | None = Field(default=None, min_length=1, max_length=4000)
     answer: str | None = Field(default=None, min_length=1, max_length=20_000)

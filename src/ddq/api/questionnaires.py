@@ -19,7 +19,7 @@ from pydantic import AfterValidator, BaseModel, Field
 
 from ddq.answer.text import leading_verdict
 from ddq.api.auth import Caller, require, workspace_kb
-from ddq.api.errors import MAX_INT, ErrorBody, RowId
+from ddq.api.errors import MAX_INT, ErrorBody, RequestBody, RowId
 from ddq.api.knowledge import receive
 from ddq.api.library import approved_to_library
 from ddq.domain import Answer, AnswerStatus
@@ -97,7 +97,7 @@ class QuestionOut(BaseModel):
     review: ReviewOut
 
 
-class ReviewBody(BaseModel):
+class ReviewBody(RequestBody):
     action: Literal["approve", "reject", "edit", "reassign"]
     #: The review version the reviewer saw (``review.version``): a stale one is a 409.
     version: int = Field(ge=0, le=MAX_INT)
@@ -105,7 +105,7 @@ class ReviewBody(BaseModel):
     assignee: str | None = Field(default=None, max_length=128)
 
 
-class BulkApproveBody(BaseModel):
+class BulkApproveBody(RequestBody):
     min_confidence: float = Field(ge=0.0, le=1.0)
 
 

@@ -18,7 +18,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from ddq.api.auth import COOKIE, Caller, caller_from
+from ddq.api.auth import (
+    COOKIE,
+    AuthThrottled,
+    Caller,
+    caller_from,
+    note_failed_sign_in,
+    refuse_if_throttled,
+)
 from ddq.api.errors import MAX_INT, RowId
 from ddq.api.knowledge import _ingest_uploads, receive, safe_name, uploads_dir
 from ddq.api.library import approved_to_library, every_entry, sync_library
@@ -68,8 +75,15 @@ def router() -> APIRouter:
     @ui.post("/login", response_model=None)
     def login(request: Request, key: str = Form("")) -> Response:
         kb: KnowledgeBase = request.app.state.kb
+        try:
+            refuse_if_throttled(request)
+        except AuthThrottled as exc:
+            refused = page(request, "login.html", None, status_code=429, error=exc.detail)
+            refused.headers["Retry-After"] = str(exc.retry_after_s)
+            return refused
         info = KeyStore(kb.store.engine).authenticate(key.strip())
         if info is None:
+            note_failed_sign_in(request)
             return page(request, "login.html", None, status_code=401,
                         error="That key is not valid (or was revoked).")
         response = RedirectResponse("/ui", status_code=303)

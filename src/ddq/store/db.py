@@ -24,14 +24,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def open_engine(url: str, *, migrate_schema: bool = True) -> Engine:
-    """Connect, and bring the schema to the newest migration unless told not to."""
+def open_engine(url: str, *, migrate_schema: bool = True,
+                statement_timeout_s: float = 0) -> Engine:
+    """Connect, and bring the schema to the newest migration unless told not to.
+
+    ``statement_timeout_s`` (PostgreSQL) ends any statement that runs or waits on a lock for
+    longer, so a request fails (503) instead of hanging; 0 is no limit."""
     try:
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-        engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+        connect_args: dict[str, Any] = {}
+        if url.startswith("postgresql") and statement_timeout_s > 0:
+            connect_args["options"] = f"-c statement_timeout={int(statement_timeout_s * 1000)}"
+        engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"),
+                               connect_args=connect_args)
     except (ArgumentError, ImportError) as exc:
         raise DDQError(ErrorCode.CONFIG, f"database URL is not usable: {exc}") from exc
     if engine.dialect.name == "sqlite":
@@ -59,6 +67,9 @@ def migrate(engine: Engine) -> None:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
         with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                # A migration may rewrite a large table: no statement timeout for it.
+                conn.execute(text("SET LOCAL statement_timeout = 0"))
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
     except OperationalError as exc:
