@@ -9,27 +9,23 @@
 
 from __future__ import annotations
 
-import itertools
 import re
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
 
 import numpy as np
 
+from ddq.answer.evidence import Memo, Plan, Unit, clip, label_of, sentences_of, where
 from ddq.answer.lexicon import Lexicon, only_acronyms
 from ddq.answer.library_match import REWORDED_FLOOR, library_reuse
 from ddq.answer.question_types import (
     VALUE_TYPES,
-    QuestionShape,
     QuestionType,
     question_shape,
     without_enumerators,
 )
 from ddq.answer.safety import without_instructions
 from ddq.answer.support import (
-    LIGHT_WORDS,
     QUALIFIERS,
     Subject,
     asks_metadata,
@@ -57,11 +53,9 @@ from ddq.answer.text import (
 from ddq.answer.values import DATE_EVENTS, has_value, type_words
 from ddq.domain import Answer, AnswerStatus, Citation, RetrievalResult, StoredChunk
 from ddq.index.keyword import BM25KeywordIndex
-from ddq.ingest.chunking import split_sentences
 from ddq.models.base import Embedder
 from ddq.models.cache import CachedEmbedder, VectorCache
 
-T = TypeVar("T")
 NEEDS_INPUT = "Needs input"
 _SAME_POINT = 0.85
 #: A supporting line (beyond the best one) must say something: at least this many words.
@@ -89,148 +83,14 @@ _MIN_SUPPORT = 0.35
 _FULL_MARGIN = 0.12
 
 
-_THIS_DOCUMENT = re.compile(
-    r"\b(?:this|the)\s+(?:policy|standard|plan|procedure|programme|program|handbook)\b",
-    re.IGNORECASE)
-
-
-def _sentences(text: str) -> list[str]:
-    return split_sentences(text) or [text]
-
-
-def _where(unit: _Unit) -> str:
-    """A unit's file name, for reasons."""
-    return unit.chunk.source_path.replace("\\", "/").rsplit("/", 1)[-1]
-
-
-def _clip(text: str, words: int = 18) -> str:
-    parts = text.split()
-    return " ".join(parts[:words]) + (" …" if len(parts) > words else "")
-
-
 @dataclass(frozen=True, slots=True)
 class AnswerSettings:
     library_match_threshold: float = 0.86
     abstain_threshold: float = 0.45
-    min_term_coverage: float = 0.6
+    min_term_coverage: float = 0.4
     evidence_chunks: int = 5
     max_units: int = 3
 
-
-@dataclass(frozen=True, slots=True)
-class _Unit:
-    chunk: StoredChunk
-    text: str
-
-    @property
-    def in_context(self) -> str:
-        """The unit under its section heading: "Classification Tiers: Public — ..." is what
-        makes a bare list item match the question it answers."""
-        headings = self.chunk.location.heading_path
-        return f"{headings[-1]}: {self.text}" if headings else self.text
-
-    @property
-    def said(self) -> str:
-        """What the unit says, for its terms: in context, and with the document it names
-        ("The policy is reviewed yearly" under "Information Security Policy" is about the
-        information security policy)."""
-        headings = self.chunk.location.heading_path
-        if len(headings) > 1 and _THIS_DOCUMENT.search(self.text):
-            return f"{headings[0]}: {self.in_context}"
-        return self.in_context
-
-
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    """A question with its evidence units and key terms, before any vector is needed."""
-
-    question: str
-    #: The question's vector when retrieval passed it on, else None (looked up with units).
-    vector: np.ndarray | None
-    shape: QuestionShape
-    terms: list[str]
-    units: list[_Unit]
-    stems: dict[str, str]
-    accepted: dict[str, set[str]]
-    #: The lexicon's concepts each term is part of in the question ("mfa" -> MFA).
-    concepts_of: dict[str, frozenset[str]]
-    weights: dict[str, float]
-    unit_stems: list[frozenset[str]]
-    unit_concepts: list[frozenset[str]]
-    subject: Subject
-    lexicon: Lexicon
-    #: The question's own words, lower-cased: a name it uses is not the name it asks for.
-    asked_words: frozenset[str]
-
-    @property
-    def value_type(self) -> QuestionType | None:
-        """The type of value the answer should hold (None for a plain verdict, a list or a
-        description)."""
-        kind = self.shape.wants or self.shape.type
-        return kind if kind not in (QuestionType.VERDICT, QuestionType.DESCRIPTION,
-                                    QuestionType.NOT_A_QUESTION) else None
-
-    def coverage(self, indices: list[int], *, light: bool = False
-                 ) -> tuple[float, list[str]]:
-        """Share of the key terms' weight the units cover, and the terms they miss. With
-        ``light``, predicate words ("performed", "enforced") weigh a third: a passage
-        may say them another way."""
-        present: set[str] = set().union(*(self.unit_stems[i] for i in indices))
-        concepts: set[str] = set().union(*(self.unit_concepts[i] for i in indices))
-        hit = {t for t in self.stems
-               if self.accepted[t] & present or self.concepts_of[t] & concepts}
-        missing = [t for t in self.stems if t not in hit]
-
-        def weight(term: str) -> float:
-            w = self.weights[self.stems[term]]
-            return w / 3 if light and term in LIGHT_WORDS else w
-
-        total = sum(weight(t) for t in self.stems) or 1.0
-        return sum(weight(t) for t in hit) / total, missing
-
-    def weight_of(self, terms: set[str]) -> float:
-        """The share of the key terms' weight that ``terms`` make up."""
-        total = sum(self.weights.values()) or 1.0
-        return sum(self.weights[self.stems[t]] for t in terms) / total
-
-    def problem(self, indices: list[int]) -> str:
-        """Why these units are about something adjacent to the question ("" if not)."""
-        units = [self.units[i] for i in indices]
-        text = " ".join(u.in_context for u in units)
-        return self.subject.problem(
-            concepts=frozenset().union(*(self.unit_concepts[i] for i in indices)),
-            stems=frozenset().union(*(self.unit_stems[i] for i in indices)),
-            parties=self.lexicon.parties(text), modifiers=self.lexicon.modifiers(text),
-            text=text, support=self.coverage(indices, light=True)[0])
-
-
-def _label(chunk: StoredChunk) -> tuple[str, str]:
-    return chunk.source_path, chunk.location.describe()
-
-
-class _Memo(Generic[T]):
-    """A bounded map from text to what was derived from it, oldest dropped first; safe to
-    share between the drafting threads of :class:`ddq.answer.grounded.GroundedDrafter`."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: dict[str, T] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> T | None:
-        return self._items.get(key)
-
-    def get_or_make(self, key: str, make: Callable[[str], T]) -> T:
-        found = self._items.get(key)
-        return self.put(key, make(key)) if found is None else found
-
-    def put(self, key: str, value: T) -> T:
-        with self._lock:
-            self._items[key] = value
-            if len(self._items) > self.size:
-                for old in list(itertools.islice(self._items, len(self._items) // 10 or 1)):
-                    del self._items[old]
-        return value
 
 
 class ExtractiveAnswerer:
@@ -241,11 +101,11 @@ class ExtractiveAnswerer:
         self.keyword_index = keyword_index
         self.settings = settings or AnswerSettings()
         self.vector_cache = vector_cache
-        self._cache: _Memo[np.ndarray] = _Memo(_CACHE_SIZE)
-        self._stem_cache: _Memo[frozenset[str]] = _Memo(_TEXT_CACHE_SIZE)
-        self._unit_cache: _Memo[list[str]] = _Memo(_TEXT_CACHE_SIZE)
-        self._concept_cache: _Memo[frozenset[str]] = _Memo(_TEXT_CACHE_SIZE)
-        self._spelled_cache: _Memo[str] = _Memo(_TEXT_CACHE_SIZE)
+        self._cache: Memo[np.ndarray] = Memo(_CACHE_SIZE)
+        self._stem_cache: Memo[frozenset[str]] = Memo(_TEXT_CACHE_SIZE)
+        self._unit_cache: Memo[list[str]] = Memo(_TEXT_CACHE_SIZE)
+        self._concept_cache: Memo[frozenset[str]] = Memo(_TEXT_CACHE_SIZE)
+        self._spelled_cache: Memo[str] = Memo(_TEXT_CACHE_SIZE)
         self.lexicon = Lexicon(keyword_index.stem_terms)
 
     def answer(self, retrieval: RetrievalResult) -> Answer:
@@ -254,7 +114,7 @@ class ExtractiveAnswerer:
     def answer_many(self, retrievals: Sequence[RetrievalResult]) -> list[Answer]:
         """Answer a batch: every question and evidence unit is embedded in one model call,
         and a unit that several questions share is embedded once."""
-        plans: list[Answer | _Plan] = []
+        plans: list[Answer | Plan] = []
         texts: dict[str, None] = {}
         for retrieval in retrievals:
             library = self._library_answer(retrieval)
@@ -263,7 +123,7 @@ class ExtractiveAnswerer:
                 continue
             plan = self._prepare(retrieval, self._units(retrieval))
             plans.append(plan)
-            if isinstance(plan, _Plan):
+            if isinstance(plan, Plan):
                 if plan.vector is None:
                     texts[retrieval.question] = None
                 texts.update((u.in_context, None) for u in plan.units)
@@ -296,7 +156,7 @@ class ExtractiveAnswerer:
         return self._from_library(retrieval.question, reuse.match.chunk,
                                   reuse.match.similarity, reworded=reuse.reworded)
 
-    def _prepare(self, retrieval: RetrievalResult, units: list[_Unit]) -> _Plan | Answer:
+    def _prepare(self, retrieval: RetrievalResult, units: list[Unit]) -> Plan | Answer:
         """Everything about a question that needs no vectors, and the abstentions that
         follow from it alone: text that is not a question, and a question whose key terms
         the evidence does not mention, are answered "needs input" without embedding any of
@@ -347,7 +207,7 @@ class ExtractiveAnswerer:
             modifiers=lexicon.modifiers(question),
             numbers=frozenset(subject_numbers(without_enumerators(question)))
             if shape.parts == 1 else frozenset())
-        plan = _Plan(question, retrieval.vector, shape, terms, units, stems, accepted,
+        plan = Plan(question, retrieval.vector, shape, terms, units, stems, accepted,
                      concepts_of, self._term_weights(list(stems.values())),
                      [self._stems(u.said) for u in units],
                      [self._concepts(u.said) for u in units], subject, lexicon,
@@ -358,12 +218,12 @@ class ExtractiveAnswerer:
             return self._abstain(
                 question, terms, whole_missing,
                 f"the evidence does not mention {', '.join(whole_missing)}; the closest "
-                f"passage found ({_where(units[closest])}: "
-                f"{_clip(answer_line(units[closest].text))!r}) was not used",
+                f"passage found ({where(units[closest])}: "
+                f"{clip(answer_line(units[closest].text))!r}) was not used",
             )
         return plan
 
-    def _compose(self, plan: _Plan, lookup: dict[str, np.ndarray]) -> Answer:
+    def _compose(self, plan: Plan, lookup: dict[str, np.ndarray]) -> Answer:
         question, terms, units = plan.question, plan.terms, plan.units
         s = self.settings
         asked = plan.vector if plan.vector is not None else lookup[question]
@@ -399,17 +259,19 @@ class ExtractiveAnswerer:
             quote = answer_line(units[top].text)
             return self._abstain(
                 question, terms, [],
-                f"the closest evidence ({_where(units[top])}: {_clip(quote)!r}) is about "
+                f"the closest evidence ({where(units[top])}: {clip(quote)!r}) is about "
                 f"something adjacent: {self._unfit(plan, top)}; it was not used")
         best_similarity = float(similarities[best])
         chosen = self._supporting(plan, best, order, scores, similarities, vectors[1:])
-        # The confidence and the verdict see the similarity that made it a candidate.
-        best_similarity = max(best_similarity, s.abstain_threshold) if full[best] \
-            else best_similarity
         covered, missing = plan.coverage(chosen)
-        stance = self._verdict(plan, best, chosen, best_similarity) \
+        # A unit with every key term needs a little less similarity for its verdict too.
+        stance = self._verdict(plan, best, chosen, best_similarity
+                               + (_FULL_MARGIN if full[best] else 0.0)) \
             if plan.shape.type is QuestionType.VERDICT else None
-        lines = unique_sentences(self._quotes(plan, chosen))
+        # The confidence sees the similarity that made it a candidate.
+        if full[best]:
+            best_similarity = max(best_similarity, s.abstain_threshold)
+        lines = unique_sentences(self._quotes(plan, chosen, stance))
         body = " ".join(line + ("" if line[-1:] in ".!?" else ".") for line in lines)
         prefix = {"yes": "Yes — ", "no": "No — "}.get(stance or "", "")
         # A passage that opens with the verdict itself ("No. Not supported.") needs no
@@ -421,7 +283,7 @@ class ExtractiveAnswerer:
         confidence = 0.6 * min(1.0, max(0.0, (best_similarity - s.abstain_threshold) / span
                                         + 0.3)) + 0.4 * max(covered, support)
         citations = [
-            Citation(units[i].chunk.id, *_label(units[i].chunk), quote=units[i].text)
+            Citation(units[i].chunk.id, *label_of(units[i].chunk), quote=units[i].text)
             for i in chosen
         ]
         reason = (
@@ -433,7 +295,7 @@ class ExtractiveAnswerer:
         return Answer(question, AnswerStatus.ANSWERED, prefix + body, round(confidence, 3),
                       reason, citations, stance)
 
-    def _unfit(self, plan: _Plan, index: int) -> str:
+    def _unfit(self, plan: Plan, index: int) -> str:
         """Why a unit cannot be the answering one ("" when it can): it is about something
         adjacent, or it gives no value of the type asked ("When was the last test?" is not
         answered by a passage without a date, "Which firm audits you?" by one without a
@@ -457,7 +319,7 @@ class ExtractiveAnswerer:
             return f"it says little of what is asked (not: {', '.join(missing)})"
         return ""
 
-    def _supporting(self, plan: _Plan, best: int, order: list[int], scores: np.ndarray,
+    def _supporting(self, plan: Plan, best: int, order: list[int], scores: np.ndarray,
                     similarities: np.ndarray, unit_vectors: np.ndarray) -> list[int]:
         """The answering unit first, then the few others that add what it lacks: a term it
         misses (any question), or more of the answer (a description or a list)."""
@@ -487,7 +349,7 @@ class ExtractiveAnswerer:
             covered = more
         return chosen
 
-    def _verdict(self, plan: _Plan, best: int, chosen: list[int], similarity: float
+    def _verdict(self, plan: Plan, best: int, chosen: list[int], similarity: float
                  ) -> str | None:
         """"yes", "no" or None (the passage does not say), read from the answering unit;
         a Yes needs the chosen units, all affirmative, to support the whole question."""
@@ -526,17 +388,18 @@ class ExtractiveAnswerer:
             return None
         return "yes"
 
-    def _quotes(self, plan: _Plan, chosen: list[int]) -> list[str]:
+    def _quotes(self, plan: Plan, chosen: list[int], stance: str | None) -> list[str]:
         """The sentences of the chosen units that support the answer, the answering one
-        first: from the answering unit, its sentence that covers most of the question (or
-        holds the value asked), then any sentence of the chosen units that adds a term not
-        yet covered. A description or a list also keeps every sentence with a term."""
+        first: from the answering unit, the sentence its No is read from, or else its
+        sentence that covers most of the question (or holds the value asked), then any
+        sentence of the chosen units that adds a term not yet covered. A description or a
+        list also keeps every sentence with a term."""
         kind = plan.value_type
         wide = plan.shape.type in (QuestionType.DESCRIPTION, QuestionType.LIST)
         have: set[str] = set()
         quotes: list[str] = []
         for n, index in enumerate(chosen):
-            sentences = _sentences(answer_line(plan.units[index].text))
+            sentences = sentences_of(answer_line(plan.units[index].text))
             terms = [self._terms_in(plan, sentence) for sentence in sentences]
             keep = [False] * len(sentences)
             first = 0
@@ -546,6 +409,14 @@ class ExtractiveAnswerer:
                           -i) for i, (sentence, found) in enumerate(zip(sentences, terms,
                                                                          strict=True))]
                 first = max(range(len(sentences)), key=ranks.__getitem__)
+                if stance == "no":
+                    # "There is no paid bug bounty." is the answer, whatever else covers.
+                    said = stance_sentences(plan.units[index].text, self._stems,
+                                            set(plan.stems.values()))
+                    negative = [i for i, sentence in enumerate(sentences)
+                                if any(has_negative_cue(part) and part in sentence
+                                       for part in said)]
+                    first = negative[0] if negative else first
                 keep[first] = True
                 have |= terms[first]
             for i, found in enumerate(terms):
@@ -563,27 +434,27 @@ class ExtractiveAnswerer:
             quotes.append(without_label(trim_labels(sentences, picked)))
         return quotes
 
-    def _terms_in(self, plan: _Plan, sentence: str) -> set[str]:
+    def _terms_in(self, plan: Plan, sentence: str) -> set[str]:
         """The question's key terms a sentence covers (by stem, synonym or concept)."""
         stems, concepts = self._stems(sentence), self._concepts(sentence)
         return {t for t in plan.stems
                 if plan.accepted[t] & stems or plan.concepts_of[t] & concepts}
 
-    def _units(self, retrieval: RetrievalResult) -> list[_Unit]:
-        units: list[_Unit] = []
+    def _units(self, retrieval: RetrievalResult) -> list[Unit]:
+        units: list[Unit] = []
         for hit in retrieval.hits[: self.settings.evidence_chunks]:
             chunk = hit.chunk
             text = (strip_verdict(chunk.answer) if chunk.answer else chunk.text) or ""
             # Text addressed to a model is not evidence of anything (see answer.safety).
             found = self._unit_cache.get_or_make(
                 text, lambda t: evidence_units(without_instructions(t)))
-            units.extend(_Unit(chunk, unit) for unit in found)
+            units.extend(Unit(chunk, unit) for unit in found)
         return units
 
-    def _embedded(self, unit: _Unit) -> str:
+    def _embedded(self, unit: Unit) -> str:
         """A unit's second reading: in context, its acronyms spelled out once ("RTO
         (recovery time objective) 6 h"), which the model reads better than "RTO". The same
-        text as :attr:`_Unit.in_context` (embedded once) when it has none."""
+        text as :attr:`Unit.in_context` (embedded once) when it has none."""
         return self._spelled_cache.get_or_make(unit.in_context, self.lexicon.spelled_out)
 
     def _concepts(self, text: str) -> frozenset[str]:
@@ -617,7 +488,7 @@ class ExtractiveAnswerer:
             words = answer.split(None, 1)
             first = words[0].strip(".,;:!").lower() if words else ""
             stance = first if first in ("yes", "no") else None
-        citation = Citation(chunk.id, *_label(chunk), quote=f"Q: {chunk.question}")
+        citation = Citation(chunk.id, *label_of(chunk), quote=f"Q: {chunk.question}")
         kind = "a reworded" if reworded else "a matching"
         reason = (
             f"approved library answer to {kind} question (similarity {similarity:.2f}): "

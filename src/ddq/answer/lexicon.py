@@ -171,7 +171,7 @@ second secondary
 accuracy accurate accurately
 ownership owner owners owned
 oversight oversee oversees governance
-endpoints endpoint devices device laptops laptop workstations
+endpoints endpoint devices device laptops laptop workstations notebooks notebook
 upon on after
 centrally central centralized centralised
 classification classified levels tiers categories category
