@@ -7,6 +7,7 @@ and are read by path, never copied into the repository. Results are written as J
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import platform
@@ -331,3 +332,26 @@ def run_benchmark(
     if args.strict and not result["summary"]["meets_target"]:
         return 3
     return 0
+
+
+# --- questionnaires made of SciFact queries ------------------------------------------------
+
+
+def scifact_questions(queries: Path, limit: int) -> list[str]:
+    texts = [str(q["text"]).strip() for q in read_jsonl(queries)]
+    texts = [t for t in texts if t]
+    if len(texts) < limit:
+        raise BenchmarkError(f"{queries} has {len(texts)} queries; --questions {limit} asked")
+    return texts[:limit]
+
+
+def write_questionnaire(folder: Path, questions: Sequence[str], tag: str) -> Path:
+    """A questionnaire file as a customer would send it; ``tag`` makes each repeat a new
+    file (a new job) rather than a resumed one."""
+    path = folder / f"scifact-questionnaire-{tag}.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["ID", "Question"])
+        for number, question in enumerate(questions, start=1):
+            writer.writerow([f"{tag}-{number:04d}", question])
+    return path

@@ -35,7 +35,6 @@ or builds one there (several minutes).
 from __future__ import annotations
 
 import argparse
-import csv
 import shutil
 import sqlite3
 import sys
@@ -55,12 +54,13 @@ from _common import (
     load_average,
     median,
     peak_rss_mib,
-    read_jsonl,
     run_benchmark,
     scifact_paths,
+    scifact_questions,
     settings_summary,
     table,
     warn_if_busy,
+    write_questionnaire,
 )
 from bench_retrieval import WORKSPACE, build_index
 from ddq.config import Settings
@@ -71,26 +71,6 @@ from ddq.models.base import Embedder
 from ddq.models.registry import embedder_for
 
 TARGET_SPEEDUP = 3.0
-
-
-def scifact_questions(queries: Path, limit: int) -> list[str]:
-    texts = [str(q["text"]).strip() for q in read_jsonl(queries)]
-    texts = [t for t in texts if t]
-    if len(texts) < limit:
-        raise BenchmarkError(f"{queries} has {len(texts)} queries; --questions {limit} asked")
-    return texts[:limit]
-
-
-def write_questionnaire(folder: Path, questions: Sequence[str], tag: str) -> Path:
-    """A questionnaire file as a customer would send it; ``tag`` makes each repeat a new
-    file (a new job) rather than a resumed one."""
-    path = folder / f"scifact-questionnaire-{tag}.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["ID", "Question"])
-        for number, question in enumerate(questions, start=1):
-            writer.writerow([f"{tag}-{number:04d}", question])
-    return path
 
 
 class ColdStore:
