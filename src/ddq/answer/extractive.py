@@ -29,6 +29,7 @@ from ddq.answer.support import (
     QUALIFIERS,
     Subject,
     asks_metadata,
+    is_label,
     is_metadata,
     subject_numbers,
     trim_labels,
@@ -430,7 +431,9 @@ class ExtractiveAnswerer:
                 continue
             # The answering sentence first, then the others in their order.
             if n == 0:
-                picked.sort(key=lambda i: (i != first, i))
+                # Its label ("Customer-managed keys (CMEK / BYOK).") stays in front of it.
+                lead = first - 1 if first > 0 and is_label(sentences[first - 1]) else first
+                picked.sort(key=lambda i: (i not in (lead, first), i))
             quotes.append(without_label(trim_labels(sentences, picked)))
         return quotes
 

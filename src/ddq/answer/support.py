@@ -141,7 +141,7 @@ def trim_labels(sentences: list[str], picked: list[int]) -> str:
     ("Customer-managed keys (CMEK / BYOK)." before "Not currently supported.")."""
     out: list[str] = []
     for i in picked:
-        if i > 0 and i - 1 not in picked and _is_label(sentences[i - 1]) \
+        if i > 0 and i - 1 not in picked and is_label(sentences[i - 1]) \
                 and sentences[i - 1] not in out:
             out.append(sentences[i - 1])
         out.append(sentences[i])
@@ -152,7 +152,7 @@ def without_label(text: str) -> str:
     """``text`` without a leading label sentence ("Authentication. Workforce identity is
     federated…") when what follows says enough on its own."""
     sentences = split_sentences(text)
-    if len(sentences) >= 2 and _is_label(sentences[0]):
+    if len(sentences) >= 2 and is_label(sentences[0]):
         rest = " ".join(sentences[1:])
         # "Customer-managed keys (CMEK). Not supported…": the label is the subject.
         if len(rest.split()) >= _SELF_STANDING_WORDS and not _BARE_VERDICT.match(rest):
@@ -192,7 +192,7 @@ _VERBISH = re.compile(r"\b(?:is|are|was|were|be|been|has|have|do|does|not|no|mus
                       r"can|may|shall|should)\b", _F)
 
 
-def _is_label(sentence: str) -> bool:
+def is_label(sentence: str) -> bool:
     """A heading-like sentence: short, no verb, no value ("Log retention: 18 months." is a
     statement)."""
     words = sentence.split()
