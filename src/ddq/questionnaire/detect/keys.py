@@ -1,4 +1,4 @@
-"""Keys for extracted questions: unique within the file and stable across runs."""
+"""What a reader found, and its key: unique within the file and stable across runs."""
 
 from __future__ import annotations
 
@@ -6,29 +6,37 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ddq.forms import ExtractedQuestion, Target
+
 
 @dataclass(frozen=True, slots=True)
-class Placed:
-    """What a key is made from: the question's id, where it is, and its sheet (if any)."""
+class Found:
+    """A question as a reader found it, before it has a key."""
 
+    text: str
     qid: str | None
+    section: tuple[str, ...]
+    #: Where it is, for people ("row 5", "table 2, row 4"); the key when the id is not unique.
     location: str
+    answer: Target | None
+    notes: Target | None = None
+    #: The sheet it is on, in a workbook: an id unique in its sheet is "<sheet>!<id>".
     sheet: str | None = None
 
 
-def assign_keys(found: Sequence[Placed], *, id_name: str = "question id",
-                keyed_by: str = "location") -> tuple[list[str], list[str]]:
-    """One key per question, in order, and a warning per id that repeats in the file.
+def assign_keys(found: Sequence[Found], *, id_name: str = "question id",
+                keyed_by: str = "location") -> tuple[list[ExtractedQuestion], list[str]]:
+    """The questions with their keys, in order, and a warning per id that repeats in the file.
 
-    The id when it is unique in the file, "<sheet>!<id>" when unique in its sheet, else the
-    question's location (made unique if two questions share it). ``id_name`` and
+    A key is the id when it is unique in the file, "<sheet>!<id>" when unique in its sheet,
+    else the question's location (made unique if two questions share it). ``id_name`` and
     ``keyed_by`` word the warnings: "question id 'A1' appears 2 times; those questions are
     keyed by row"."""
     in_file = Counter(f.qid for f in found if f.qid)
     in_sheet: Counter[tuple[str | None, str]] = Counter(
         (f.sheet, f.qid) for f in found if f.qid and f.sheet is not None)
     used: set[str] = set()
-    keys: list[str] = []
+    questions: list[ExtractedQuestion] = []
     for item in found:
         key = item.location
         if item.qid and in_file[item.qid] == 1:
@@ -38,7 +46,8 @@ def assign_keys(found: Sequence[Placed], *, id_name: str = "question id",
         if key in used:
             key = item.location if item.location not in used else f"{item.location}#{len(used)}"
         used.add(key)
-        keys.append(key)
+        questions.append(ExtractedQuestion(key, item.text, item.qid, item.section,
+                                           item.location, item.answer, item.notes))
     warnings = [f"{id_name} {qid!r} appears {n} times; those questions are keyed by {keyed_by}"
                 for qid, n in in_file.items() if n > 1]
-    return keys, warnings
+    return questions, warnings

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from ddq.errors import DDQError, ErrorCode
 from ddq.forms import (
     DEFAULT_LIMITS,
     YES_NO_VALUES,
-    ExtractedQuestion,
     Extraction,
     ExtractOptions,
     FileFormat,
@@ -24,7 +22,7 @@ from ddq.forms import (
 )
 from ddq.questionnaire.detect.choices import is_marked
 from ddq.questionnaire.detect.headers import HeaderColumns, classify_headers
-from ddq.questionnaire.detect.keys import Placed, assign_keys
+from ddq.questionnaire.detect.keys import Found, assign_keys
 from ddq.questionnaire.detect.questions import (
     is_placeholder,
     looks_like_question,
@@ -65,7 +63,7 @@ def extract_csv(path: Path, options: ExtractOptions = ExtractOptions(),
         raise DDQError(ErrorCode.NO_QUESTIONS,
                        f"{path}: no questions found (the question column "
                        f"{_column_name(headers, columns.question)!r} is empty)")
-    questions, warnings = _keyed(found)
+    questions, warnings = assign_keys(found, keyed_by="row")
     layout = {
         "encoding": parsed.encoding, "bom": parsed.bom, "delimiter": parsed.delimiter,
         "line_terminator": parsed.line_terminator,
@@ -82,16 +80,6 @@ def extract_csv(path: Path, options: ExtractOptions = ExtractOptions(),
     return Extraction(str(path), FileFormat.CSV, questions, layout, warnings)
 
 
-@dataclass(frozen=True, slots=True)
-class _Found:
-    text: str
-    qid: str | None
-    section: tuple[str, ...]
-    line: int
-    answer: Target
-    notes: Target | None
-
-
 def _section_row(record: _Record, columns: HeaderColumns) -> str | None:
     """A row with one short value and no question: a section heading (no section column)."""
     filled = [(i, v.strip()) for i, v in enumerate(record.fields) if v.strip()]
@@ -103,8 +91,8 @@ def _section_row(record: _Record, columns: HeaderColumns) -> str | None:
     return value
 
 
-def _questions(records: Sequence[_Record], columns: HeaderColumns, plan: _Plan) -> list[_Found]:
-    found: list[_Found] = []
+def _questions(records: Sequence[_Record], columns: HeaderColumns, plan: _Plan) -> list[Found]:
+    found: list[Found] = []
     heading: str | None = None
     heading_id: str | None = None  # the id that numbers the heading's section, if one does
     last_section = ""
@@ -149,17 +137,8 @@ def _questions(records: Sequence[_Record], columns: HeaderColumns, plan: _Plan) 
             note = "" if is_placeholder(note) else note
             notes = Target(TargetRole.NOTES, f"row:{row}:{plan.notes}", (), note or None,
                            stated_limit(plan.notes))
-        found.append(_Found(question, _cell(record.fields, columns.id) or None, section,
-                            record.line, answer, notes))
+        found.append(Found(question, _cell(record.fields, columns.id) or None, section,
+                           f"row {record.line}", answer, notes))
     return found
 
 
-def _keyed(found: Sequence[_Found]) -> tuple[list[ExtractedQuestion], list[str]]:
-    keys, warnings = assign_keys([Placed(f.qid, f"row {f.line}") for f in found],
-                                 keyed_by="row")
-    questions = [
-        ExtractedQuestion(key=key, text=f.text, qid=f.qid, section=f.section,
-                          location=f"row {f.line}", answer=f.answer, notes=f.notes)
-        for key, f in zip(keys, found, strict=True)
-    ]
-    return questions, warnings

@@ -8,8 +8,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ddq.forms import Target
 from ddq.questionnaire.detect.choices import is_marked
+from ddq.questionnaire.detect.keys import Found
 from ddq.questionnaire.detect.questions import is_placeholder
 from ddq.questionnaire.formats.docx.body_xml import (
     W_SDT,
@@ -110,19 +110,9 @@ def _current(text: str, element: Element) -> str | None:
     return text
 
 
-@dataclass(frozen=True, slots=True)
-class _Found:
-    text: str
-    qid: str | None
-    section: tuple[str, ...]
-    location: str
-    answer: Target | None
-    notes: Target | None = None
-
-
 @dataclass(slots=True)
 class _Scan:
-    found: list[_Found] = field(default_factory=list)
+    found: list[Found] = field(default_factory=list)
     tables: list[dict[str, Any]] = field(default_factory=list)
     #: Paragraphs (index, element) that are answer places below a question paragraph.
     slots: list[tuple[int, Element]] = field(default_factory=list)

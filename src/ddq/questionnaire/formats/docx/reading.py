@@ -5,22 +5,20 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ddq.errors import DDQError, ErrorCode
 from ddq.forms import (
     DEFAULT_LIMITS,
-    ExtractedQuestion,
     Extraction,
     ExtractOptions,
     FileFormat,
     PackageLimits,
 )
-from ddq.questionnaire.detect.keys import Placed, assign_keys
+from ddq.questionnaire.detect.keys import assign_keys
 from ddq.questionnaire.formats.docx.body_xml import Element, val, w, xpath
-from ddq.questionnaire.formats.docx.places import _Found, _Scan, _style_id
+from ddq.questionnaire.formats.docx.places import _Scan, _style_id
 from ddq.questionnaire.formats.docx.walk import _Walker
 from ddq.questionnaire.ooxml import check_package
 
@@ -65,17 +63,6 @@ def _scan(document: DocxDocument, options: ExtractOptions) -> _Scan:
     return _Walker(document, options, named | frozenset(s for s in learned if s)).run()
 
 
-def _keyed(found: Sequence[_Found]) -> tuple[list[ExtractedQuestion], list[str]]:
-    keys, warnings = assign_keys([Placed(f.qid, f.location) for f in found],
-                                 id_name="question number")
-    questions = [
-        ExtractedQuestion(key=key, text=f.text, qid=f.qid, section=f.section,
-                          location=f.location, answer=f.answer, notes=f.notes)
-        for key, f in zip(keys, found, strict=True)
-    ]
-    return questions, warnings
-
-
 def _style_name(document: DocxDocument, index: int | None) -> str | None:
     if index is None:
         return None
@@ -96,7 +83,7 @@ def extract_docx(path: Path, options: ExtractOptions = ExtractOptions(),
         raise DDQError(ErrorCode.NO_QUESTIONS,
                        f"{path}: no questions found (looked for numbered question paragraphs "
                        "and question/answer tables)")
-    questions, warnings = _keyed(scan.found)
+    questions, warnings = assign_keys(scan.found, id_name="question number")
     layout = {
         "paragraph_questions": sum(1 for f in scan.found if f.location.startswith("paragraph")),
         "after_targets": scan.after_targets,

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from ddq.forms import YES_NO_VALUES, Target, TargetKind, TargetRole, value_kind
 from ddq.questionnaire.detect.headers import HeaderColumns, classify_headers
+from ddq.questionnaire.detect.keys import Found
 from ddq.questionnaire.detect.questions import paragraph_asks, split_written_number, stated_limit
 from ddq.questionnaire.formats.docx.body_xml import (
     W_TC,
@@ -30,7 +31,6 @@ from ddq.questionnaire.formats.docx.places import (
     _current,
     _current_after_label,
     _dropdown_values,
-    _Found,
     _marked,
 )
 
@@ -161,7 +161,7 @@ class _TableReader:
             if qid is None and first is not None:
                 qid = self._shown_number(first)  # a Word list number, not typed text
             section = self.walker.section + ((sub_section,) if sub_section else ())
-            self.walker.scan.found.append(_Found(
+            self.walker.scan.found.append(Found(
                 text, qid, section, f"table {self.index + 1}, row {row + 1}", answer))
         return len(pairs)
 
@@ -196,7 +196,7 @@ class _TableReader:
         return count
 
     def _row_question(self, row: int, text: str, q_cell: Element, columns: HeaderColumns,
-                      sub_section: str | None, require_question: bool) -> _Found | None:
+                      sub_section: str | None, require_question: bool) -> Found | None:
         written, rest = split_written_number(text)
         if require_question and not paragraph_asks(rest):
             return None
@@ -217,7 +217,7 @@ class _TableReader:
         notes, _ = self._target(row, columns.notes, TargetRole.NOTES, False)
         if notes is None and answer is not None and boxes is not None:
             notes = self._below_boxes(answer, boxes)
-        return _Found(" ".join(rest.split()), qid, section,
+        return Found(" ".join(rest.split()), qid, section,
                       f"table {self.index + 1}, row {row + 1}", answer, notes)
 
     def _id(self, row: int, col: int | None) -> str | None:

@@ -7,6 +7,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ddq.forms import ExtractOptions, Target, TargetKind, TargetRole, value_kind
+from ddq.questionnaire.detect.keys import Found
 from ddq.questionnaire.detect.questions import is_placeholder, paragraph_asks, split_written_number
 from ddq.questionnaire.formats.docx.body_xml import (
     W_P,
@@ -25,7 +26,6 @@ from ddq.questionnaire.formats.docx.places import (
     _NOTES_LABEL,
     _current_after_label,
     _dropdown_values,
-    _Found,
     _label_end,
     _Scan,
     _slot,
@@ -185,7 +185,7 @@ class _Walker:
         else:
             target = Target(TargetRole.ANSWER, f"after:{index}")
             self.scan.after_targets += 1
-        self.scan.found.append(_Found(" ".join(text.split()), qid, self.section,
+        self.scan.found.append(Found(" ".join(text.split()), qid, self.section,
                                       f"paragraph {index + 1}", target))
 
     def _add_boxed_question(self, index: int, text: str, qid: str | None, table: int,
@@ -193,7 +193,7 @@ class _Walker:
         allowed = _dropdown_values(cell)
         target = Target(TargetRole.ANSWER, f"table:{table}:0:0", allowed,
                         _current_after_label(cell), kind=value_kind(allowed))
-        self.scan.found.append(_Found(" ".join(text.split()), qid, self.section,
+        self.scan.found.append(Found(" ".join(text.split()), qid, self.section,
                                       f"paragraph {index + 1}", target))
 
     def _asks(self, paragraph: Element, text: str) -> bool:
@@ -227,5 +227,5 @@ class _Walker:
         else:
             notes = Target(TargetRole.NOTES, f"after:{at}")
             self.scan.after_targets += 1
-        self.scan.found.append(_Found(" ".join(text.split()), qid, self.section,
+        self.scan.found.append(Found(" ".join(text.split()), qid, self.section,
                                       f"paragraph {index + 1}", answer, notes))
