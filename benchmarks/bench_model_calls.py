@@ -50,8 +50,8 @@ DELAY_S = 0.2
 
 def drafting(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     questions_file = REPO_ROOT / "examples" / "questionnaires"
+    from ddq.forms import ExtractOptions
     from ddq.questionnaire.files import extract
-    from ddq.questionnaire.model import ExtractOptions
 
     asked: list[str] = []
     for path in sorted(questions_file.glob("harborline_*")):

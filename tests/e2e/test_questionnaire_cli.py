@@ -250,7 +250,7 @@ def test_a_workbook_with_yes_no_columns_is_answered_by_marking(home: Path, tmp_p
     the supporting text goes to the comments, and a mark the form had stays."""
     from openpyxl import Workbook, load_workbook
 
-    from ddq.questionnaire.xlsx import extract_xlsx
+    from ddq.questionnaire.formats.xlsx.reading import extract_xlsx
 
     form = Workbook()
     sheet = form.active

@@ -24,8 +24,8 @@ from ddq.jobs.export import export_answers
 from ddq.jobs.job import QuestionnaireJob
 from ddq.kb import KnowledgeBase
 from ddq.models.base import Embedder
+from ddq.questionnaire.detect.choices import verdict_of
 from ddq.questionnaire.files import extract
-from ddq.questionnaire.table_text import verdict_of
 from support.vendor_bank import CAIQ_TO_HECVAT
 from support.vendor_forms import (
     ExpectedForm,

@@ -18,8 +18,8 @@ from test_xlsx_roundtrip import (
 )
 
 from ddq.errors import DDQError, ErrorCode
+from ddq.forms import Extraction, ExtractOptions, neutralise
 from ddq.questionnaire.files import extract, write
-from ddq.questionnaire.model import Extraction, ExtractOptions, neutralise
 from support.vendor_forms import (
     CAIQ_TO_HECVAT,
     HIDDEN,

@@ -21,7 +21,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from pypdf import PdfReader
 
 from ddq.forms import Extraction, neutralise
-from ddq.questionnaire.xlsx import extract_xlsx, write_xlsx
+from ddq.questionnaire.formats.xlsx.reading import extract_xlsx
+from ddq.questionnaire.formats.xlsx.writing import write_xlsx
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "questionnaires" / "harborline_vendor_security.xlsx"

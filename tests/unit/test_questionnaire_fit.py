@@ -148,7 +148,7 @@ def test_the_forms_character_limit_bounds_the_text() -> None:
     ("Characters used", None),
 ])
 def test_a_limit_stated_in_a_header(header: str, limit: int | None) -> None:
-    from ddq.questionnaire.table_text import stated_limit
+    from ddq.questionnaire.detect.questions import stated_limit
 
     assert stated_limit(header) == limit
 

@@ -1,11 +1,11 @@
-"""Telling the questionnaire sheet from the sheets that copy it (``questionnaire.sheets``)."""
+"""Telling the questionnaire sheet from the sheets that copy it (``formats/xlsx/sheets``)."""
 
 from __future__ import annotations
 
 import pytest
 
-from ddq.questionnaire.sheets import SheetEvidence, find_reports, referenced_sheets
-from ddq.questionnaire.xlsx import _scan_sheet_xml
+from ddq.questionnaire.formats.xlsx.package import _scan_sheet_xml
+from ddq.questionnaire.formats.xlsx.sheets import SheetEvidence, find_reports, referenced_sheets
 
 pytestmark = pytest.mark.unit
 

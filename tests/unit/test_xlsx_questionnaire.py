@@ -18,8 +18,11 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ddq.errors import DDQError, ErrorCode
-from ddq.forms import ExtractOptions, TargetRole
-from ddq.questionnaire.xlsx import extract_xlsx, header_role, looks_like_question, write_xlsx
+from ddq.forms import YES_NO_VALUES, ExtractOptions, TargetKind, TargetRole
+from ddq.questionnaire.detect.header_roles import header_role
+from ddq.questionnaire.detect.questions import looks_like_question
+from ddq.questionnaire.formats.xlsx.reading import extract_xlsx
+from ddq.questionnaire.formats.xlsx.writing import write_xlsx
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "questionnaires" / "harborline_vendor_security.xlsx"
@@ -206,7 +209,10 @@ def test_northwind_questionnaire() -> None:
         assert question.answer.role is TargetRole.ANSWER
         assert question.answer.ref == f"Security Questionnaire!D{number}"
         assert question.answer.current == sheet.cell(number, 4).value
-        assert question.answer.allowed == ()
+        # No dropdown, but every answer is Yes or No: the reader gives the place those values.
+        assert question.answer.allowed == YES_NO_VALUES
+        assert question.answer.kind is TargetKind.DROPDOWN
+        assert question.notes.kind is TargetKind.TEXT
         assert question.notes.ref == f"Security Questionnaire!E{number}"
         assert question.notes.current == sheet.cell(number, 5).value
     layout = extraction.layout["sheets"]["Security Questionnaire"]

@@ -277,8 +277,8 @@ _VERDICTS = {"yes": "attested", "no": "negative"}
 
 
 def _cases_from_answered(path: Path) -> list[Case]:
+    from ddq.questionnaire.detect.choices import verdict_of
     from ddq.questionnaire.files import extract
-    from ddq.questionnaire.table_text import verdict_of
 
     cases = []
     for q in extract(path).questions:

@@ -25,7 +25,7 @@ from pathlib import Path
 from ddq.domain import Block, LoadedDocument, Location
 from ddq.errors import DDQError, ErrorCode
 from ddq.forms import ExtractedQuestion, Extraction, Target
-from ddq.questionnaire.table_text import is_plain, verdict_of
+from ddq.questionnaire.detect.choices import is_plain, verdict_of
 
 _NOT_APPLICABLE = frozenset({"n/a", "na", "n.a.", "not applicable"})
 #: A Word document is read as a library only when it answers at least this many questions

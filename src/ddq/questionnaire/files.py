@@ -13,7 +13,7 @@ from pathlib import Path
 from ddq.errors import DDQError, ErrorCode
 from ddq.forms import DEFAULT_LIMITS, Extraction, ExtractOptions, FileFormat, PackageLimits
 from ddq.questionnaire.formats import format_for, supported_suffixes
-from ddq.questionnaire.output import refuse_overwrite
+from ddq.questionnaire.ooxml import refuse_overwrite
 
 #: The file types a questionnaire may come as.
 SUPPORTED_QUESTIONNAIRES = supported_suffixes()

@@ -119,3 +119,30 @@ def marked_row(ref: str, labels: Sequence[str], value: str, marks: tuple[str, st
         raise DDQError(ErrorCode.INVALID_INPUT,
                        f"{ref}: {value!r} is none of the choices ({' / '.join(labels)})")
     return [mark if i == chosen else blank for i in range(len(labels))]
+
+
+#: The values a free-text answer column holds when it is a Yes/No column in all but name
+#: (a workbook without a dropdown whose answers are all of these).
+YES_NO_ANSWERS = frozenset(
+    {
+        "yes",
+        "no",
+        "n/a",
+        "na",
+        "n.a.",
+        "not applicable",
+        "partial",
+        "partially",
+        "partly",
+        "y",
+        "n",
+        "true",
+        "false",
+        "compliant",
+        "non-compliant",
+        "not compliant",
+        "partially compliant",
+        "in progress",
+        "planned",
+    }
+)

@@ -1,64 +1,32 @@
-"""Excel workbooks (``.xlsx``, ``.xlsm``). Refs: ``<sheet name>!<cell>`` ("Vendor!D5"), or a
-row's choice cells ``<sheet name>!<first>:<last>`` ("Vendor!C5:E5"), marked under the choice.
+"""Excel workbooks (``.xlsx``, ``.xlsm``): find the questions in a workbook, and write answers
+into a copy. Refs: ``<sheet name>!<cell>`` ("Vendor!D5"), or a row's choice cells
+``<sheet name>!<first>:<last>`` ("Vendor!C5:E5"), marked under the choice.
 
-The reader itself is still :mod:`ddq.questionnaire.xlsx` (being changed elsewhere); until it
-moves here, this format gives each of its answer places the kind and values the reader's
-layout says (a Yes/No column without a dropdown takes Yes/No/N/A), so that nothing above the
-format reads the layout or the cell grammar.
+Extraction reads the workbook with openpyxl (saved values of formula cells, merged cells, data
+validations) plus the two things openpyxl does not give: dropdowns stored in the x14 extension
+form (openpyxl drops them) and which cells hold formulas (``data_only`` hides them). Both are
+read from the worksheet XML in the package. Sheets that only copy the questionnaire with
+formulas (an analyst report, a summary) are skipped, as are hidden sheets unless named.
+
+Write-back never saves through openpyxl, which loses x14 dropdowns, images, charts and some
+conditional formats. It copies the zip package entry by entry and rewrites only the worksheet
+parts that hold answer cells, changing nothing in them but those cells (and the sheet's
+``<dimension>`` when a written cell lies outside it).
+
+Modules: ``values`` (cell text and names), ``package`` (worksheet parts, x14 dropdowns and
+formula cells from the XML, shared strings), ``dropdowns`` (list and text-length rules),
+``cells`` → ``columns`` → ``rows`` (one sheet: its cells, its columns, its rows), ``sheets``
+(which sheets are the questionnaire), ``reading`` (extraction), ``editing`` (a worksheet's
+XML), ``writing`` (the answered copy).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 
-from ddq.forms import (
-    DEFAULT_LIMITS,
-    YES_NO_VALUES,
-    ExtractedQuestion,
-    Extraction,
-    ExtractOptions,
-    FileFormat,
-    PackageLimits,
-    Target,
-    TargetKind,
-    TargetRole,
-)
+from ddq.forms import DEFAULT_LIMITS, Extraction, ExtractOptions, FileFormat, PackageLimits
 from ddq.questionnaire.formats.base import QuestionnaireFormat
-
-
-def _sheet_of(ref: str) -> str:
-    return ref.rsplit("!", 1)[0]
-
-
-def _typed(target: Target | None, yes_no: bool) -> Target | None:
-    if target is None:
-        return None
-    if ":" in target.ref.rsplit("!", 1)[-1]:
-        return replace(target, kind=TargetKind.CHOICE_CELLS)
-    if target.allowed:
-        return replace(target, kind=TargetKind.DROPDOWN)
-    if yes_no and target.role is TargetRole.ANSWER:
-        return replace(target, allowed=YES_NO_VALUES, kind=TargetKind.DROPDOWN)
-    return replace(target, kind=TargetKind.TEXT)
-
-
-def typed_places(extraction: Extraction) -> Extraction:
-    """``extraction`` with each answer place's kind set, and Yes/No/N/A as the values of an
-    answer column whose answers are all Yes/No (the layout's ``yes_no_column``)."""
-    sheets = extraction.layout.get("sheets")
-    yes_no = {name for name, info in sheets.items()
-              if isinstance(info, dict) and info.get("yes_no_column")
-              } if isinstance(sheets, dict) else set()
-
-    def typed(question: ExtractedQuestion) -> ExtractedQuestion:
-        sheet = _sheet_of(question.answer.ref) if question.answer is not None else ""
-        return replace(question, answer=_typed(question.answer, sheet in yes_no),
-                       notes=_typed(question.notes, False))
-
-    extraction.questions = [typed(q) for q in extraction.questions]
-    return extraction
 
 
 class XlsxFormat(QuestionnaireFormat):
@@ -67,11 +35,11 @@ class XlsxFormat(QuestionnaireFormat):
 
     def extract(self, path: Path, options: ExtractOptions = ExtractOptions(),
                 limits: PackageLimits = DEFAULT_LIMITS) -> Extraction:
-        from ddq.questionnaire.xlsx import extract_xlsx
+        from ddq.questionnaire.formats.xlsx.reading import extract_xlsx
 
-        return typed_places(extract_xlsx(path, options, limits))
+        return extract_xlsx(path, options, limits)
 
     def write(self, source: Path, destination: Path, fills: Mapping[str, str]) -> int:
-        from ddq.questionnaire.xlsx import write_xlsx
+        from ddq.questionnaire.formats.xlsx.writing import write_xlsx
 
         return write_xlsx(source, destination, fills)

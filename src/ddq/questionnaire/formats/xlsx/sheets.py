@@ -28,7 +28,7 @@ from itertools import pairwise
 from typing import Any, Generic, TypeVar
 
 from ddq.errors import ErrorCode
-from ddq.questionnaire.model import SheetSummary
+from ddq.forms import SheetSummary
 
 Q = TypeVar("Q")
 
