@@ -80,3 +80,38 @@ def test_a_stored_target_without_a_kind_reads_as_before() -> None:
     assert (listed.kind, free.kind) == (TargetKind.DROPDOWN, TargetKind.TEXT)
     boxes = Target(TargetRole.ANSWER, "paragraph:3", ("Yes", "No"), kind=TargetKind.CHECK_BOXES)
     assert Target.from_json(boxes.to_json()) == boxes
+
+
+def test_word_check_boxes_are_typed(tmp_path: Path) -> None:
+    from support.word_forms import build_form, make_docx
+
+    extraction = extract(make_docx(tmp_path, build_form))
+    assert {q.answer.kind for q in extraction.questions if q.answer} == {TargetKind.CHECK_BOXES}
+    assert {q.notes.kind for q in extraction.questions if q.notes} == {TargetKind.TEXT}
+
+
+def test_the_package_copy_replaces_named_parts_and_keeps_every_other_byte(tmp_path: Path) -> None:
+    import zipfile
+
+    from ddq.questionnaire.ooxml import copy_with_parts
+
+    source = tmp_path / "in.zip"
+    with zipfile.ZipFile(source, "w") as package:
+        package.comment = b"made by hand"
+        package.writestr("[Content_Types].xml", "<Types/>")
+        package.writestr(zipfile.ZipInfo("word/document.xml", (2020, 1, 2, 3, 4, 6)), "<old/>")
+        package.writestr("word/media/image1.png", b"\x89PNG", zipfile.ZIP_STORED)
+    copy = tmp_path / "out" / "copy.zip"
+    with zipfile.ZipFile(source) as package:
+        copy_with_parts(package, copy, {"WORD/document.xml": b"<new/>"})
+        with pytest.raises(DDQError) as caught:
+            copy_with_parts(package, tmp_path / "never.zip", {"word/missing.xml": b""})
+    assert caught.value.code is ErrorCode.UNREADABLE_FILE and not (tmp_path / "never.zip").exists()
+    with zipfile.ZipFile(source) as before, zipfile.ZipFile(copy) as after:
+        assert after.comment == b"made by hand"
+        assert [i.filename for i in after.infolist()] == [i.filename for i in before.infolist()]
+        assert after.read("word/document.xml") == b"<new/>"
+        assert after.getinfo("word/document.xml").date_time == (2020, 1, 2, 3, 4, 6)
+        for name in ("[Content_Types].xml", "word/media/image1.png"):
+            assert after.read(name) == before.read(name)
+            assert after.getinfo(name).compress_type == before.getinfo(name).compress_type
