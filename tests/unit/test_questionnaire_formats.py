@@ -115,3 +115,14 @@ def test_the_package_copy_replaces_named_parts_and_keeps_every_other_byte(tmp_pa
         for name in ("[Content_Types].xml", "word/media/image1.png"):
             assert after.read(name) == before.read(name)
             assert after.getinfo(name).compress_type == before.getinfo(name).compress_type
+
+
+def test_naming_the_formats_imports_no_parser() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from ddq.questionnaire.files import SUPPORTED_QUESTIONNAIRES; "
+            "print(sorted(m for m in ('openpyxl', 'docx', 'lxml') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"

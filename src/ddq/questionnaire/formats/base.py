@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from importlib import import_module
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from ddq.forms import DEFAULT_LIMITS, Extraction, ExtractOptions, FileFormat, PackageLimits
 
@@ -33,3 +34,24 @@ class QuestionnaireFormat(ABC):
     def write(self, source: Path, destination: Path, fills: Mapping[str, str]) -> int:
         """Write ``fills`` (value by answer-place ref) into a copy of ``source`` at
         ``destination``; the number of places written."""
+
+
+class ModuleFormat(QuestionnaireFormat):
+    """A format whose reader and writer are functions of its own modules, named
+    ``"module:function"`` and imported on first use (so that naming the supported file
+    endings never imports a parser)."""
+
+    reader: ClassVar[str]
+    writer: ClassVar[str]
+
+    @staticmethod
+    def _function(name: str) -> Callable[..., object]:
+        module, function = name.split(":")
+        return cast(Callable[..., object], getattr(import_module(module), function))
+
+    def extract(self, path: Path, options: ExtractOptions = ExtractOptions(),
+                limits: PackageLimits = DEFAULT_LIMITS) -> Extraction:
+        return cast(Extraction, self._function(self.reader)(path, options, limits))
+
+    def write(self, source: Path, destination: Path, fills: Mapping[str, str]) -> int:
+        return cast(int, self._function(self.writer)(source, destination, fills))

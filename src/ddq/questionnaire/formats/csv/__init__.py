@@ -19,24 +19,12 @@ go), ``reading`` (extraction), ``writing`` (the answered copy).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
-
-from ddq.forms import DEFAULT_LIMITS, Extraction, ExtractOptions, FileFormat, PackageLimits
-from ddq.questionnaire.formats.base import QuestionnaireFormat
+from ddq.forms import FileFormat
+from ddq.questionnaire.formats.base import ModuleFormat
 
 
-class CsvFormat(QuestionnaireFormat):
+class CsvFormat(ModuleFormat):
     format = FileFormat.CSV
     suffixes = (".csv", ".tsv")
-
-    def extract(self, path: Path, options: ExtractOptions = ExtractOptions(),
-                limits: PackageLimits = DEFAULT_LIMITS) -> Extraction:
-        from ddq.questionnaire.formats.csv.reading import extract_csv
-
-        return extract_csv(path, options, limits)
-
-    def write(self, source: Path, destination: Path, fills: Mapping[str, str]) -> int:
-        from ddq.questionnaire.formats.csv.writing import write_csv
-
-        return write_csv(source, destination, fills)
+    reader = "ddq.questionnaire.formats.csv.reading:extract_csv"
+    writer = "ddq.questionnaire.formats.csv.writing:write_csv"

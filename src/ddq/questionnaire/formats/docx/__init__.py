@@ -31,24 +31,12 @@ XML), ``writing`` (the answered copy).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
-
-from ddq.forms import DEFAULT_LIMITS, Extraction, ExtractOptions, FileFormat, PackageLimits
-from ddq.questionnaire.formats.base import QuestionnaireFormat
+from ddq.forms import FileFormat
+from ddq.questionnaire.formats.base import ModuleFormat
 
 
-class DocxFormat(QuestionnaireFormat):
+class DocxFormat(ModuleFormat):
     format = FileFormat.DOCX
     suffixes = (".docx",)
-
-    def extract(self, path: Path, options: ExtractOptions = ExtractOptions(),
-                limits: PackageLimits = DEFAULT_LIMITS) -> Extraction:
-        from ddq.questionnaire.formats.docx.reading import extract_docx
-
-        return extract_docx(path, options, limits)
-
-    def write(self, source: Path, destination: Path, fills: Mapping[str, str]) -> int:
-        from ddq.questionnaire.formats.docx.writing import write_docx
-
-        return write_docx(source, destination, fills)
+    reader = "ddq.questionnaire.formats.docx.reading:extract_docx"
+    writer = "ddq.questionnaire.formats.docx.writing:write_docx"

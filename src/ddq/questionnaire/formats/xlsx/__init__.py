@@ -22,24 +22,12 @@ XML), ``writing`` (the answered copy).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
-
-from ddq.forms import DEFAULT_LIMITS, Extraction, ExtractOptions, FileFormat, PackageLimits
-from ddq.questionnaire.formats.base import QuestionnaireFormat
+from ddq.forms import FileFormat
+from ddq.questionnaire.formats.base import ModuleFormat
 
 
-class XlsxFormat(QuestionnaireFormat):
+class XlsxFormat(ModuleFormat):
     format = FileFormat.XLSX
     suffixes = (".xlsx", ".xlsm")
-
-    def extract(self, path: Path, options: ExtractOptions = ExtractOptions(),
-                limits: PackageLimits = DEFAULT_LIMITS) -> Extraction:
-        from ddq.questionnaire.formats.xlsx.reading import extract_xlsx
-
-        return extract_xlsx(path, options, limits)
-
-    def write(self, source: Path, destination: Path, fills: Mapping[str, str]) -> int:
-        from ddq.questionnaire.formats.xlsx.writing import write_xlsx
-
-        return write_xlsx(source, destination, fills)
+    reader = "ddq.questionnaire.formats.xlsx.reading:extract_xlsx"
+    writer = "ddq.questionnaire.formats.xlsx.writing:write_xlsx"
