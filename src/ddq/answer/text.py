@@ -229,3 +229,23 @@ def says_universal(question: str, evidence: str) -> bool:
         return False
     strict = asked & {"always", "never", "fully", "100%"}
     return not strict or bool(strict & said) or "without exception" in evidence.lower()
+
+
+_COMMA_CLAUSE = re.compile(
+    r"\s*,\s*(?:and\s+|but\s+|or\s+)?|\s+(?:and|but)\s+(?=never\b|not\b|no\b)")
+
+
+def negation_elsewhere(sentence: str, stems_of: Callable[[str], AbstractSet[str]],
+                       key_stems: set[str]) -> bool:
+    """Whether every negative cue of ``sentence`` sits in a comma clause that shares no key
+    term, while another clause does: "Keys are rotated on a defined schedule, and never
+    embedded in code" negates the embedding, not the rotation. A sentence of one clause
+    ("Not currently supported.") keeps its negation."""
+    clauses = [c for c in _COMMA_CLAUSE.split(sentence) if c and c.strip()]
+    if len(clauses) < 2:
+        return False
+    about = [bool(stems_of(c) & key_stems) for c in clauses]
+    negated = [has_negative_cue(c) for c in clauses]
+    if not any(negated) or not any(a and not n for a, n in zip(about, negated, strict=True)):
+        return False
+    return not any(a and n for a, n in zip(about, negated, strict=True))

@@ -13,10 +13,12 @@ import re
 from ddq.answer.question_types import QuestionType
 
 _F = re.IGNORECASE
-_NUMBER_WORD = (r"(?:\d+(?:[.,]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|"
+# A number: digits (a space before the unit optional, "6h"), or a word (a space needed:
+# "a day", never the "a" of "as").
+_NUMBER_WORD = (r"(?:\d+(?:[.,]\d+)?|(?:one|two|three|four|five|six|seven|eight|nine|ten|"
                 r"eleven|twelve|fifteen|eighteen|twenty|thirty|forty|sixty|ninety|"
-                r"a|an|a few|several)")
-_PERIOD_UNIT = (r"(?:h|hrs?|hours?|mins?|minutes?|seconds?|s|days?|business\s+days?|"
+                r"a|an|a few|several)(?=[-\s]))")
+_PERIOD_UNIT = (r"(?:h|hrs?|hours?|mins?|minutes?|seconds?|days?|business\s+days?|"
                 r"working\s+days?|calendar\s+days?|weeks?|months?|years?|yrs?|quarters?)")
 _CADENCE = (r"(?:year|month|quarter|week|day|hour|minute|release|sprint|build|deployment|"
             r"commit|change|pull\s+request)")
@@ -33,7 +35,7 @@ _PATTERNS: dict[QuestionType, re.Pattern[str]] = {
     QuestionType.DURATION: re.compile(
         rf"\b{_NUMBER_WORD}(?:\s*(?:-|to|–)\s*\d+)?[-\s]*{_PERIOD_UNIT}\b|"
         r"\b(?:indefinitely|until\s+(?:deletion|termination|the\s+end)|"
-        r"for\s+the\s+(?:life|duration)\s+of)\b|\b(?:RTO|RPO)\b\s*(?:of|:|=|is)?\s*\d", _F),
+        r"for\s+the\s+(?:life|duration)\s+of)\b", _F),
     QuestionType.DATE: re.compile(
         r"\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|"
         r"aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?\s+"
