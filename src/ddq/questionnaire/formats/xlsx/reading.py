@@ -3,7 +3,6 @@ reports and question banks among them dropped (``sheets``), then keys and typed 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,15 +12,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ddq.errors import DDQError, ErrorCode
 from ddq.forms import (
     DEFAULT_LIMITS,
-    YES_NO_VALUES,
-    ExtractedQuestion,
     Extraction,
     ExtractOptions,
     FileFormat,
     PackageLimits,
-    Target,
-    TargetKind,
-    TargetRole,
 )
 from ddq.questionnaire.detect.keys import Found, assign_keys
 from ddq.questionnaire.formats.xlsx.columns import _SkipSheet
@@ -100,7 +94,7 @@ def extract_xlsx(
     if sum(1 for s in chosen.summaries if s.questions) > 1:
         for found in chosen.questions:  # several question tabs: each tab is a section
             found.section = (found.sheet, *found.section)
-    return typed_places(Extraction(
+    return Extraction(
         str(path),
         FileFormat.XLSX,
         assign_keys([Found(f.text, f.qid, f.section, f"{f.sheet}!{f.cell}", f.answer,
@@ -108,7 +102,7 @@ def extract_xlsx(
         {"sheets": chosen.layout, "skipped": chosen.skipped},
         chosen.notes,
         chosen.summaries,
-    ))
+    )
 
 
 def _read_one(sheet: Worksheet, xml: _SheetXml, options: ExtractOptions,
@@ -138,31 +132,3 @@ def _evidence(name: str, questions: list[_Found], layout: dict[str, Any], xml: _
     answer_cells = [f"{letter}{row}" for letter in columns if letter for row in rows]
     return SheetEvidence(name, [q.cell for q in questions], answer_cells, xml.formulas)
 
-
-def _typed(target: Target | None, yes_no: bool) -> Target | None:
-    if target is None:
-        return None
-    if ":" in target.ref.rsplit("!", 1)[-1]:
-        return replace(target, kind=TargetKind.CHOICE_CELLS)
-    if target.allowed:
-        return replace(target, kind=TargetKind.DROPDOWN)
-    if yes_no and target.role is TargetRole.ANSWER:
-        return replace(target, allowed=YES_NO_VALUES, kind=TargetKind.DROPDOWN)
-    return replace(target, kind=TargetKind.TEXT)
-
-
-def typed_places(extraction: Extraction) -> Extraction:
-    """``extraction`` with each answer place's kind set, and Yes/No/N/A as the values of an
-    answer column whose answers are all Yes/No (a sheet's ``yes_no_column``)."""
-    sheets = extraction.layout.get("sheets")
-    yes_no = {name for name, info in sheets.items()
-              if isinstance(info, dict) and info.get("yes_no_column")
-              } if isinstance(sheets, dict) else set()
-
-    def typed(question: ExtractedQuestion) -> ExtractedQuestion:
-        sheet = question.answer.ref.rsplit("!", 1)[0] if question.answer is not None else ""
-        return replace(question, answer=_typed(question.answer, sheet in yes_no),
-                       notes=_typed(question.notes, False))
-
-    extraction.questions = [typed(q) for q in extraction.questions]
-    return extraction

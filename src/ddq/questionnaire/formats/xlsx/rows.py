@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from openpyxl.utils.cell import get_column_letter
 
 from ddq.forms import (
+    YES_NO_VALUES,
     Target,
+    TargetKind,
     TargetRole,
+    value_kind,
 )
 from ddq.questionnaire.detect.choices import (
     YES_NO_ANSWERS,
@@ -101,7 +104,14 @@ class _SheetReader(_ColumnFinder):
                 f"sheet {self.name!r}: no answer column found; its questions are listed "
                 "without a place for the answers (name one with --answer-column)"
             )
-        return found, self._layout(columns, found)
+        layout = self._layout(columns, found)
+        if layout["yes_no_column"]:
+            # No dropdown, but every answer is Yes or No: the place takes Yes/No/N/A.
+            for item in found:
+                if item.answer is not None and not item.answer.allowed:
+                    item.answer = replace(item.answer, allowed=YES_NO_VALUES,
+                                          kind=TargetKind.DROPDOWN)
+        return found, layout
 
     def _classify(self, row: int, columns: _Columns, parent: bool = False
                   ) -> tuple[str, str, CellKey]:
@@ -204,12 +214,14 @@ class _SheetReader(_ColumnFinder):
             current = ""  # "Please select", "[Enter comments]": the place is still empty
         header = " ".join(_clean(self.values.get((row, column))) for row in self.header_rows)
         limits = [n for n in (self.limits.at(*cell), stated_limit(header)) if n]
+        allowed = self.dropdowns.at(*cell) or ()
         return Target(
             role,
             f"{self.name}!{name}",
-            self.dropdowns.at(*cell) or (),
+            allowed,
             current if current.strip() else None,
             min(limits) if limits else None,
+            value_kind(allowed),
         )
 
     def _choice_target(self, row: int, choices: tuple[tuple[int, str], ...], question: CellKey
@@ -231,7 +243,8 @@ class _SheetReader(_ColumnFinder):
         marked = [label for (column, label) in choices
                   if is_marked(_clean(self.value(row, column)))]
         return Target(TargetRole.ANSWER, f"{self.name}!{names[0]}:{names[-1]}",
-                      tuple(label for _, label in choices), marked[0] if marked else None)
+                      tuple(label for _, label in choices), marked[0] if marked else None,
+                      kind=TargetKind.CHOICE_CELLS)
 
     def _layout(self, columns: _Columns, found: list[_Found]) -> dict[str, Any]:
         def letter(column: int | None) -> str | None:
