@@ -200,6 +200,8 @@ def status(
     for health in state.indexes:
         mark = "ok" if health.in_sync else f"OUT OF SYNC (store has {health.expected})"
         console.print(f"index            {health.name}: {health.entries} entries, {mark}")
+    for repair in state.repairs:
+        console.print(f"repaired         {repair.describe()}")
 
 
 @eval_app.command("beir")

@@ -74,6 +74,7 @@ def print_ingest_report(report: IngestReport, *, as_json: bool) -> None:
             "embedded_texts": report.embedded_texts,
             "cached_texts": report.cached_texts,
             "seconds": round(report.seconds, 3),
+            "repairs": [asdict(r) for r in report.repairs],
         }))
         return
     for result in report.results:
@@ -91,6 +92,8 @@ def print_ingest_report(report: IngestReport, *, as_json: bool) -> None:
         else:
             note = f"; {escape(detail)}" if detail else ""
             console.print(f"{result.outcome.value:<9} {name} ({result.chunks} chunks{note})")
+    for repair in report.repairs:
+        console.print(f"repaired  {escape(repair.describe())}")
     counts = ", ".join(f"{report.count(o)} {o.value}" for o in Outcome)
     console.print(
         f"{counts}; {report.chunks_written} chunks written; {report.embedded_texts} texts "

@@ -10,7 +10,7 @@ import functools
 import itertools
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -20,6 +20,7 @@ from ddq.config import Settings
 from ddq.domain import Answer, RetrievalResult
 from ddq.errors import DDQError, ErrorCode
 from ddq.index.keyword import BM25KeywordIndex
+from ddq.index.repair import KeywordRepair, Repair
 from ddq.index.vector import MilvusVectorIndex, collection_name
 from ddq.ingest.library_loaders import LibraryColumns
 from ddq.ingest.pipeline import (
@@ -61,6 +62,11 @@ class Status:
     database: str
     milvus: str
     indexes: list[IndexHealth]
+    repairs: list[Repair] = field(default_factory=list)  # what opening it repaired
+
+
+#: How often retrieval re-checks the keyword index against the store.
+KEYWORD_CHECK_S = 5.0
 
 
 class Drafter(Protocol):
@@ -79,6 +85,8 @@ class KnowledgeBase:
         self._milvus: Any = None
         self._parent: KnowledgeBase | None = None
         self._views: dict[str, KnowledgeBase] = {}
+        #: Derived indexes this process found behind the store and rebuilt.
+        self.repairs: list[Repair] = []
 
     def scoped(self, workspace: str) -> KnowledgeBase:
         """The same knowledge base seen from another workspace: it shares the database, the
@@ -97,6 +105,7 @@ class KnowledgeBase:
             view._milvus = None
             view._parent = self
             view._views = {}
+            view.repairs = self.repairs
             self._views[workspace] = view
         return self._views[workspace]
 
@@ -152,8 +161,21 @@ class KnowledgeBase:
                                  self.settings.vector_index)
 
     @functools.cached_property
+    def _keyword(self) -> KeywordRepair:
+        index = BM25KeywordIndex(self.settings.keyword_index_dir / self.workspace)
+        return KeywordRepair(self.store, index, self.workspace, self.repairs)
+
+    @functools.cached_property
     def keyword_index(self) -> BM25KeywordIndex:
-        return BM25KeywordIndex(self.settings.keyword_index_dir / self.workspace)
+        """The workspace's keyword index, checked against the store (and rebuilt when it is
+        behind) on first use."""
+        self._keyword.ensure()
+        return self._keyword.index
+
+    def ensure_keyword_index(self, *, max_age_s: float = 0.0) -> Repair | None:
+        """Check the keyword index against the store now (or when last checked more than
+        ``max_age_s`` ago) and rebuild it when it is behind."""
+        return self._keyword.ensure(max_age_s=max_age_s)
 
     @functools.cached_property
     def retriever(self) -> HybridRetriever:
@@ -262,6 +284,10 @@ class KnowledgeBase:
                 self.rebuild_keyword_index()
             if "retriever" in self.__dict__:
                 self.retriever.library_changed()
+        elif (repair := self._keyword.ensure()) is not None:
+            # Nothing new, but the keyword index was behind what an earlier run committed
+            # (a crash between the store and the index): "unchanged" must not mean "broken".
+            report.repairs.append(repair)
         for result in report.results:
             INGEST_DOCUMENTS.labels(result.outcome.value).inc()
         INGEST_CHUNKS.inc(report.chunks_written)
@@ -269,12 +295,7 @@ class KnowledgeBase:
         return report
 
     def rebuild_keyword_index(self) -> int:
-        def pairs() -> Iterable[tuple[int, str]]:
-            for batch in self.store.iter_chunks(self.workspace):
-                for chunk in batch:
-                    yield chunk.id, chunk.keyword_text
-
-        return self.keyword_index.rebuild(pairs())
+        return self._keyword.rebuild()
 
     def remove(self, path: str, *, actor: str = "cli") -> int:
         """Delete a document from the store and every index; returns its chunk count."""
@@ -341,6 +362,9 @@ class KnowledgeBase:
         question = question.strip()
         if not question:
             raise DDQError(ErrorCode.INVALID_INPUT, "the question is empty")
+        # Another process may have changed the store since: at most one cheap check (a
+        # count and a max) every few seconds.
+        self.ensure_keyword_index(max_age_s=KEYWORD_CHECK_S)
         return self.retriever.retrieve(question, top_k=top_k)
 
     def ask(self, question: str) -> Answer:
@@ -382,6 +406,7 @@ class KnowledgeBase:
             database=self.store.engine.url.render_as_string(hide_password=True),
             milvus=self.settings.resolved_milvus_uri,
             indexes=indexes,
+            repairs=list(self.repairs),
         )
 
     def _all_chunks(self) -> int:

@@ -43,6 +43,10 @@ def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = kb is None
         app.state.kb = kb or KnowledgeBase(settings)
+        # Derived state repairs itself on start: a keyword index left behind the store (a
+        # crash mid-ingest) is rebuilt before the first request uses it.
+        for workspace in app.state.kb.store.workspaces():
+            app.state.kb.scoped(workspace).ensure_keyword_index()
         app.state.write_lock = threading.Lock()
         per_minute = app.state.kb.settings.rate_limit_per_minute
         app.state.limiter = RateLimiter(per_minute) if per_minute > 0 else None

@@ -7,14 +7,19 @@ state so a new process loads it instead of re-tokenising the corpus.
 from __future__ import annotations
 
 import json
+import logging
+import os
 import re
 import shutil
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+log = logging.getLogger("ddq.index")
 
 _STOPWORDS = "en"
 #: bm25s's own word pattern (scikit-learn's): what :meth:`BM25KeywordIndex.stem_terms` splits
@@ -26,6 +31,16 @@ def _stemmer() -> Any:
     import Stemmer
 
     return Stemmer.Stemmer("english")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,23 +67,51 @@ class BM25KeywordIndex:
         self._stopwords = frozenset(STOPWORDS_EN)
         self._loaded = False
         self._df_cache: np.ndarray | None = None  # document frequencies, derived on first use
+        self._rebuilding = threading.Lock()
 
     @property
     def size(self) -> int:
         self._load()
         return len(self._ids)
 
+    @property
+    def state(self) -> tuple[int, int]:
+        """(chunks indexed, the highest chunk id): compared with the store's
+        :meth:`~ddq.store.repository.KnowledgeStore.chunk_state` to tell whether this index
+        holds the store's chunks."""
+        self._load()
+        return len(self._ids), int(self._ids.max()) if len(self._ids) else 0
+
     def _load(self) -> None:
         if self._loaded:
             return
         self._loaded = True
+        self._retriever, self._ids = self._read()
+
+    def _read(self) -> tuple[Any, np.ndarray]:
+        """The saved index, or an empty one when there is none or it cannot be read."""
+        empty = (None, np.zeros(0, dtype=np.int64))
         ids_file = self.directory / "ids.json"
         if not ids_file.is_file():
-            return
+            return empty
         import bm25s
 
-        self._retriever = bm25s.BM25.load(str(self.directory / "bm25"), mmap=False)
-        self._ids = np.asarray(json.loads(ids_file.read_text()), dtype=np.int64)
+        try:
+            retriever = bm25s.BM25.load(str(self.directory / "bm25"), mmap=False)
+            ids = np.asarray(json.loads(ids_file.read_text()), dtype=np.int64)
+        except (OSError, ValueError, KeyError) as exc:
+            # A damaged index is an empty one: the repair check rebuilds it from the store.
+            log.warning("keyword index at %s cannot be read (%s); treating it as empty",
+                        self.directory.name, type(exc).__name__)
+            return empty
+        return retriever, ids
+
+    def reload(self) -> None:
+        """Read the saved index again (another process may have saved a newer one); a
+        search meanwhile sees the old one or the new one, never none."""
+        retriever, ids = self._read()
+        self._df_cache = None
+        self._retriever, self._ids, self._loaded = retriever, ids, True
 
     def tokenize(self, texts: Sequence[str]) -> Any:
         import bm25s
@@ -78,11 +121,17 @@ class BM25KeywordIndex:
 
     def rebuild(self, items: Iterable[tuple[int, str]]) -> int:
         """Replace the index with ``(chunk id, text)`` pairs; returns the number indexed."""
+        with self._rebuilding:
+            return self._rebuild(list(items))
+
+    def _rebuild(self, pairs: list[tuple[int, str]]) -> int:
         import bm25s
 
-        pairs = list(items)
         self._df_cache = None  # the frequencies of the index being replaced are stale
-        staging = self.directory.with_name(self.directory.name + ".staging")
+        # Names of this process's own: another process rebuilding the same index must not
+        # write into the same staging folder.
+        staging = self.directory.with_name(f"{self.directory.name}.staging-{os.getpid()}")
+        self._remove_leftovers()
         shutil.rmtree(staging, ignore_errors=True)
         if not pairs:
             shutil.rmtree(self.directory, ignore_errors=True)
@@ -94,7 +143,7 @@ class BM25KeywordIndex:
         retriever.save(str(staging / "bm25"))
         (staging / "ids.json").write_text(json.dumps([i for i, _ in pairs]))
         # Swap directories so a reader never sees half an index.
-        backup = self.directory.with_name(self.directory.name + ".old")
+        backup = self.directory.with_name(f"{self.directory.name}.old-{os.getpid()}")
         shutil.rmtree(backup, ignore_errors=True)
         if self.directory.exists():
             self.directory.rename(backup)
@@ -104,6 +153,14 @@ class BM25KeywordIndex:
         self._ids = np.asarray([i for i, _ in pairs], dtype=np.int64)
         self._loaded = True
         return len(pairs)
+
+    def _remove_leftovers(self) -> None:
+        """Staging and backup folders of processes that died while rebuilding."""
+        for pattern in (f"{self.directory.name}.staging-*", f"{self.directory.name}.old-*"):
+            for folder in self.directory.parent.glob(pattern):
+                pid = folder.name.rpartition("-")[2]
+                if pid.isdigit() and (int(pid) == os.getpid() or not _alive(int(pid))):
+                    shutil.rmtree(folder, ignore_errors=True)
 
     def search(self, queries: Sequence[str], limit: int) -> list[list[KeywordHit]]:
         self._load()

@@ -23,6 +23,7 @@ import numpy as np
 from ddq import tracing
 from ddq.domain import ChunkDraft, ChunkKind, LoadedDocument
 from ddq.errors import DDQError, ErrorCode
+from ddq.index.repair import Repair
 from ddq.index.vector import MilvusVectorIndex
 from ddq.ingest.chunking import chunk_document
 from ddq.ingest.library_loaders import LibraryColumns
@@ -57,6 +58,8 @@ class IngestReport:
     embedded_texts: int = 0
     cached_texts: int = 0
     seconds: float = 0.0
+    #: Derived indexes found behind the store and rebuilt by this run.
+    repairs: list[Repair] = field(default_factory=list)
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome is outcome)

@@ -209,6 +209,20 @@ class KnowledgeStore:
                 cached_embeddings=count(EmbeddingRow),
             )
 
+    def chunk_state(self, workspace: str) -> tuple[int, int]:
+        """What identifies the workspace's set of chunks: (how many, the highest id).
+
+        Chunk ids are never reused (AUTOINCREMENT, sequences) and chunks are never changed in
+        place (a changed document gets new ones), so from any earlier set the store moves
+        only by deleting ids, which lowers the count, or adding ids above every earlier one,
+        which raises the highest: an index holding the same count and highest id as the
+        store holds the store's chunks."""
+        with self._sessions() as session:
+            count, highest = session.execute(
+                select(func.count(ChunkRow.id), func.max(ChunkRow.id))
+                .where(ChunkRow.workspace == workspace)).one()
+            return int(count or 0), int(highest or 0)
+
     def library_entry_count(self, workspace: str) -> int:
         with self._sessions() as session:
             return int(
