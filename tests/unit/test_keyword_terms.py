@@ -8,7 +8,7 @@ from pathlib import Path
 import bm25s
 import pytest
 
-from ddq.answer.extractive import _Memo
+from ddq.answer.evidence import Memo
 from ddq.index.keyword import BM25KeywordIndex
 
 pytestmark = pytest.mark.unit
@@ -46,7 +46,7 @@ def test_stem_terms_keep_order_and_repeats(tmp_path: Path) -> None:
 
 
 def test_the_answerers_memo_stays_within_its_bound() -> None:
-    memo: _Memo[int] = _Memo(100)
+    memo: Memo[int] = Memo(100)
     for n in range(1_000):
         assert memo.put(f"text {n}", n) == n
     assert len(memo._items) <= 100
