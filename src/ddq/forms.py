@@ -94,6 +94,12 @@ class ExtractedQuestion:
     location: str
     answer: Target | None = None
     notes: Target | None = None
+    #: The same place, typed, for citations: a workbook's sheet and the question's cell
+    #: ("Vendor Response", "B12") and its row (12); a CSV's line; None where the file has
+    #: no such grid (a Word document: ``location`` says "table 2 row 4").
+    sheet: str | None = None
+    cell: str | None = None
+    row: int | None = None
 
     @property
     def targets(self) -> list[Target]:

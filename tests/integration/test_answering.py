@@ -41,7 +41,7 @@ def test_library_question_returns_the_approved_answer(loaded: KnowledgeBase) -> 
     assert from_xlsx.status is AnswerStatus.LIBRARY
     assert from_xlsx.text == "Yes. An independent firm tests the platform every year."
     assert from_xlsx.stance == "yes"
-    assert from_xlsx.citations[0].location == "sheet 'Vendor', cell B2"
+    assert from_xlsx.citations[0].location == "sheet 'Vendor', cell A2"
     assert from_xlsx.confidence >= 0.75
 
 

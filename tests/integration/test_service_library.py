@@ -69,13 +69,13 @@ def test_the_imported_library_is_listed_read_only_with_its_file_and_cell(clients
     assert first["owner"] == "Head of Security"
     assert first["provenance"]["file"].endswith("examples/knowledge/answer_library.xlsx")
     assert (first["provenance"]["sheet"], first["provenance"]["cell"],
-            first["provenance"]["question_id"]) == ("Approved answers", "C2", "HL-001")
+            first["provenance"]["question_id"]) == ("Approved answers", "B2", "HL-001")
     key = editor.headers["Authorization"].split(" ", 1)[1]
     browser = httpx.Client(base_url=str(editor.base_url), timeout=60, follow_redirects=True)
     browser.post("/ui/login", data={"key": key})
     page = browser.get("/ui/library").text
     assert "No entries" not in page
-    assert "Do you have a SOC 2 Type II report?" in page and "Approved answers!C2" in page
+    assert "Do you have a SOC 2 Type II report?" in page and "Approved answers!B2" in page
     assert "Read-only: change it in the file" in page
 
 

@@ -37,8 +37,9 @@ def notes(value: str | None, ref: str = "Vendor Response!D12") -> Target:
 
 
 def question(key: str, text: str, a: Target | None, n: Target | None = None,
-             section: tuple[str, ...] = ("Data",)) -> ExtractedQuestion:
-    return ExtractedQuestion(key, text, key, section, f"Vendor Response!B{key[-2:]}", a, n)
+             section: tuple[str, ...] = ("Data",), row: int = 12) -> ExtractedQuestion:
+    return ExtractedQuestion(key, text, key, section, f"Vendor Response!B{row}", a, n,
+                             sheet="Vendor Response", cell=f"B{row}", row=row)
 
 
 @pytest.mark.parametrize(("value", "said"), [
@@ -74,19 +75,20 @@ def test_unanswered_questions_are_counted_by_sheet_never_stored() -> None:
     extraction = Extraction("x.xlsx", FileFormat.XLSX, [
         question("DATA-01", "Is data encrypted at rest?", answer("Yes"), notes("AES-256.")),
         question("DATA-02", "Is data encrypted in transit?", answer(None, "Vendor Response!C13"),
-                 notes(None, "Vendor Response!D13")),
-        question("DATA-03", "Do you support BYOK?", answer("No", "Vendor Response!C14")),
+                 notes(None, "Vendor Response!D13"), row=13),
+        question("DATA-03", "Do you support BYOK?", answer("No", "Vendor Response!C14"),
+                 row=14),
     ])
     rows, unanswered = answered_rows(extraction)
     assert [(r.qid, r.answer, r.sheet, r.cell, r.row, r.section) for r in rows] == [
-        ("DATA-01", "Yes. AES-256.", "Vendor Response", "C12", 12, ("Data",)),
-        ("DATA-03", "No.", "Vendor Response", "C14", 14, ("Data",)),
+        ("DATA-01", "Yes. AES-256.", "Vendor Response", "B12", 12, ("Data",)),
+        ("DATA-03", "No.", "Vendor Response", "B14", 14, ("Data",)),
     ]
     assert unanswered == {"Vendor Response": 1}
     document = library_document(Path("x.xlsx"), extraction)
     assert [b.library_answer for b in document.blocks] == ["Yes. AES-256.", "No."]
     assert document.blocks[0].location.describe() == (
-        "sheet 'Vendor Response', cell C12, question DATA-01, Data")
+        "sheet 'Vendor Response', cell B12, question DATA-01, Data")
     assert document.notes == ["2 answered questions as library entries (Vendor Response 2)",
                               "1 question without an answer skipped"]
 

@@ -233,7 +233,7 @@ def test_xlsx_library_rows_carry_sheet_and_row(samples) -> None:
     chunks = chunks_of(document)
     assert [c.kind for c in chunks] == [ChunkKind.LIBRARY, ChunkKind.LIBRARY]
     # Cited to the answer's cell and the form's id for the question.
-    assert chunks[0].location.describe() == "sheet 'Security', cell C4, question 1"
+    assert chunks[0].location.describe() == "sheet 'Security', cell B4, question 1"
 
 
 def test_csv_library_with_semicolons(samples) -> None:

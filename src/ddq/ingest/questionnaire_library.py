@@ -16,7 +16,6 @@ still comes from :mod:`ddq.ingest.library_loaders`.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -31,8 +30,6 @@ _NOT_APPLICABLE = frozenset({"n/a", "na", "n.a.", "not applicable"})
 #: A Word document is read as a library only when it answers at least this many questions
 #: (a policy document with a question in a heading is not a questionnaire).
 _MIN_DOCX_ANSWERS = 3
-_CSV_ROW = re.compile(r"row (\d+)$")
-_CELL_ROW = re.compile(r"\$?[A-Za-z]{1,3}\$?(\d+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,18 +83,11 @@ def compose_answer(answer: Target | None, notes: Target | None) -> str:
 
 
 def _place(question: ExtractedQuestion) -> tuple[str | None, str | None, int | None]:
-    """(sheet, cell, row) of the answer, for citations: ("Vendor Response", "D12", 12) in a
-    workbook, (None, None, 5) for a CSV's line 5, (None, "table 2 row 4", None) in a
-    document."""
-    target = question.answer or question.notes
-    ref = target.ref if target is not None else ""
-    if "!" in ref and not ref.startswith(("table:", "row:", "paragraph:", "after:")):
-        sheet, cell = ref.rsplit("!", 1)
-        found = _CELL_ROW.match(cell)
-        return sheet, cell, int(found.group(1)) if found else None
-    line = _CSV_ROW.match(question.location)
-    if line:
-        return None, None, int(line.group(1))
+    """(sheet, cell, row) of the question, for citations: ("Vendor Response", "B12", 12) in
+    a workbook, (None, None, 5) for a CSV's line 5, (None, "table 2 row 4", None) in a
+    document, where only the reader's own words place it."""
+    if question.sheet is not None or question.row is not None:
+        return question.sheet, question.cell, question.row
     return None, question.location, None
 
 

@@ -22,6 +22,9 @@ class Found:
     notes: Target | None = None
     #: The sheet it is on, in a workbook: an id unique in its sheet is "<sheet>!<id>".
     sheet: str | None = None
+    #: Its cell in the sheet ("B12") and its row or line (12), where the file has a grid.
+    cell: str | None = None
+    row: int | None = None
 
 
 def assign_keys(found: Sequence[Found], *, id_name: str = "question id",
@@ -47,7 +50,8 @@ def assign_keys(found: Sequence[Found], *, id_name: str = "question id",
             key = item.location if item.location not in used else f"{item.location}#{len(used)}"
         used.add(key)
         questions.append(ExtractedQuestion(key, item.text, item.qid, item.section,
-                                           item.location, item.answer, item.notes))
+                                           item.location, item.answer, item.notes,
+                                           item.sheet, item.cell, item.row))
     warnings = [f"{id_name} {qid!r} appears {n} times; those questions are keyed by {keyed_by}"
                 for qid, n in in_file.items() if n > 1]
     return questions, warnings

@@ -138,7 +138,7 @@ def _questions(records: Sequence[_Record], columns: HeaderColumns, plan: _Plan) 
             notes = Target(TargetRole.NOTES, f"row:{row}:{plan.notes}", (), note or None,
                            stated_limit(plan.notes))
         found.append(Found(question, _cell(record.fields, columns.id) or None, section,
-                           f"row {record.line}", answer, notes))
+                           f"row {record.line}", answer, notes, row=record.line))
     return found
 
 

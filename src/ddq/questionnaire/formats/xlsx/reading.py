@@ -98,7 +98,7 @@ def extract_xlsx(
         str(path),
         FileFormat.XLSX,
         assign_keys([Found(f.text, f.qid, f.section, f"{f.sheet}!{f.cell}", f.answer,
-                           f.notes, f.sheet) for f in chosen.questions])[0],
+                           f.notes, f.sheet, f.cell, f.row) for f in chosen.questions])[0],
         {"sheets": chosen.layout, "skipped": chosen.skipped},
         chosen.notes,
         chosen.summaries,

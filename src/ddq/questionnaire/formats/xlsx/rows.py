@@ -64,6 +64,7 @@ class _Found:
     cell: str
     answer: Target | None
     notes: Target | None
+    row: int = 0
 
 
 
@@ -195,6 +196,7 @@ class _SheetReader(_ColumnFinder):
             _cell_name(*key),
             answer,
             notes,
+            key[0],
         )
 
     def _target(
