@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,28 @@ from ddq.jobs.export import ExportResult
 from ddq.jobs.job import JobResult
 from ddq.store.questionnaires import JobProgress, QuestionnaireInfo
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+#: What a terminal would act on instead of showing: C0 controls but tab and newline (ESC
+#: above all), DEL, C1 controls (0x9b is a one-byte CSI) and the bidirectional overrides
+#: that make a name read differently from what it is.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character shown as its escape (``\x1b``), so a file
+    name cannot move the cursor, retitle the window or clear the screen."""
+    return _CONTROLS.sub(lambda m: m.group().encode("unicode_escape").decode(), text)
+
+
+class _PrintableConsole(Console):
+    """A console that shows control characters in what it prints instead of sending them
+    to the terminal: file names, questions and error details come from files."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        super().print(*(printable(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+
+console = _PrintableConsole(highlight=False, soft_wrap=True)
+err_console = _PrintableConsole(stderr=True, highlight=False, soft_wrap=True)
 
 
 def display_path(path: str) -> str:

@@ -95,9 +95,16 @@ def test_workspaces_see_only_their_own_knowledge(service: Service) -> None:
     assert acme_doc["id"] != beta_doc["id"]
     found = acme.post("/api/search", json={"question": "How is customer data encrypted?"})
     assert found.status_code == 200
-    assert found.json() and all("/uploads/acme/" in h["source"] for h in found.json())
+    # Each hit and citation is a chunk of the caller's own workspace (named as uploaded,
+    # never by its path on the server).
+    def chunk_ids(workspace: str) -> set[int]:
+        return {c.id for batch in service.kb.store.iter_chunks(workspace) for c in batch}
+
+    assert found.json() and all(h["chunk_id"] in chunk_ids("acme") and
+                                h["source"] == "policy.md" for h in found.json())
     answer = beta.post("/api/ask", json={"question": "How is customer data encrypted?"}).json()
-    assert all("/uploads/beta/" in c["source"] for c in answer["citations"])
+    assert all(c["chunk_id"] in chunk_ids("beta") and c["source"] == "policy.md"
+               for c in answer["citations"])
     assert "ChaCha20" in answer["answer"] or answer["status"] == "needs_input"
     # Directly in Milvus and in the database: each workspace's vectors and rows are its own.
     acme_kb, beta_kb = service.kb.scoped("acme"), service.kb.scoped("beta")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import logging
+import pathlib
+import re
 from typing import Annotated
 
 from fastapi import FastAPI, Path, Request
@@ -57,6 +59,15 @@ class ErrorBody(BaseModel):
     detail: str
 
 
+def without_server_paths(detail: str, home: pathlib.Path) -> str:
+    """``detail`` with every path under the data directory cut to its file name: where the
+    service keeps things (``…/questionnaires/acme/<hash>/file.xlsx``) is nobody's business."""
+    roots = {str(home), str(home.resolve())}
+    for root in sorted(roots, key=len, reverse=True):
+        detail = re.sub(re.escape(root.rstrip("/")) + r"/(?:[^/\s:'\"]+/)*", "", detail)
+    return detail
+
+
 def error_response(status: int, code: str, detail: str) -> JSONResponse:
     return JSONResponse(status_code=status, content={"error_code": code, "detail": detail})
 
@@ -65,15 +76,18 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DDQError)
     async def ddq_error(request: Request, exc: DDQError) -> Response:
         status = STATUS.get(exc.code, 400)
+        kb = getattr(request.app.state, "kb", None)
+        detail = exc.detail if kb is None else without_server_paths(exc.detail,
+                                                                    kb.settings.home)
         if request.url.path.startswith("/ui"):
             # A person in the browser gets a page, with the same one-line message.
             body = (f"<!doctype html><title>DDQ</title><main style='font-family:system-ui;"
                     f"max-width:640px;margin:40px auto'><h1>That did not work</h1>"
-                    f"<p>{html.escape(exc.detail)}</p><p><a href='/ui'>Back to the "
+                    f"<p>{html.escape(detail)}</p><p><a href='/ui'>Back to the "
                     f"questionnaires</a></p></main>")
             response: Response = HTMLResponse(body, status_code=status)
         else:
-            response = error_response(status, exc.code.value, exc.detail)
+            response = error_response(status, exc.code.value, detail)
         if exc.code is ErrorCode.UNAUTHORIZED:
             response.headers["WWW-Authenticate"] = "Bearer"
         if exc.code is ErrorCode.RATE_LIMITED:

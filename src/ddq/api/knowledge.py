@@ -77,6 +77,18 @@ def uploads_dir(kb: KnowledgeBase) -> Path:
     return (kb.settings.home / "uploads" / kb.workspace).resolve()
 
 
+def public_name(kb: KnowledgeBase, source: str) -> str:
+    """What a response calls a document: its name below the workspace's uploads (what the
+    caller uploaded), else its file name; never a path on the server."""
+    path = Path(source)
+    if not path.is_absolute():
+        return source
+    try:
+        return str(path.relative_to(uploads_dir(kb)))
+    except ValueError:
+        return path.name
+
+
 def safe_name(filename: str | None) -> str:
     name = _SAFE_NAME.sub("_", Path(filename or "").name).strip(" .")
     if not name:
@@ -163,12 +175,16 @@ def router() -> APIRouter:
     def search(body: SearchBody, request: Request, caller: Caller = viewer
                ) -> list[dict[str, Any]]:
         kb = workspace_kb(request, caller)
-        return [hit_json(h) for h in kb.retrieve(body.question, top_k=body.k).hits]
+        hits = [hit_json(h) for h in kb.retrieve(body.question, top_k=body.k).hits]
+        return [{**hit, "source": public_name(kb, hit["source"])} for hit in hits]
 
     @api.post("/ask", summary="Draft a cited answer to one question")
     def ask(body: Question, request: Request, caller: Caller = viewer) -> dict[str, Any]:
         kb = workspace_kb(request, caller)
-        return answer_json(kb.ask(body.question))
+        answer = answer_json(kb.ask(body.question))
+        for citation in answer["citations"]:
+            citation["source"] = public_name(kb, citation["source"])
+        return answer
 
     @api.get("/audit", summary="The audit trail of the workspace (JSON, or CSV with ?format=csv)")
     def audit(request: Request, format: str = "json", caller: Caller = admin) -> Any:

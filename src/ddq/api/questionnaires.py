@@ -20,7 +20,7 @@ from pydantic import AfterValidator, BaseModel, Field
 from ddq.answer.text import leading_verdict
 from ddq.api.auth import Caller, require, workspace_kb
 from ddq.api.errors import MAX_INT, ErrorBody, RequestBody, RowId
-from ddq.api.knowledge import receive
+from ddq.api.knowledge import public_name, receive
 from ddq.api.library import approved_to_library
 from ddq.domain import Answer, AnswerStatus
 from ddq.errors import DDQError, ErrorCode
@@ -223,7 +223,8 @@ def router() -> APIRouter:
             draft = None if d is None else DraftOut(
                 version=d.version, status=d.status.value, text=d.text, stance=d.stance,
                 confidence=d.confidence, reason=d.reason, drafted_by=d.answerer,
-                citations=[CitationOut(chunk_id=c.chunk_id, source=c.source_path,
+                citations=[CitationOut(chunk_id=c.chunk_id,
+                                       source=public_name(kb, c.source_path),
                                        location=c.location, quote=c.quote)
                            for c in d.citations])
             out.append(QuestionOut(
