@@ -54,7 +54,7 @@ encryption at rest | data at rest | at rest | stored data | data in storage | st
 encryption in transit | in transit | data in motion | transport encryption | tls | ssl | https
 transport layer security | tls | ssl
 advanced encryption standard | aes | aes-256 | aes-128 | aes256
-cipher | cryptographic algorithm | encryption algorithm | algorithm | aes | aes-256 | aes-128
+cipher | cryptographic algorithm | encryption algorithm | aes | aes-256 | aes-128
     | aes256 | rsa | chacha20
 recovery time objective | rto | time to recover | restore service within
 recovery point objective | rpo | maximum data loss | data loss window
@@ -191,6 +191,9 @@ agreement agreements contract contracts
 practised practiced exercised rehearsed tested
 vetting screening screened
 edition version
+remediated remediate remediation fixed fix fixes
+weakness weaknesses vulnerability vulnerabilities flaw flaws
+checked scanned scan inspected
 logged logging logs log recorded
 monitored monitoring watched
 approved approval authorised authorized

@@ -20,6 +20,7 @@ _NUMBER_WORD = (r"(?:\d+(?:[.,]\d+)?|(?:one|two|three|four|five|six|seven|eight|
                 r"a|an|a few|several)(?=[-\s]))")
 _PERIOD_UNIT = (r"(?:h|hrs?|hours?|mins?|minutes?|seconds?|days?|business\s+days?|"
                 r"working\s+days?|calendar\s+days?|weeks?|months?|years?|yrs?|quarters?)")
+_MONTH = (r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*")
 _CADENCE = (r"(?:year|month|quarter|week|day|hour|minute|release|sprint|build|deployment|"
             r"commit|change|pull\s+request)")
 
@@ -35,7 +36,9 @@ _PATTERNS: dict[QuestionType, re.Pattern[str]] = {
     QuestionType.DURATION: re.compile(
         rf"\b{_NUMBER_WORD}(?:\s*(?:-|to|–)\s*\d+)?[-\s]*{_PERIOD_UNIT}\b|"
         r"\b(?:indefinitely|until\s+(?:deletion|termination|the\s+end)|"
-        r"for\s+the\s+(?:life|duration)\s+of)\b", _F),
+        r"for\s+the\s+(?:life|duration)\s+of)\b|"
+        # A period given by its ends: "1 January to 31 December 2025".
+        rf"\b\d{{1,2}}\s+{_MONTH}\s+(?:to|through|until|–|-)\s+\d{{1,2}}\s+{_MONTH}", _F),
     QuestionType.DATE: re.compile(
         r"\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|"
         r"aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?\s+"
@@ -45,7 +48,9 @@ _PATTERNS: dict[QuestionType, re.Pattern[str]] = {
         r"\b(?:in|since|during|of)\s+(?:19|20)\d\d\b", _F),
     QuestionType.VERSION: re.compile(
         r"\b(?:TLS|SSL|SSH|HTTP|SAML|OAuth|PCI\s+DSS|CVSS|v(?:ersion)?)\s*v?\d+(?:\.\d+)*\+?|"
-        r"\b\d+\.\d+(?:\.\d+)*\+?(?!\s*%)|\b(?:ISO(?:/IEC)?|NIST|SP)\s*\d{3,5}", _F),
+        r"\b\d+\.\d+(?:\.\d+)*\+?(?!\s*%)|\b(?:ISO(?:/IEC)?|NIST|SP)\s*\d{3,5}|"
+        r"\b(?:19|20)\d\d\s+(?:version|edition|release)\b|\b(?:FIDO|WPA|SHA|PKCS)\s*-?\d+\b",
+        _F),
     QuestionType.LIST: re.compile(r"[^,;]+[,;][^,;]+[,;][^,;]+|(?:^|\n)\s*[-*•]\s", _F),
 }
 
@@ -69,6 +74,7 @@ TYPE_WORDS: dict[QuestionType, frozenset[str]] = {
     QuestionType.NAMED: frozenset(
         "name names named tool tools product products solution solutions technology "
         "technologies mechanism mechanisms method methods brand platform software who "
+        "algorithm algorithms "
         "where located location locations".split()),
     QuestionType.LIST: frozenset("list lists include includes including".split()),
 }
