@@ -10,7 +10,6 @@ import functools
 import itertools
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -32,38 +31,13 @@ from ddq.ingest.pipeline import (
     discover_files,
     file_items,
 )
+from ddq.kb_status import Status, knowledge_status
 from ddq.metrics import INGEST_CHUNKS, INGEST_DOCUMENTS, INGEST_STAGE, observe_drafts, timed
 from ddq.models.base import Embedder, Generator, Reranker
 from ddq.models.registry import embedder_for, generator_for, reranker_for
 from ddq.retrieve.hybrid import HybridRetriever, RetrievalSettings
 from ddq.store.db import open_engine
 from ddq.store.repository import KnowledgeStore
-
-
-@dataclass(frozen=True, slots=True)
-class IndexHealth:
-    name: str
-    entries: int
-    expected: int
-
-    @property
-    def in_sync(self) -> bool:
-        return self.entries == self.expected
-
-
-@dataclass(frozen=True, slots=True)
-class Status:
-    workspace: str
-    documents: int
-    chunks: int
-    library_entries: int
-    cached_embeddings: int
-    embedding_model: str
-    database: str
-    milvus: str
-    indexes: list[IndexHealth]
-    repairs: list[Repair] = field(default_factory=list)  # what opening it repaired
-
 
 #: How often retrieval re-checks the keyword index against the store.
 KEYWORD_CHECK_S = 5.0
@@ -387,33 +361,10 @@ class KnowledgeBase:
         return "extractive" if self.drafter is self.answerer else "llm"
 
     def status(self) -> Status:
-        counts = self.store.counts(self.workspace)
-        library_all = counts.library_entries
-        indexes: list[IndexHealth] = []
-        indexes.append(IndexHealth(self.chunk_index.name, self.chunk_index.count(),
-                                   self._all_chunks()))
-        indexes.append(IndexHealth(self.question_index.name, self.question_index.count(),
-                                   self._all_library()))
-        indexes.append(IndexHealth(f"bm25:{self.workspace}", self.keyword_index.size,
-                                   counts.chunks))
-        return Status(
-            workspace=self.workspace,
-            documents=counts.documents,
-            chunks=counts.chunks,
-            library_entries=library_all,
-            cached_embeddings=counts.cached_embeddings,
-            embedding_model=self.settings.embedder,
-            database=self.store.engine.url.render_as_string(hide_password=True),
-            milvus=self.settings.resolved_milvus_uri,
-            indexes=indexes,
-            repairs=list(self.repairs),
-        )
+        return knowledge_status(self)
 
     def _all_chunks(self) -> int:
         return sum(self.store.counts(w).chunks for w in self.store.workspaces())
-
-    def _all_library(self) -> int:
-        return sum(self.store.library_entry_count(w) for w in self.store.workspaces())
 
 
 class _LazyEmbedder(Embedder):
