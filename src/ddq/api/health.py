@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
@@ -35,10 +35,8 @@ class Readiness:
         self.timeout_s = kb.settings.readiness_timeout_s
         self._models: tuple[float, dict[str, str]] | None = None
         self._lock = threading.Lock()
-        # One thread for the database check: a check that hangs (a lock held, a dead
-        # server) keeps it, and the next probes answer "not ready" at once instead of
-        # piling up threads behind it.
-        self._database = ThreadPoolExecutor(1, thread_name_prefix="ddq-readyz")
+        # At most one database check at a time: while one hangs (a lock held, a dead
+        # server) the next probes answer "not ready" at once instead of piling up threads.
         self._pending: Future[None] | None = None
 
     def _database_check(self) -> None:
@@ -57,7 +55,20 @@ class Readiness:
         with self._lock:
             if self._pending is not None and not self._pending.done():
                 return f"failing: no answer within {self.timeout_s:g} s (still waiting)"
-            self._pending = future = self._database.submit(self._database_check)
+            future: Future[None] = Future()
+            self._pending = future
+
+        def check() -> None:
+            try:
+                self._database_check()
+            except BaseException as exc:  # handed to the waiting probe
+                future.set_exception(exc)
+            else:
+                future.set_result(None)
+
+        # A daemon thread, not an executor's: a check stuck on a dead server must not hold
+        # up the process when it exits.
+        threading.Thread(target=check, name="ddq-readyz", daemon=True).start()
         try:
             future.result(timeout=self.timeout_s)
         except FutureTimeout:
