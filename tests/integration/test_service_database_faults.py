@@ -190,7 +190,12 @@ def test_a_data_directory_that_cannot_be_written_is_503(tmp_path: Path) -> None:
             assert answer.status_code == 503, answer.text
             assert _is_error_format(answer, "store_error")
             assert str(settings.home) not in answer.text
+            ready = client.get("/readyz")
+            assert ready.status_code == 503
+            assert ready.json()["checks"]["data_directory"] == ("failing: the uploads folder "
+                                                                "is not writable")
             uploads.unlink()
+            assert client.get("/readyz").status_code == 200
             again = client.post("/api/documents", files=[
                 ("files", ("policy.md", b"# Policy\n\nData is encrypted.\n", "text/markdown"))])
             assert again.status_code == 200 and again.json()[0]["outcome"] == "added"

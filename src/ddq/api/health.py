@@ -27,6 +27,8 @@ from ddq.metrics import REGISTRY
 from ddq.store.schema import ApiKeyRow, DocumentRow, QuestionnaireRow
 
 MODEL_CHECK_TTL_S = 30.0
+#: What the service writes under DDQ_HOME (docs/operations.md: the volumes to mount).
+WRITTEN_FOLDERS = ("keyword", "uploads", "questionnaires")
 
 
 class Readiness:
@@ -79,10 +81,7 @@ class Readiness:
 
     def checks(self) -> dict[str, str]:
         results: dict[str, str] = {"database": self.database()}
-        # Uploads, the keyword index and exports are written under the data directory.
-        home = self.kb.settings.home
-        results["data_directory"] = ("ok" if os.access(home, os.W_OK | os.X_OK)
-                                     else "failing: the data directory is not writable")
+        results["data_directory"] = self._writable()
         try:
             self.kb._client().list_collections()
             results["vector_index"] = "ok"
@@ -90,6 +89,19 @@ class Readiness:
             results["vector_index"] = f"failing: {type(exc).__name__}: {str(exc)[:120]}"
         results.update(self._model_checks())
         return results
+
+    def _writable(self) -> str:
+        """The folders the service writes under the data directory (the keyword index and
+        uploads) can be written. The data directory itself may be read-only (a container's
+        read-only root with a volume on each folder): a folder not made yet is checked by
+        the data directory it will be made in."""
+        home = self.kb.settings.home
+        for name in WRITTEN_FOLDERS:
+            folder = home / name
+            target = folder if folder.exists() else home
+            if not os.access(target, os.W_OK | os.X_OK):
+                return f"failing: the {name} folder is not writable"
+        return "ok"
 
     def _model_checks(self) -> dict[str, str]:
         with self._lock:
