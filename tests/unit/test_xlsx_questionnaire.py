@@ -19,7 +19,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ddq.errors import DDQError, ErrorCode
 from ddq.forms import YES_NO_VALUES, ExtractOptions, TargetKind, TargetRole
-from ddq.questionnaire.detect.header_roles import header_role
+from ddq.questionnaire.detect.headers import header_role
 from ddq.questionnaire.detect.questions import looks_like_question
 from ddq.questionnaire.formats.xlsx.reading import extract_xlsx
 from ddq.questionnaire.formats.xlsx.writing import write_xlsx

@@ -16,32 +16,8 @@ from pathlib import Path
 
 from ddq.domain import Block, LoadedDocument, Location
 from ddq.errors import DDQError, ErrorCode
+from ddq.questionnaire.detect.headers import HeaderRole, first_column, match_header
 
-_QUESTION_HEADERS = re.compile(
-    r"^(?:control\s+)?(?:question|questions|question\s*text|query|prompt|requirement|ask)"
-    r"(?:\s*text)?$",
-    re.IGNORECASE,
-)
-_ANSWER_HEADERS = re.compile(
-    r"^(?:approved\s+|vendor\s+|standard\s+|our\s+)?"
-    r"(?:answer|answers|response|responses|reply|answer\s*text|response\s*text)"
-    r"(?:\s*\(.*\))?$",
-    re.IGNORECASE,
-)
-_OWNER_HEADERS = re.compile(r"^(?:owner|answer\s+owner|reviewer)$", re.IGNORECASE)
-#: The free-text column beside a Yes/No answer ("Details / Additional Information").
-_DETAIL_HEADERS = re.compile(
-    r"^(?:details?|comments?|notes?|explanation|additional\s+(?:information|details|comments)"
-    r"|justification|evidence|remarks|supporting\s+(?:information|details|evidence))"
-    r"(?:\s*/\s*[\w\s]+)?$",
-    re.IGNORECASE,
-)
-#: The date after which an answer must be reviewed again before it is reused.
-_REVIEW_HEADERS = re.compile(
-    r"^(?:review\s*by|next\s+review(?:\s+date)?|review\s+due(?:\s+date)?|re-?review\s+by"
-    r"|valid\s+until|expires?(?:\s+on)?)$",
-    re.IGNORECASE,
-)
 _HEADER_SCAN_ROWS = 15
 
 
@@ -78,14 +54,18 @@ def _norm(value: object) -> str:
     return re.sub(r"\s+", " ", str(value)).strip() if value is not None else ""
 
 
-def _pick(headers: Sequence[str], wanted: str | None, pattern: re.Pattern[str]) -> int | None:
+def _pick(headers: Sequence[str], wanted: str | None, role: HeaderRole,
+          taken: Sequence[int | None] = ()) -> int | None:
+    """The column named ``wanted`` (case-insensitive), else the first free one whose header
+    names ``role`` in the questionnaires' header vocabulary (for the answer, a "Response" or
+    "Answer" column before a "Yes/No" or "Status" one, whose text is only the verdict)."""
     lowered = [h.lower() for h in headers]
     if wanted is not None:
         return lowered.index(wanted.lower()) if wanted.lower() in lowered else None
-    for index, header in enumerate(headers):
-        if pattern.match(header):
-            return index
-    return None
+    matches = [match_header(h) for h in headers]
+    if role is HeaderRole.QUESTION:  # a "Control" column is a table of records' first column
+        matches = [m if m is None or not m.weak else None for m in matches]
+    return first_column(matches, role, {c for c in taken if c is not None})
 
 
 def _rows_to_blocks(
@@ -106,13 +86,13 @@ def _rows_to_blocks(
         buffered.append((row_number, cells))
         if not any(cells):
             continue
-        q_col = _pick(cells, columns.question, _QUESTION_HEADERS)
+        q_col = _pick(cells, columns.question, HeaderRole.QUESTION)
         if q_col is not None:
             header_at = len(buffered) - 1
-            a_col = _pick(cells, columns.answer, _ANSWER_HEADERS)
-            o_col = _pick(cells, None, _OWNER_HEADERS)
-            d_col = _pick(cells, None, _DETAIL_HEADERS)
-            r_col = _pick(cells, None, _REVIEW_HEADERS)
+            a_col = _pick(cells, columns.answer, HeaderRole.ANSWER, (q_col,))
+            o_col = _pick(cells, None, HeaderRole.OWNER, (q_col, a_col))
+            d_col = _pick(cells, None, HeaderRole.NOTES, (q_col, a_col))
+            r_col = _pick(cells, None, HeaderRole.REVIEW_BY, (q_col, a_col))
             break
         if not seen_headers:
             seen_headers = [c for c in cells if c]

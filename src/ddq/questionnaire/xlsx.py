@@ -4,7 +4,7 @@
 Kept so that ``from ddq.questionnaire.xlsx import extract_xlsx, write_xlsx`` goes on
 working for callers outside this project."""
 
-from ddq.questionnaire.detect.header_roles import header_role
+from ddq.questionnaire.detect.headers import header_role
 from ddq.questionnaire.detect.questions import looks_like_question
 from ddq.questionnaire.formats.xlsx.reading import extract_xlsx
 from ddq.questionnaire.formats.xlsx.writing import write_xlsx

@@ -21,7 +21,7 @@ from ddq.forms import (
     value_kind,
 )
 from ddq.questionnaire.detect.choices import is_marked
-from ddq.questionnaire.detect.headers import HeaderColumns, classify_headers
+from ddq.questionnaire.detect.headers import HeaderColumns, classify_headers, with_blank_header_id
 from ddq.questionnaire.detect.keys import Found, assign_keys
 from ddq.questionnaire.detect.questions import (
     is_placeholder,
@@ -53,7 +53,8 @@ def extract_csv(path: Path, options: ExtractOptions = ExtractOptions(),
     if header_at is None:
         raise _no_question_column(path, parsed, options)
     headers = parsed.records[header_at].fields
-    columns = classify_headers(headers, options)
+    columns = with_blank_header_id(classify_headers(headers, options), headers,
+                                   [r.fields for r in parsed.records[header_at + 1:]], options)
     if columns.question is None:
         raise _no_question_column(path, parsed, options)
     _check_option_columns(path, headers, options)

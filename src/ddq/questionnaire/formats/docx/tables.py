@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ddq.forms import YES_NO_VALUES, Target, TargetKind, TargetRole, value_kind
-from ddq.questionnaire.detect.headers import HeaderColumns, classify_headers
+from ddq.questionnaire.detect.headers import HeaderColumns, classify_headers, with_blank_header_id
 from ddq.questionnaire.detect.keys import Found
 from ddq.questionnaire.detect.questions import paragraph_asks, split_written_number, stated_limit
 from ddq.questionnaire.formats.docx.body_xml import (
@@ -88,7 +88,8 @@ class _TableReader:
                 # "Question | (blank)": the unnamed column is where the answers go.
                 columns = HeaderColumns(columns.question, answer=1 - columns.question)
             if columns.answer is not None or columns.choices:
-                return row, columns
+                below = [_header_texts(grid) for grid in self.grids[row + 1:]]
+                return row, with_blank_header_id(columns, headers, below, options)
         return None
 
     def _two_columns(self) -> bool:

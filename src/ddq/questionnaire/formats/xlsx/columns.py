@@ -13,7 +13,12 @@ from ddq.errors import ErrorCode
 from ddq.questionnaire.detect.choices import (
     choice_columns,
 )
-from ddq.questionnaire.detect.header_roles import header_role
+from ddq.questionnaire.detect.headers import (
+    READER_ROLES,
+    HeaderMatch,
+    id_column_by_content,
+    match_header,
+)
 from ddq.questionnaire.detect.questions import (
     looks_like_question,
 )
@@ -24,7 +29,6 @@ _HEADER_SCAN_ROWS = 30
 
 
 
-_ID_LIKE = re.compile(r"[A-Za-z]{0,8}[-_. ]?\d+(?:[.\-]\d+)*[a-z]?\.?|\d+(?:\.\d+)*\.?")
 
 
 
@@ -66,6 +70,18 @@ class _Columns:
 _SPEC_LETTERS = re.compile(r"\$?([A-Za-z]{1,3})")
 
 
+def _reader_match(text: str) -> HeaderMatch | None:
+    """What a header cell names among the parts a reader places (owner and review-by
+    columns are the library's, a lone choice is the choice run's)."""
+    found = match_header(text)
+    return found if found is not None and found.role in READER_ROLES else None
+
+
+def _reader_role(text: str) -> str | None:
+    found = _reader_match(text)
+    return found.role if found else None
+
+
 
 class _ColumnFinder(_SheetCells):
     """Finds which column of a sheet plays which part: from its header row(s), the options,
@@ -83,14 +99,17 @@ class _ColumnFinder(_SheetCells):
         choices = choice_columns(header) or choice_columns(sub)
         roles: dict[str, int] = {}
         # The second header row names what the first leaves general ("Vendor Response" over
-        # "Yes/No/N/A | Comments"), so its roles come first.
-        for cells in (sub, header):
-            for column in sorted(cells):
-                if any(column == c for c, _ in choices):
-                    continue  # "No" beside "Yes" is a choice, not the number column
-                role = header_role(cells[column])
-                if role is not None and role not in roles and column not in roles.values():
-                    roles[role] = column
+        # "Yes/No/N/A | Comments"), so its roles come first; a header that says its role
+        # only by a word ("CSP CAIQ Answer", "Control") comes after those that name it.
+        for weak in (False, True):
+            for cells in (sub, header):
+                for column in sorted(cells):
+                    if any(column == c for c, _ in choices):
+                        continue  # "No" beside "Yes" is a choice, not the number column
+                    found = _reader_match(cells[column])
+                    if (found is not None and found.weak is weak and found.role not in roles
+                            and column not in roles.values()):
+                        roles[found.role] = column
         columns = _Columns(
             header_row,
             roles.get("question", 0),
@@ -136,7 +155,7 @@ class _ColumnFinder(_SheetCells):
             return None, {}
         below = header_row + 1
         cells = {c: t for c, t in self.header_cells(below).items() if t}
-        named = [c for c, t in cells.items() if header_role(t) is not None]
+        named = [c for c, t in cells.items() if _reader_role(t) is not None]
         if not cells or any(looks_like_question(t) for t in cells.values()):
             return None, {}
         choices = {c for c, _ in choice_columns(cells)}
@@ -161,7 +180,7 @@ class _ColumnFinder(_SheetCells):
                 if all(_clean(s).casefold() in lowered for s in specs):
                     return row
                 continue
-            roles = {header_role(t) for t in cells.values()} - {None}
+            roles = {_reader_role(t) for t in cells.values()} - {None}
             score = len(roles) + (2 if "question" in roles else 0)
             if score > best_score and ("question" in roles or len(roles) >= 2):
                 best, best_score = row, score
@@ -230,14 +249,9 @@ class _ColumnFinder(_SheetCells):
                              and looks_like_question(_clean(v))]
         taken = {c for c in columns.roles().values() if c}
         header = self.header_cells(columns.header_row) if columns.header_row else {}
-        for column in range(1, columns.question):
-            if column in taken or header.get(column):
-                continue
-            ids = sum(1 for r in question_rows
-                      if _ID_LIKE.fullmatch(_clean(self.values.get((r, column)))))
-            if question_rows and ids * 2 >= len(question_rows):
-                return column
-        return None
+        blank = [c for c in range(1, columns.question) if c not in taken and not header.get(c)]
+        return id_column_by_content(
+            blank, lambda c: [_clean(self.values.get((r, c))) for r in question_rows])
 
     def _detect_without_header(self, columns: _Columns) -> None:
         """No header: ids are short codes left of the questions; answers have a dropdown."""
