@@ -91,7 +91,7 @@ class Settings(BaseSettings):
                                    description="Fused candidates the reranker reorders.")
 
     library_match_threshold: float = Field(default=0.86, ge=0.0, le=1.0)
-    abstain_threshold: float = Field(default=0.45, ge=0.0, le=1.0)
+    abstain_threshold: float = Field(default=0.40, ge=0.0, le=1.0)
 
     answer_batch_size: int = Field(default=32, ge=1, le=1024,
                                    description="Questions answered per batch in a job.")

@@ -90,7 +90,7 @@ _FULL_MARGIN = 0.12
 @dataclass(frozen=True, slots=True)
 class AnswerSettings:
     library_match_threshold: float = 0.86
-    abstain_threshold: float = 0.45
+    abstain_threshold: float = 0.40
     min_term_coverage: float = 0.4
     evidence_chunks: int = 5
     max_units: int = 3
