@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import logging
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -38,6 +39,8 @@ from ddq.models.registry import embedder_for, generator_for, reranker_for
 from ddq.retrieve.hybrid import HybridRetriever, RetrievalSettings
 from ddq.store.db import open_engine
 from ddq.store.repository import KnowledgeStore
+
+log = logging.getLogger("ddq.kb")
 
 #: How often retrieval re-checks the keyword index against the store.
 KEYWORD_CHECK_S = 5.0
@@ -143,8 +146,16 @@ class KnowledgeBase:
     def keyword_index(self) -> BM25KeywordIndex:
         """The workspace's keyword index, checked against the store (and rebuilt when it is
         behind) on first use."""
-        self._keyword.ensure()
+        self._ensure_keyword_quietly(0.0)
         return self._keyword.index
+
+    def _ensure_keyword_quietly(self, max_age_s: float) -> None:
+        try:
+            self._keyword.ensure(max_age_s=max_age_s)
+        except (OSError, DDQError) as exc:
+            # Searching the index it has beats not answering; the failure is logged, and
+            # the next check (or `ddq ingest`) tries again.
+            log.warning("keyword index could not be repaired: %s", exc)
 
     def ensure_keyword_index(self, *, max_age_s: float = 0.0) -> Repair | None:
         """Check the keyword index against the store now (or when last checked more than
@@ -338,7 +349,7 @@ class KnowledgeBase:
             raise DDQError(ErrorCode.INVALID_INPUT, "the question is empty")
         # Another process may have changed the store since: at most one cheap check (a
         # count and a max) every few seconds.
-        self.ensure_keyword_index(max_age_s=KEYWORD_CHECK_S)
+        self._ensure_keyword_quietly(KEYWORD_CHECK_S)
         return self.retriever.retrieve(question, top_k=top_k)
 
     def ask(self, question: str) -> Answer:

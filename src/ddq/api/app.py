@@ -27,6 +27,7 @@ from ddq.api.guard import RequestGuard
 from ddq.api.health import Readiness, index_entities, job_counts, store_chunks
 from ddq.api.jobs import JobWorker
 from ddq.config import Settings
+from ddq.errors import DDQError
 from ddq.kb import KnowledgeBase
 from ddq.logs import REQUEST_ID
 from ddq.metrics import HTTP_DURATION, HTTP_IN_FLIGHT, HTTP_REQUESTS, set_state_sources
@@ -46,7 +47,10 @@ def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
         # Derived state repairs itself on start: a keyword index left behind the store (a
         # crash mid-ingest) is rebuilt before the first request uses it.
         for workspace in app.state.kb.store.workspaces():
-            app.state.kb.scoped(workspace).ensure_keyword_index()
+            try:
+                app.state.kb.scoped(workspace).ensure_keyword_index()
+            except (OSError, DDQError) as exc:  # serve anyway; /readyz names a bad folder
+                log.warning("keyword index of %s could not be repaired: %s", workspace, exc)
         app.state.write_lock = threading.Lock()
         per_minute = app.state.kb.settings.rate_limit_per_minute
         app.state.limiter = RateLimiter(per_minute) if per_minute > 0 else None

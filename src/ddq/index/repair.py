@@ -68,8 +68,12 @@ class KeywordRepair:
                 self._checked = time.monotonic()
                 return None
             had = self.index.size
-            self.index.rebuild(self._pairs())
-            self._checked = time.monotonic()
+            try:
+                self.index.rebuild(self._pairs())
+            finally:
+                # Also after a failed rebuild (a full disk): the next check waits its turn
+                # instead of every search trying again.
+                self._checked = time.monotonic()
         repair = Repair(f"bm25:{self.workspace}", had=had, expected=wanted[0])
         self.repairs.append(repair)
         log.warning("keyword index repaired", extra={"workspace": self.workspace,
