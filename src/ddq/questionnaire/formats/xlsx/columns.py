@@ -16,6 +16,7 @@ from ddq.questionnaire.detect.choices import (
 from ddq.questionnaire.detect.headers import (
     READER_ROLES,
     HeaderMatch,
+    answer_rank,
     id_column_by_content,
     match_header,
 )
@@ -83,6 +84,21 @@ def _reader_role(text: str) -> str | None:
 
 
 
+def _verdict_beside_text(roles: dict[str, int], answers: dict[int, HeaderMatch]) -> None:
+    """A Yes/No column beside a response column ("Yes/No | Response"): the Yes/No column is
+    the answer and the response its notes, as in a CSV file or a Word table."""
+    free = {c: m for c, m in answers.items()
+            if roles.get("answer") == c or c not in roles.values()}
+    verdicts = sorted((answer_rank(m), c) for c, m in free.items() if m.yes_no)
+    if not verdicts:
+        return
+    verdict = verdicts[0][1]
+    texts = sorted((answer_rank(m), c) for c, m in free.items() if c != verdict)
+    roles["answer"] = verdict
+    if texts:
+        roles["notes"] = texts[0][1]
+
+
 class _ColumnFinder(_SheetCells):
     """Finds which column of a sheet plays which part: from its header row(s), the options,
     or the content when it has no header."""
@@ -98,6 +114,7 @@ class _ColumnFinder(_SheetCells):
         self.header_rows = tuple(r for r in (header_row, sub_row) if r)
         choices = choice_columns(header) or choice_columns(sub)
         roles: dict[str, int] = {}
+        answers: dict[int, HeaderMatch] = {}  # every column a header names as an answer
         # The second header row names what the first leaves general ("Vendor Response" over
         # "Yes/No/N/A | Comments"), so its roles come first; a header that says its role
         # only by a word ("CSP CAIQ Answer", "Control") comes after those that name it.
@@ -107,9 +124,14 @@ class _ColumnFinder(_SheetCells):
                     if any(column == c for c, _ in choices):
                         continue  # "No" beside "Yes" is a choice, not the number column
                     found = _reader_match(cells[column])
-                    if (found is not None and found.weak is weak and found.role not in roles
-                            and column not in roles.values()):
+                    if found is None or found.weak is not weak:
+                        continue
+                    if found.role == "answer":
+                        answers.setdefault(column, found)
+                    if found.role not in roles and column not in roles.values():
                         roles[found.role] = column
+        if not choices and not self.options.answer_column:
+            _verdict_beside_text(roles, answers)
         columns = _Columns(
             header_row,
             roles.get("question", 0),
