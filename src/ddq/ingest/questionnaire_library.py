@@ -34,16 +34,39 @@ _MIN_DOCX_ANSWERS = 3
 
 @dataclass(frozen=True, slots=True)
 class LibraryRow:
-    """One answered question of a questionnaire, as a library entry."""
+    """One answered question of a questionnaire, as a library entry: the question as the
+    reader found it, and the answer composed from its places."""
 
-    question: str
+    source: ExtractedQuestion
     answer: str
-    qid: str | None
-    section: tuple[str, ...]
-    sheet: str | None
-    cell: str | None
 
-    row: int | None
+    @property
+    def question(self) -> str:
+        return self.source.text.strip()
+
+    @property
+    def qid(self) -> str | None:
+        return self.source.qid
+
+    @property
+    def section(self) -> tuple[str, ...]:
+        return self.source.section
+
+    @property
+    def sheet(self) -> str | None:
+        return self.source.sheet
+
+    @property
+    def cell(self) -> str | None:
+        """The question's cell in a workbook ("B12"), or, in a file without a grid, the
+        reader's own words for its place ("table 2 row 4"); None for a CSV line."""
+        if self.source.sheet is None and self.source.row is None:
+            return self.source.location
+        return self.source.cell
+
+    @property
+    def row(self) -> int | None:
+        return self.source.row
 
 
 def _clean(text: str | None) -> str:
@@ -82,28 +105,17 @@ def compose_answer(answer: Target | None, notes: Target | None) -> str:
     return said or text
 
 
-def _place(question: ExtractedQuestion) -> tuple[str | None, str | None, int | None]:
-    """(sheet, cell, row) of the question, for citations: ("Vendor Response", "B12", 12) in
-    a workbook, (None, None, 5) for a CSV's line 5, (None, "table 2 row 4", None) in a
-    document, where only the reader's own words place it."""
-    if question.sheet is not None or question.row is not None:
-        return question.sheet, question.cell, question.row
-    return None, question.location, None
-
-
 def answered_rows(extraction: Extraction) -> tuple[list[LibraryRow], Counter[str]]:
     """The answered questions of ``extraction`` as library rows, and the unanswered ones
     counted by sheet (or by file, for a document)."""
     rows: list[LibraryRow] = []
     unanswered: Counter[str] = Counter()
     for question in extraction.questions:
-        sheet, cell, row = _place(question)
         answer = compose_answer(question.answer, question.notes)
         if not answer or not question.text.strip():
-            unanswered[sheet or ""] += 1
+            unanswered[question.sheet or ""] += 1
             continue
-        rows.append(LibraryRow(question.text.strip(), answer, question.qid, question.section,
-                               sheet, cell, row))
+        rows.append(LibraryRow(question, answer))
     return rows, unanswered
 
 
