@@ -13,6 +13,12 @@ class ChunkKind(StrEnum):
     LIBRARY = "library"  # one approved question/answer pair from an answer library
 
 
+def past_review(review_by: date | None, today: date | None = None) -> bool:
+    """Whether an answer's review-by date has passed: from then on it is evidence, never an
+    answer to reuse as it is, until its owner reviews it again."""
+    return review_by is not None and review_by < (today or datetime.now(UTC).date())
+
+
 @dataclass(frozen=True, slots=True)
 class Location:
     """Where a piece of text sits inside its file, for citations."""
@@ -150,8 +156,7 @@ class StoredChunk:
     review_by: date | None = None
 
     def stale(self, today: date | None = None) -> bool:
-        today = today or datetime.now(UTC).date()
-        return self.review_by is not None and self.review_by < today
+        return past_review(self.review_by, today)
 
     @property
     def embedding_text(self) -> str:

@@ -18,7 +18,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -27,7 +27,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
-from ddq.domain import Block, LoadedDocument, Location
+from ddq.domain import Block, LoadedDocument, Location, past_review
 from ddq.errors import DDQError, ErrorCode
 from ddq.store.schema import AuditRow, LibraryItemRow, as_utc, utcnow
 
@@ -60,8 +60,7 @@ class LibraryItem:
     updated_at: datetime
 
     def stale(self, today: date | None = None) -> bool:
-        today = today or datetime.now(UTC).date()
-        return self.review_by is not None and self.review_by < today
+        return past_review(self.review_by, today)
 
 
 @dataclass(slots=True)
@@ -234,8 +233,7 @@ class ImportedEntry:
     created_at: datetime
 
     def stale(self, today: date | None = None) -> bool:
-        today = today or datetime.now(UTC).date()
-        return self.review_by is not None and self.review_by < today
+        return past_review(self.review_by, today)
 
 
 def imported_entries(engine: Engine, workspace: str) -> list[ImportedEntry]:
