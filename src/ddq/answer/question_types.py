@@ -68,7 +68,7 @@ _VERSION = re.compile(
 _NAMED = re.compile(
     r"^\s*who\b|\bwho\s+(?:is|are|owns|approves|performs|conducts|handles)\b|"
     r"\b(?:what|which)\s+(?:\w+\s+){0,3}(?:provider|vendor|supplier|tool|product|platform|"
-    r"service|solution|software|algorithm|cipher|algorithm|system|region|location|country|"
+    r"service|solution|software|algorithm|cipher|system|region|location|country|"
     r"jurisdiction|cloud|hosting|host|firm|auditor|company|role|team|person|officer|"
     r"technology|mechanism|method|key\s+length|hash|database|language|library|"
     r"identity\s+provider|idp|siem|edr|mdm|format|model)\b|"
