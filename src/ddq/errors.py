@@ -25,6 +25,7 @@ class ErrorCode(StrEnum):
     FORBIDDEN = "forbidden"
     CONFLICT = "conflict"
     RATE_LIMITED = "rate_limited"
+    TIMEOUT = "timeout"  # no answer within the request's deadline
 
 
 class DDQError(Exception):
