@@ -150,17 +150,23 @@ def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
     return copy
 
 
-def copy_with_parts(package: zipfile.ZipFile, dst: Path, parts: Mapping[str, bytes]) -> None:
+def copy_with_parts(package: zipfile.ZipFile, dst: Path, parts: Mapping[str, bytes],
+                    added: Mapping[str, bytes] | None = None) -> None:
     """Write ``package`` to ``dst`` with the entries named in ``parts`` replaced (names
     compared without case) and every other entry copied as it was: its order, name, date,
     compression, attributes, comment and bytes. A part that is not in the package is refused
-    before anything is written; the copy goes to a temporary file renamed over ``dst``."""
+    before anything is written; the copy goes to a temporary file renamed over ``dst``.
+    ``added`` parts (new names only) go after every existing entry, deflated."""
     wanted = {name.casefold(): data for name, data in parts.items()}
     present = {info.filename.casefold() for info in package.infolist()}
     missing = [name for name in parts if name.casefold() not in present]
     if missing:
         raise DDQError(ErrorCode.UNREADABLE_FILE,
                        f"{package.filename}: the part {missing[0]} is not in the package")
+    clash = [name for name in added or {} if name.casefold() in present]
+    if clash:
+        raise DDQError(ErrorCode.INVALID_INPUT,
+                       f"{package.filename}: the part {clash[0]} is in the package already")
 
     def fill(handle: IO[bytes]) -> None:
         with zipfile.ZipFile(handle, "w") as out:
@@ -168,5 +174,7 @@ def copy_with_parts(package: zipfile.ZipFile, dst: Path, parts: Mapping[str, byt
             for info in package.infolist():
                 data = wanted.get(info.filename.casefold())
                 out.writestr(_copy_info(info), package.read(info) if data is None else data)
+            for name, data in (added or {}).items():
+                out.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED)
 
     _replace_with(dst, fill, ".part")
