@@ -177,7 +177,11 @@ class MilvusVectorIndex:
     def flush(self) -> None:
         """Seal written rows into indexed segments; unflushed rows search far slower."""
         if self._dirty:
-            self._client.flush(self.name)
+            try:
+                self._client.flush(self.name)
+            except Exception as exc:  # a read-only or full disk: one clear line, not pymilvus'
+                raise DDQError(ErrorCode.INDEX_ERROR,
+                               f"Milvus flush of {self.name}: {exc}") from exc
             self._dirty = False
 
     def search(self, *, workspace: str, vectors: np.ndarray, limit: int
