@@ -6,7 +6,8 @@ ships (nothing is downloaded), and kept in the data directory::
     <cache_dir>/onnx/<name>/model-fp32.onnx     the transformer, returning last_hidden_state,
                                                 with ONNX Runtime's BERT fusions applied
     <cache_dir>/onnx/<name>/model-int8.onnx     the same, MatMul and Attention weights
-                                                quantised per channel
+                                                quantised per channel (each text runs
+                                                alone: its vector is its own)
     <cache_dir>/onnx/<name>/tokenizer.json      the shipped tokenizer
     <cache_dir>/onnx/<name>/manifest.json       what they were made from, sizes and hashes
 
@@ -24,11 +25,13 @@ import fcntl
 import functools
 import hashlib
 import importlib.util
+import itertools
 import json
 import os
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +52,8 @@ _COPIED = (TOKENIZER, "sentence_bert_config.json")
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 _WEIGHTS = "model.safetensors"
 _SMALL_BATCH = 4
+#: Most single-threaded int8 sessions run side by side (each ~60 MiB).
+_MAX_LANES = 8
 #: Tokens (rows x padded width) per ONNX Runtime run; see OnnxEmbedder.embed_batch.
 TOKEN_BUDGET = 1024
 _ONNX_HINT = "needs the 'onnx' extra: pip install 'ddq[onnx]'"
@@ -123,6 +128,9 @@ class OnnxEmbedder(Embedder):
         self._single: Any = None
         self._tokenizer: Any = None
         self._counter: Any = None
+        # int8 runs each text on its own (see _embed_each), on one-thread sessions side by side.
+        self._lanes: list[Any] = []
+        self._pool: ThreadPoolExecutor | None = None
 
     @property
     def model_path(self) -> Path:
@@ -140,13 +148,14 @@ class OnnxEmbedder(Embedder):
             if self._bulk is None:
                 self._ort = self._import_runtime()
                 ensure_export(self.name, self.directory, precision=self.precision)
+                threads = 1 if self._per_text else _cores()
                 try:
-                    bulk = self._make_session(_cores())
+                    bulk = self._make_session(threads)
                 except Exception:
                     # Valid by its manifest yet unreadable: make it again, once.
                     ensure_export(self.name, self.directory, precision=self.precision, force=True)
                     try:
-                        bulk = self._make_session(_cores())
+                        bulk = self._make_session(threads)
                     except Exception as exc:
                         raise DDQError(
                             ErrorCode.MODEL_UNAVAILABLE,
@@ -154,6 +163,11 @@ class OnnxEmbedder(Embedder):
                         ) from exc
                 self._tokenizer = _read_tokenizer(self.directory, truncate=True)
                 self._bulk = bulk
+                self._lanes = [bulk]
+            if self._per_text:
+                while len(self._lanes) < min(count, _cores(), _MAX_LANES):
+                    self._lanes.append(self._make_session(1))
+                return self._bulk
             if count > _SMALL_BATCH or _cores() == 1:
                 return self._bulk
             # As in the torch path: a few short texts (a question being asked) run faster on
@@ -177,10 +191,38 @@ class OnnxEmbedder(Embedder):
     def _forward(self, session: Any, ids: Sequence[Sequence[int]]) -> Vectors:
         return _run(session, ids)
 
+    @property
+    def _per_text(self) -> bool:
+        # Dynamic int8 has one activation scale per run (all rows, padding too): in a shared
+        # run a vector moved with its batch-mates (cosine 0.984; job vs `ask` 377/500).
+        return self.precision == "int8" and self.runtime_name == "ONNX Runtime"
+
+    def _embed_each(self, encodings: list[Any]) -> Vectors:
+        """int8: each text in a run of its own (no padding, its own activation scale), on
+        one-thread sessions side by side (integer sums are exact: any session, same vector)."""
+        out = np.empty((len(encodings), self.dimension), dtype=np.float32)
+        lanes = self._lanes[: max(1, min(len(encodings), len(self._lanes)))]
+        following = itertools.count()  # next() is atomic: each text is taken once
+
+        def lane(session: Any) -> None:
+            while (i := next(following)) < len(encodings):
+                out[i] = _run(session, [encodings[i].ids])[0]
+
+        with self._lock:
+            if self._pool is None and len(lanes) > 1:
+                self._pool = ThreadPoolExecutor(_MAX_LANES, thread_name_prefix="ddq-onnx")
+        others = [self._pool.submit(lane, s) for s in lanes[1:]] if self._pool else []
+        lane(lanes[0])  # this thread is a lane too
+        for done in others:
+            done.result()
+        return out
+
     def embed_batch(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         session = self._session_for(len(texts))
+        if self._per_text:
+            return self._embed_each(self._tokenizer.encode_batch_fast(list(texts)))
         encodings = self._tokenizer.encode_batch_fast(list(texts))
         lengths = np.array([len(e.ids) for e in encodings])
         # Longest first, in stable order: batches of similar lengths carry little padding.
@@ -189,8 +231,7 @@ class OnnxEmbedder(Embedder):
         start = 0
         while start < len(order):
             # At most batch_size texts and about token_budget tokens per run: on the CPU a
-            # run of a few long passages is faster than one wide batch, and int8 activations
-            # are quantised per run, so smaller runs also stay closer to the fp32 vectors.
+            # run of a few long passages is faster than one wide batch.
             width = int(lengths[order[start]])
             rows = order[start : start + max(1, min(self._batch_size, self._budget // width))]
             out[rows] = self._forward(session, [encodings[i].ids for i in rows])
@@ -366,11 +407,8 @@ def _source_or_none(name: str) -> Path | None:
 @contextlib.contextmanager
 def _file_lock(path: Path) -> Iterator[None]:
     with path.open("a+b") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # released as the file closes
+        yield
 
 
 def _sha256(path: Path) -> str:
@@ -477,8 +515,9 @@ def _export(name: str, source: Path, directory: Path) -> dict[str, Any]:
             do_constant_folding=True,
             dynamo=False,
         )
-    fused = _fuse_transformer(fp32, heads=model.config.num_attention_heads,
-                              hidden=model.config.hidden_size)
+    fused = _fuse_transformer(
+        fp32, heads=model.config.num_attention_heads, hidden=model.config.hidden_size
+    )
     with _replacing(int8) as tmp, _quiet():
         quantize_dynamic(
             fp32,
@@ -516,8 +555,9 @@ def _fuse_transformer(path: Path, *, heads: int, hidden: int) -> bool:
     from onnxruntime.transformers.optimizer import optimize_model
 
     with _quiet():
-        optimized = optimize_model(str(path), model_type="bert", num_heads=heads,
-                                   hidden_size=hidden, opt_level=1)
+        optimized = optimize_model(
+            str(path), model_type="bert", num_heads=heads, hidden_size=hidden, opt_level=1
+        )
     if optimized.get_fused_operator_statistics().get("Attention", 0) == 0:
         return False
     with _replacing(path) as tmp:
@@ -540,12 +580,9 @@ def _replacing(final: Path) -> Iterator[Path]:
 
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
-    """The exporter and quantiser warn about things that do not apply here.
-
-    The quantiser warns through ``logging.warning``, which installs a stderr handler on the
-    root logger when it has none (``basicConfig``); that handler would then print every
-    library's debug records (bm25s sets DEBUG on its own logger), so it is removed again.
-    """
+    """The exporter and quantiser warn about things that do not apply here. The quantiser's
+    ``logging.warning`` installs a root stderr handler (``basicConfig``) that would print
+    every library's debug records (bm25s logs at DEBUG): it is removed again."""
     import logging
     import warnings
 
