@@ -32,6 +32,12 @@ class Settings(BaseSettings):
         default=None, description="Milvus Lite path or server URI; default: home/milvus.db."
     )
     milvus_token: str | None = None
+    keyword_index: Literal["auto", "bm25s", "milvus"] = Field(
+        default="auto", description="Keyword (BM25) index: bm25s (files under home, one per "
+                                    "process), milvus (Milvus's own BM25, in the Milvus of "
+                                    "the vectors, one for every replica; Milvus 2.5+ or Milvus "
+                                    "Lite), or auto: milvus for a Milvus server that has it, "
+                                    "bm25s otherwise.")
     vector_index: Literal["HNSW", "FLAT"] = Field(
         default="HNSW", description="Index type of new Milvus collections: HNSW "
                                     "(approximate, fast) or FLAT (exact scan); an existing "

@@ -20,6 +20,7 @@ from ddq.config import Settings
 from ddq.domain import Answer, RetrievalResult
 from ddq.errors import DDQError, ErrorCode
 from ddq.index.keyword import BM25KeywordIndex
+from ddq.index.milvus_keyword import keyword_index_for
 from ddq.index.repair import KeywordRepair, Repair
 from ddq.index.vector import MilvusVectorIndex, collection_name
 from ddq.ingest.library_loaders import LibraryColumns
@@ -139,7 +140,9 @@ class KnowledgeBase:
 
     @functools.cached_property
     def _keyword(self) -> KeywordRepair:
-        index = BM25KeywordIndex(self.settings.keyword_index_dir / self.workspace)
+        s = self.settings
+        index = keyword_index_for(s.keyword_index, s.resolved_milvus_uri, self._client,
+                                  self.workspace, s.keyword_index_dir / self.workspace)
         return KeywordRepair(self.store, index, self.workspace, self.repairs)
 
     @functools.cached_property
