@@ -33,7 +33,7 @@ a fresh temporary folder, and measures:
 
 The verdicts use medians over repeats (min and max are recorded): DDQ ingestion >= 3x faster
 than LangChain's (LangChain as a user gets it, without the flush); DDQ hybrid nDCG@10 >=
-LangChain dense nDCG@10; DDQ's batch of all queries (job batches) >= 8x faster than
+LangChain dense nDCG@10; DDQ's batch of all queries (job batches) >= 10x faster than
 LangChain's one-by-one total (flushed, its faster case); DDQ one-question p50 < LangChain's
 (flushed); DDQ ingestion peak RSS < LangChain's. With ``--limit-docs N`` only the queries
 with a relevant document among the first N documents are used (for smoke runs).
@@ -78,7 +78,7 @@ METRIC_K = 100
 RANK_DEPTH = 100  # documents kept per query for the metrics (as ddq eval beir)
 DDQ_RANK_CHUNKS = RANK_DEPTH * 3
 TARGET_INGEST_SPEEDUP = 3.0
-TARGET_BATCH_SPEEDUP = 8.0
+TARGET_BATCH_SPEEDUP = 10.0  # issue 22 (8x before it)
 PACKAGES = (
     "ddq",
     "langchain-core",
