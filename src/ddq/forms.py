@@ -151,12 +151,37 @@ class ExtractOptions:
 
 @dataclass(frozen=True, slots=True)
 class PackageLimits:
-    """How large a questionnaire file may be, checked before any parser sees it."""
+    """How much a file may hold and cost to read, checked before (and while) a parser reads
+    it: the package limits bound the file and its zip entries from the central directory,
+    the work limits bound what the XML, text or PDF holds (counted while streaming it).
+    Sized for real questionnaires and policy documents with room to spare (a SIG Core
+    workbook has ~40,000 cells and ~2,000 shared strings; a 300-page policy ~1 M
+    characters); :class:`ddq.config.Settings` sets each from ``DDQ_MAX_*``."""
 
     max_file_bytes: int = 50 * 1024 * 1024
     max_uncompressed_bytes: int = 400 * 1024 * 1024
     max_entries: int = 10_000
     max_ratio: float = 200.0  # uncompressed / compressed, over the whole package
+    #: Worksheet cells (``<c>`` elements, empty ones too) over all sheets of a workbook.
+    max_cells: int = 500_000
+    #: Worksheet rows (``<row>`` elements) over all sheets.
+    max_rows: int = 200_000
+    #: Entries of a workbook's shared string table.
+    max_shared_strings: int = 500_000
+    #: Paragraphs of a Word document (body, tables, headers, footers, notes).
+    max_paragraphs: int = 200_000
+    #: XML elements of all parts of a package together (any kind of bloat).
+    max_xml_elements: int = 5_000_000
+    #: How deep elements nest in any XML part (Word nests ~8 levels per table).
+    max_xml_depth: int = 128
+    #: Characters of text (XML character data, decoded text files, PDF text).
+    max_text_chars: int = 5_000_000
+    #: Pages of a PDF.
+    max_pages: int = 2_000
+    #: Seconds the checks and the read of one file may take.
+    parse_seconds: float = 30.0
+    #: What the file is, for messages: "a questionnaire", "a knowledge file".
+    purpose: str = "a questionnaire"
 
 
 DEFAULT_LIMITS = PackageLimits()

@@ -4,6 +4,7 @@ optimistic concurrency), bulk-approve above a confidence, and download the answe
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -321,11 +322,20 @@ def _register(kb: KnowledgeBase, temporary: Path, folder: Path, name: str,
         shutil.copyfile(temporary, final)
     job = QuestionnaireJob(kb, batch_size=kb.settings.answer_batch_size)
     try:
-        info, created = job.open(final, ExtractOptions())
+        try:
+            info, created = job.open(final, ExtractOptions())
+        except DDQError:
+            raise
+        except Exception as exc:  # a reader's own error on content the safe-open layer let by
+            raise DDQError(ErrorCode.UNREADABLE_FILE,
+                           f"{name}: not a readable questionnaire "
+                           f"({type(exc).__name__})") from exc
     except DDQError:
         if not any(i.source_path == str(final)
                    for i in QuestionnaireStore(kb.store.engine).all(kb.workspace)):
             final.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                final.parent.rmdir()  # the hash folder, when nothing else is in it
         raise
     if created:
         with kb.store.transaction() as tx:

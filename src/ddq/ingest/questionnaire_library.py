@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ddq.domain import Block, LoadedDocument, Location
 from ddq.errors import DDQError, ErrorCode
-from ddq.forms import ExtractedQuestion, Extraction, Target
+from ddq.forms import DEFAULT_LIMITS, ExtractedQuestion, Extraction, PackageLimits, Target
 from ddq.questionnaire.detect.choices import is_plain, verdict_of
 
 _NOT_APPLICABLE = frozenset({"n/a", "na", "n.a.", "not applicable"})
@@ -184,14 +184,15 @@ def library_document(path: Path, extraction: Extraction,
                           notes=_summary(path, rows, unanswered, extraction))
 
 
-def answered_questionnaire(path: Path) -> Extraction | None:
+def answered_questionnaire(path: Path, limits: PackageLimits = DEFAULT_LIMITS
+                           ) -> Extraction | None:
     """``path`` read as a questionnaire, or None when the format layer finds no questionnaire
     in it (the caller reads it as a plain library, a table of records or a document). Files
     the format layer refuses (encrypted, corrupt, a bomb, too large) stay refused."""
     from ddq.questionnaire.files import extract
 
     try:
-        extraction = extract(path)
+        extraction = extract(path, limits=limits)
     except DDQError as exc:
         if exc.code in (ErrorCode.NO_QUESTIONS, ErrorCode.NO_QUESTION_COLUMN,
                         ErrorCode.NO_ANSWER_COLUMN, ErrorCode.INVALID_INPUT):

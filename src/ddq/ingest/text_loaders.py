@@ -12,6 +12,8 @@ from pathlib import Path
 
 from ddq.domain import Block, LoadedDocument, Location
 from ddq.errors import DDQError, ErrorCode
+from ddq.forms import DEFAULT_LIMITS, PackageLimits
+from ddq.safe_open import Budget, over, pdf_limits
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
@@ -212,32 +214,57 @@ def parse_html(text: str, *, title: str) -> LoadedDocument:
     )
 
 
-def load_pdf(path: Path) -> LoadedDocument:
+def load_pdf(path: Path, limits: PackageLimits = DEFAULT_LIMITS) -> LoadedDocument:
+    """A PDF's text by page, within the limits: pages, characters, the parse-time budget
+    (checked between pages) and pypdf's bound on what each stream may inflate to."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import LimitReachedError, PyPdfError
 
+    budget = Budget(path, limits)
     try:
-        reader = PdfReader(str(path))
-        if reader.is_encrypted:
-            try:
-                opened = bool(reader.decrypt(""))
-            except Exception:  # pypdf raises several types for unsupported crypto
-                opened = False
-            if not opened:
-                raise DDQError(ErrorCode.ENCRYPTED_FILE, f"{path}: the PDF is password-protected")
-        blocks: list[Block] = []
-        for number, page in enumerate(reader.pages, start=1):
-            page_text = page.extract_text() or ""
-            for part in re.split(r"\n\s*\n|\n(?=\s*(?:[-*•]|\d{1,3}[.)])\s)", page_text):
-                cleaned = _clean(" ".join(part.split()))
-                if cleaned:
-                    blocks.append(Block(cleaned, Location(page=number)))
-        title = ""
-        if reader.metadata is not None and reader.metadata.title:
-            title = str(reader.metadata.title)
+        with pdf_limits(limits):
+            reader = PdfReader(str(path))
+            if reader.is_encrypted:
+                try:
+                    opened = bool(reader.decrypt(""))
+                except Exception:  # pypdf raises several types for unsupported crypto
+                    opened = False
+                if not opened:
+                    raise DDQError(ErrorCode.ENCRYPTED_FILE,
+                                   f"{path}: the PDF is password-protected")
+            # The page count the file declares, before pypdf walks the page tree (a
+            # file that lies is stopped by the page-tree limit of pdf_limits).
+            tree = reader.root_object.get("/Pages")
+            tree = tree.get_object() if tree is not None else None
+            declared = tree.get("/Count", 0) if isinstance(tree, dict) else 0
+            if isinstance(declared, int) and declared > limits.max_pages:
+                raise over(path, declared, "pages", limits.max_pages, "MAX_PAGES")
+            pages = len(reader.pages)
+            if pages > limits.max_pages:
+                raise over(path, pages, "pages", limits.max_pages, "MAX_PAGES")
+            blocks: list[Block] = []
+            chars = 0
+            for number, page in enumerate(reader.pages, start=1):
+                budget.check()
+                page_text = page.extract_text() or ""
+                chars += len(page_text)
+                if chars > limits.max_text_chars:
+                    raise over(path, chars, "characters", limits.max_text_chars,
+                               "MAX_TEXT_CHARS")
+                for part in re.split(r"\n\s*\n|\n(?=\s*(?:[-*•]|\d{1,3}[.)])\s)", page_text):
+                    cleaned = _clean(" ".join(part.split()))
+                    if cleaned:
+                        blocks.append(Block(cleaned, Location(page=number)))
+            budget.check()
+            title = ""
+            if reader.metadata is not None and reader.metadata.title:
+                title = str(reader.metadata.title)
     except DDQError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+    except LimitReachedError as exc:
+        raise DDQError(ErrorCode.UNSAFE_FILE,
+                       f"{path}: the PDF is over a safety limit ({exc}); refusing it") from exc
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
         raise DDQError(ErrorCode.UNREADABLE_FILE, f"{path}: not a readable PDF ({exc})") from exc
     return LoadedDocument(title=title or path.stem, blocks=blocks, format="pdf")
 

@@ -25,7 +25,21 @@ def file_format(path: Path) -> FileFormat:
 
 def extract(path: Path, options: ExtractOptions | None = None,
             limits: PackageLimits = DEFAULT_LIMITS) -> Extraction:
-    return format_for(path).extract(path, options or ExtractOptions(), limits)
+    """The questions of ``path``; whatever a reader raises on a file's content is a
+    DDQError naming the file (the safe-open layer has bounded it before any reader ran)."""
+    fmt = format_for(path)
+    try:
+        return fmt.extract(path, options or ExtractOptions(), limits)
+    except DDQError:
+        raise
+    except RecursionError as exc:
+        raise DDQError(ErrorCode.UNSAFE_FILE,
+                       f"{path}: nested too deeply to read; refusing it") from exc
+    except Exception as exc:  # a parser's own error on broken content
+        detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise DDQError(ErrorCode.UNREADABLE_FILE,
+                       f"{path}: not a readable {fmt.format.value.upper()} file "
+                       f"({detail})") from exc
 
 
 def write(src: Path, dst: Path, values: Mapping[str, str]) -> int:

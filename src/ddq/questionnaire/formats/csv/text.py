@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ddq.errors import DDQError, ErrorCode
 from ddq.forms import DEFAULT_LIMITS, PackageLimits
-from ddq.questionnaire.ooxml import check_file_size
+from ddq.safe_open import check_text_file
 
 _BOM = b"\xef\xbb\xbf"
 _DELIMITERS = (",", ";", "\t")
@@ -114,7 +114,7 @@ def _records(text: str, delimiter: str) -> Iterator[_Record]:
 
 
 def _read(path: Path, limits: PackageLimits = DEFAULT_LIMITS) -> _CsvFile:
-    check_file_size(path, limits)
+    check_text_file(path, limits)  # size, then lines in blocks, before it is read
     try:
         data = path.read_bytes()
     except OSError as exc:
