@@ -27,6 +27,7 @@ from ddq.cli_output import (
     print_job_result,
     print_questionnaires,
 )
+from ddq.cli_stale import print_status_notes, register_stale
 from ddq.config import Settings, load_settings
 from ddq.errors import DDQError, ErrorCode
 from ddq.forms import ExtractOptions
@@ -45,6 +46,7 @@ app.add_typer(eval_app, name="eval")
 keys_app = typer.Typer(help="API keys for the service: one workspace and one role each.",
                        no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+register_stale(app)
 
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="Data directory (DDQ_HOME).")]
 WorkspaceOpt = Annotated[
@@ -200,8 +202,7 @@ def status(
     for health in state.indexes:
         mark = "ok" if health.in_sync else f"OUT OF SYNC (store has {health.expected})"
         console.print(f"index            {health.name}: {health.entries} entries, {mark}")
-    for repair in state.repairs:
-        console.print(f"repaired         {repair.describe()}")
+    print_status_notes(state)
 
 
 @eval_app.command("beir")
