@@ -1,5 +1,6 @@
 """Resolve ``provider:model`` names to model instances, importing providers lazily.
 
+``auto`` is the fastest of the shipped model's runtimes on this CPU (:mod:`ddq.models.select`).
 Providers: ``local`` (sentence-transformers, shipped weights), ``onnx`` (the same model with
 ONNX Runtime, int8), ``openvino`` (the same model's ONNX export with OpenVINO: bf16 where the
 CPU has AMX, else f32), ``openai`` (any OpenAI-compatible server), ``extractive`` (the drafter
@@ -167,8 +168,17 @@ def call_policy(settings: Settings) -> CallPolicy:
                       breaker_reset_s=settings.breaker_reset_s)
 
 
+def embedder_name(settings: Settings) -> str:
+    """``settings.embedder``, with ``auto`` resolved for this CPU (:mod:`ddq.models.select`)."""
+    if settings.embedder != "auto":
+        return settings.embedder
+    from ddq.models.select import auto_embedder
+
+    return auto_embedder(settings.home).embedder
+
+
 def embedder_for(settings: Settings) -> Embedder:
-    return resolve_embedder(settings.embedder, settings.embedding_batch_size,
+    return resolve_embedder(embedder_name(settings), settings.embedding_batch_size,
                             home=settings.home.resolve(), endpoint=settings.endpoint("embedder"),
                             policy=call_policy(settings), model_dir=settings.resolved_model_dir,
                             openvino_precision=settings.openvino_precision)
