@@ -99,6 +99,12 @@ def test_a_passing_mention_does_not_make_a_policy_a_report() -> None:
     ]
     assert detect_validity("Information security programme", text).valid_until is None
     assert detect_validity("Information security programme", text).problem is None
+    policy = [
+        "Quillon Labs: vulnerability management policy summary",
+        "An external penetration test is run every year. The latest test was completed on "
+        "21 August 2026; no critical or high finding remained open.",
+    ]
+    assert detect_validity("Vulnerability management policy", policy).valid_until is None
 
 
 def test_a_stated_validity_that_is_not_a_date_is_reported_and_treated_as_none() -> None:

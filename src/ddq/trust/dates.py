@@ -156,7 +156,10 @@ def detect_validity(
     """The validity ``texts`` (a document's first passages, heading paths included) state or
     imply; the document's ``title`` says what kind of document it is."""
     body = _clean("\n".join(texts))
-    head = _clean(title) + "\n" + body[:400]
+    # What the document is comes from its title (or a short first heading), not its text:
+    # a policy whose first paragraph mentions its yearly penetration test is no test report.
+    first = _clean(texts[0]) if texts and len(texts[0]) < 150 else ""
+    head = _clean(title) + "\n" + first
     for match in _LABEL.finditer(body):
         value = match.group("value").strip().strip("*_ ")
         if not value:
