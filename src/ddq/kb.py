@@ -43,8 +43,11 @@ from ddq.store.repository import KnowledgeStore
 
 log = logging.getLogger("ddq.kb")
 
-#: How often retrieval re-checks the keyword index against the store.
-KEYWORD_CHECK_S = 5.0
+#: How often retrieval re-checks the keyword index against the store (a count and a max):
+#: every second, so replicas with per-process bm25s copies agree within ~2 s of a change on
+#: a small knowledge base (each rebuilds its copy: ~1 s at 10k chunks, ~10 s at 100k; past
+#: that, the shared Milvus keyword index, DDQ_KEYWORD_INDEX=milvus).
+KEYWORD_CHECK_S = 1.0
 
 
 class Drafter(Protocol):
