@@ -3,13 +3,17 @@ and what opening it repaired."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ddq.errors import DDQError
 from ddq.index.repair import Repair
 
 if TYPE_CHECKING:
     from ddq.kb import KnowledgeBase
+
+log = logging.getLogger("ddq.kb")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +42,13 @@ class Status:
 
 
 def knowledge_status(kb: KnowledgeBase) -> Status:
-    """Counts and index health (does not load the model). The keyword index is checked
-    against the store first, so a repair it needed is made, and reported, here."""
+    """Counts and index health (does not load the model unless a repair needs a vector the
+    cache lacks). The vectors and the keyword index are checked against the store first, so
+    a repair they needed is made, and reported, here."""
+    try:
+        kb.ensure_vector_index()
+    except (OSError, DDQError) as exc:  # reported as out of sync below
+        log.warning("vector index could not be repaired: %s", exc)
     counts = kb.store.counts(kb.workspace)
     workspaces = kb.store.workspaces()
     indexes = [

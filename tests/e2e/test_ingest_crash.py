@@ -3,6 +3,12 @@ stage boundary, and the next plain ``ddq ingest`` (no ``reindex``) leaves the st
 and the keyword index holding the same chunks, with every document's unique term found by
 keyword exactly once. Real processes, SQLite, Milvus Lite and BM25; the FAKE embedder.
 
+The kill points: before the commit (parsed and chunked); inside the vector write (the
+vectors written, the transaction not committed: SQLite hands the same chunk ids out again);
+after the commit, before the flush; after the commit with the vectors lost (a vector index
+that acknowledged writes it did not keep, named below as the deliberate misbehaviour it is);
+after the vectors, before the keyword index.
+
 The kill is injected by a small driver script (written by the test, run as its own process)
 that ingests through the real pipeline and kills itself at the chosen point: no hook in the
 production code."""
@@ -31,6 +37,7 @@ DRIVER = textwrap.dedent('''
     from pathlib import Path
     from ddq.config import Settings
     from ddq.index.keyword import BM25KeywordIndex
+    from ddq.index.vector import MilvusVectorIndex
     from ddq.kb import KnowledgeBase
     from ddq.ingest.pipeline import discover_files, file_items
 
@@ -51,6 +58,7 @@ DRIVER = textwrap.dedent('''
 
     kb = KnowledgeBase(Settings(home=home, embedder="fake:hashing-64"))
     files, _ = discover_files([folder])
+    insert = MilvusVectorIndex.insert
     if point == "before_commit":
         def items():
             for n, item in enumerate(file_items(files)):
@@ -58,7 +66,21 @@ DRIVER = textwrap.dedent('''
                     die()  # every other file parsed and chunked, nothing committed
                 yield item
         kb.ingest_items(items(), total=len(files))
+    elif point == "inside_vectors":
+        # The chunks' vectors are written (not flushed), the transaction not committed yet.
+        def insert_then_die(self, **kwargs):
+            insert(self, **kwargs)
+            if self.name.startswith("ddq_chunks_"):
+                die()
+        MilvusVectorIndex.insert = insert_then_die
+        kb.ingest_paths([folder])
     elif point == "after_commit":
+        kb.ingest_paths([folder], progress=KillAfterCommit())
+    elif point == "vectors_lost":
+        # DELIBERATE MISBEHAVIOUR: a vector index that acknowledges writes and loses them
+        # (a server that crashed before persisting them, a disk that turned read-only), and
+        # a process killed after the commit, before anything could notice.
+        MilvusVectorIndex.insert = lambda self, **kwargs: None
         kb.ingest_paths([folder], progress=KillAfterCommit())
     elif point == "after_vectors":
         # The vectors are written and flushed; the keyword rebuild is where it dies.
@@ -121,7 +143,20 @@ def driver(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("point", ["before_commit", "after_commit", "after_vectors"])
+def milvus_rows(home: Path) -> int:
+    """Rows in the chunk collection, duplicates counted (a set of ids would hide them)."""
+    settings = Settings(home=home, embedder="fake:hashing-64")
+    with KnowledgeBase(settings) as kb:
+        index = kb.chunk_index
+        if not index.exists():
+            return 0
+        index.ensure()
+        found = index._client.query(index.name, filter="id >= 0", output_fields=["count(*)"])
+        return int(found[0]["count(*)"])
+
+
+@pytest.mark.parametrize("point", ["before_commit", "inside_vectors", "after_commit",
+                                   "vectors_lost", "after_vectors"])
 def test_the_next_ingest_repairs_what_a_killed_ingest_left(
         tmp_path: Path, driver: Path, point: str) -> None:
     home, folder = tmp_path / "home", tmp_path / "docs"
@@ -132,8 +167,13 @@ def test_the_next_ingest_repairs_what_a_killed_ingest_left(
 
     kill_ingest(home, folder, point, driver)
     store, milvus, keyword = indexed(home)
-    if point == "before_commit":
+    if point in ("before_commit", "inside_vectors"):
         assert len(store) == len(FIRST)  # nothing of the killed run was committed
+        if point == "inside_vectors":  # but Milvus has the vectors of the rolled-back run
+            assert len(milvus) == len(FIRST) + len(SECOND)
+    elif point == "vectors_lost":
+        assert len(store) == len(FIRST) + len(SECOND)
+        assert len(milvus) == len(keyword_ids(keyword)) == len(FIRST)
     else:
         # The store has every document, the keyword index only the first run's.
         assert len(store) == len(FIRST) + len(SECOND)
@@ -143,16 +183,21 @@ def test_the_next_ingest_repairs_what_a_killed_ingest_left(
     print(f"{point}: {again.stdout.strip()}")
     assert again.returncode == 0, again.stderr
     assert "Traceback" not in again.stderr
-    if point == "before_commit":
+    if point in ("before_commit", "inside_vectors"):
         assert f"{len(SECOND)} added" in again.stdout
     else:
         assert f"0 added, 0 updated, {len(FIRST) + len(SECOND)} unchanged" in again.stdout
         assert (f"repaired  bm25:default: was behind the store ({len(FIRST)} of "
                 f"{len(FIRST) + len(SECOND)} chunks)") in again.stdout
+    if point in ("after_commit", "vectors_lost"):  # committed, never confirmed in Milvus
+        assert (f"repaired  vectors:default: was not confirmed complete ({len(FIRST)} of "
+                f"{len(FIRST) + len(SECOND)} chunks); the vectors of {len(SECOND)} "
+                f"documents written again from the store") in again.stdout
 
     store, milvus, keyword = indexed(home)
     assert len(store) == len(FIRST) + len(SECOND)
     assert store == milvus == keyword_ids(keyword)
+    assert milvus_rows(home) == len(store)  # no id twice in Milvus either
     settings = Settings(home=home, embedder="fake:hashing-64")
     with KnowledgeBase(settings) as kb:
         documents = {d.id: d for d in kb.store.documents("default")}

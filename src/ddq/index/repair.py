@@ -7,6 +7,13 @@ never reused and chunks never change in place). The store commits a document's c
 the keyword index is rebuilt after: a process killed in between, a rebuild that failed (a
 full or read-only disk), a keyword folder deleted by hand or another process's ingestion all
 leave the two different, and the next check finds it.
+
+The vector indexes are written inside the store's transaction, but a write is only sure to
+survive once flushed: a document is committed with ``indexed`` false and marked once its
+vectors are flushed. A process killed in between (or a flush that failed: a read-only or
+full disk) leaves documents unmarked, and :class:`VectorRepair` writes their vectors again
+(an upsert by chunk id, so whatever part survived is replaced, not doubled) from the
+embedding cache before the next ingest or the service's first request.
 """
 
 from __future__ import annotations
@@ -14,11 +21,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from ddq.index.keyword import BM25KeywordIndex
 from ddq.store.repository import KnowledgeStore
+
+if TYPE_CHECKING:
+    from ddq.index.vector import MilvusVectorIndex
 
 log = logging.getLogger("ddq.index")
 
@@ -30,10 +43,11 @@ class Repair:
     index: str
     had: int  # entries it held
     expected: int  # entries the store says it should hold
+    done: str = "rebuilt from the store"
+    found: str = "was behind the store"
 
     def describe(self) -> str:
-        return (f"{self.index}: was behind the store ({self.had} of {self.expected} chunks); "
-                f"rebuilt from the store")
+        return f"{self.index}: {self.found} ({self.had} of {self.expected} chunks); {self.done}"
 
 
 class KeywordRepair:
@@ -84,3 +98,57 @@ class KeywordRepair:
         for batch in self.store.iter_chunks(self.workspace):
             for chunk in batch:
                 yield chunk.id, chunk.keyword_text
+
+
+class VectorRepair:
+    """Writes the vectors of one workspace's documents that were committed but never
+    confirmed in the vector indexes. ``vectors`` gives the vectors of texts (the embedding
+    cache first, the model for the rest)."""
+
+    def __init__(self, store: KnowledgeStore, workspace: str, *,
+                 chunk_index: Callable[[], MilvusVectorIndex],
+                 question_index: Callable[[], MilvusVectorIndex],
+                 vectors: Callable[[Sequence[str]], np.ndarray],
+                 repairs: list[Repair]) -> None:
+        self.store = store
+        self.workspace = workspace
+        self._chunk_index = chunk_index
+        self._question_index = question_index
+        self._vectors = vectors
+        self.repairs = repairs
+        self._lock = threading.Lock()
+
+    def ensure(self) -> Repair | None:
+        """One query when nothing is pending; else write the pending documents' vectors,
+        flush, and mark them. Raises the index's or store's error when it cannot."""
+        with self._lock:
+            pending = self.store.unindexed_documents(self.workspace)
+            if not pending:
+                return None
+            chunks = self._chunk_index()
+            questions = self._question_index()
+            written = 0
+            for batch in self.store.iter_chunks(self.workspace, documents=pending):
+                chunks.insert(workspace=self.workspace, ids=[c.id for c in batch],
+                              document_ids=[c.document_id for c in batch],
+                              vectors=self._vectors([c.embedding_text for c in batch]))
+                library = [c for c in batch if c.question]
+                if library:
+                    questions.insert(workspace=self.workspace, ids=[c.id for c in library],
+                                     document_ids=[c.document_id for c in library],
+                                     vectors=self._vectors([c.question or ""
+                                                            for c in library]))
+                written += len(batch)
+            chunks.flush()
+            questions.flush()
+            self.store.mark_indexed(pending)
+        total = self.store.counts(self.workspace).chunks
+        repair = Repair(f"vectors:{self.workspace}", had=total - written, expected=total,
+                        found="was not confirmed complete",
+                        done=f"the vectors of {len(pending)} documents written again from "
+                             f"the store")
+        self.repairs.append(repair)
+        log.warning("vector index repaired", extra={"workspace": self.workspace,
+                                                    "documents": len(pending),
+                                                    "chunks": written})
+        return repair

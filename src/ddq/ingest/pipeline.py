@@ -2,7 +2,10 @@
 
 Each document is all-or-nothing: its chunks enter the store and the vector index inside one
 database transaction, and a failure anywhere rolls back both, leaving what was stored
-before. The embedding model is only loaded when some chunk is not in the embedding cache.
+before. A document is committed marked not yet indexed and marked once the vector indexes
+are flushed: a process killed in between leaves the mark, and the next ingest writes those
+vectors again (:class:`ddq.index.repair.VectorRepair`).
+The embedding model is only loaded when some chunk is not in the embedding cache.
 """
 
 from __future__ import annotations
@@ -194,6 +197,8 @@ class IngestPipeline:
         self.max_tokens = max_tokens
         self.overlap_tokens = overlap_tokens
         self.progress = progress or NoProgress()
+        #: Documents this run committed, to be marked indexed once the vectors are flushed.
+        self._committed: list[int] = []
 
     def run(self, items: Iterable[IngestItem | FileResult], *, total: int | None = None
             ) -> IngestReport:
@@ -259,6 +264,7 @@ class IngestPipeline:
         if report.changed:
             self._chunk_index().flush()
             self._question_index().flush()
+            self.store.mark_indexed(self._committed)
         return report
 
     def cached_vectors(self, texts: Sequence[str], report: IngestReport
@@ -309,6 +315,7 @@ class IngestPipeline:
                 chunk_docs: list[int] = []
                 library_ids: list[int] = []
                 library_docs: list[int] = []
+                doc_ids: list[int] = []
                 for pending in group:
                     n = len(pending.chunks)
                     doc_id, new_ids, old_ids = tx.put_document(
@@ -320,7 +327,9 @@ class IngestPipeline:
                         size_bytes=pending.item.size_bytes,
                         chunks=pending.chunks,
                         text_hashes=hashes[offset : offset + n],
+                        indexed=False,
                     )
+                    doc_ids.append(doc_id)
                     chunk_ids.extend(new_ids)
                     chunk_docs.extend([doc_id] * n)
                     for chunk_id, chunk in zip(new_ids, pending.chunks, strict=True):
@@ -357,6 +366,7 @@ class IngestPipeline:
                                                  detail=exc.detail))
                 self.progress.advance(pending.item.source)
             return
+        self._committed.extend(doc_ids)
         self._discard(sorted(set(replaced) - set(inserted)))
         INGEST_STAGE.labels("index").observe(time.perf_counter() - index_started)
         for pending in group:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -82,8 +82,10 @@ class StoreTransaction:
         size_bytes: int,
         chunks: Sequence[ChunkDraft],
         text_hashes: Sequence[str],
+        indexed: bool = True,
     ) -> tuple[int, list[int], list[int]]:
-        """Insert or replace a document with its chunks. Returns (doc id, new ids, old ids)."""
+        """Insert or replace a document with its chunks. Returns (doc id, new ids, old ids).
+        ``indexed=False`` marks it as not yet in the vector index (see :meth:`mark_indexed`)."""
         row = self.session.scalar(
             select(DocumentRow).where(
                 DocumentRow.workspace == workspace, DocumentRow.source_path == source_path
@@ -107,6 +109,7 @@ class StoreTransaction:
         row.size_bytes = size_bytes
         row.chunk_count = len(chunks)
         row.updated_at = utcnow()
+        row.indexed = indexed
         self.session.flush()
         chunk_rows = [
             ChunkRow(
@@ -209,6 +212,28 @@ class KnowledgeStore:
                 cached_embeddings=count(EmbeddingRow),
             )
 
+    def unindexed_documents(self, workspace: str) -> list[int]:
+        """Documents committed whose vectors were not confirmed in the vector index (a
+        process killed between the commit and the flush)."""
+        with self._sessions() as session:
+            return [int(i) for i in session.scalars(
+                select(DocumentRow.id).where(DocumentRow.workspace == workspace,
+                                             DocumentRow.indexed.is_(False))
+                .order_by(DocumentRow.id))]
+
+    def mark_indexed(self, document_ids: Sequence[int]) -> None:
+        """Their vectors are flushed into the vector index."""
+        if not document_ids:
+            return
+        try:
+            with self._sessions.begin() as session:
+                for start in range(0, len(document_ids), 500):
+                    session.execute(update(DocumentRow).where(
+                        DocumentRow.id.in_(list(document_ids[start:start + 500])))
+                        .values(indexed=True))
+        except SQLAlchemyError as exc:
+            raise DDQError(ErrorCode.STORE_ERROR, f"database error: {exc}") from exc
+
     def chunk_state(self, workspace: str) -> tuple[int, int]:
         """What identifies the workspace's set of chunks: (how many, the highest id).
 
@@ -284,15 +309,18 @@ class KnowledgeStore:
                     found[stored.id] = stored
         return found
 
-    def iter_chunks(self, workspace: str | None = None, batch_size: int = 2000
-                    ) -> Iterator[list[StoredChunk]]:
-        """Every chunk (of one workspace, or all), in id order, in batches."""
+    def iter_chunks(self, workspace: str | None = None, batch_size: int = 2000, *,
+                    documents: Sequence[int] | None = None) -> Iterator[list[StoredChunk]]:
+        """Every chunk (of one workspace, or all; of these documents, or all), in id order,
+        in batches."""
         last_id = 0
         with self._sessions() as session:
             while True:
                 query = self._chunk_query().where(ChunkRow.id > last_id)
                 if workspace is not None:
                     query = query.where(ChunkRow.workspace == workspace)
+                if documents is not None:
+                    query = query.where(ChunkRow.document_id.in_(list(documents)))
                 rows = session.execute(query.order_by(ChunkRow.id).limit(batch_size)).all()
                 if not rows:
                     return
