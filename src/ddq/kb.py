@@ -21,7 +21,7 @@ from ddq.domain import Answer, RetrievalResult
 from ddq.errors import DDQError, ErrorCode
 from ddq.index.keyword import BM25KeywordIndex
 from ddq.index.milvus_keyword import keyword_index_for
-from ddq.index.repair import KeywordRepair, Repair
+from ddq.index.repair import KeywordRepair, Repair, VectorRepair
 from ddq.index.vector import MilvusVectorIndex, collection_name
 from ddq.ingest.library_loaders import LibraryColumns
 from ddq.ingest.pipeline import (
@@ -36,6 +36,7 @@ from ddq.ingest.pipeline import (
 from ddq.kb_status import Status, knowledge_status
 from ddq.metrics import INGEST_CHUNKS, INGEST_DOCUMENTS, INGEST_STAGE, observe_drafts, timed
 from ddq.models.base import Embedder, Generator, Reranker
+from ddq.models.cache import CachedEmbedder
 from ddq.models.registry import embedder_for, generator_for, reranker_for
 from ddq.retrieve.hybrid import HybridRetriever, RetrievalSettings
 from ddq.store.db import open_engine
@@ -163,6 +164,20 @@ class KnowledgeBase:
             # the next check (or `ddq ingest`) tries again.
             log.warning("keyword index could not be repaired: %s", exc)
 
+    @functools.cached_property
+    def _vectors(self) -> VectorRepair:
+        cache = CachedEmbedder(_LazyEmbedder(self), self.store)
+        return VectorRepair(self.store, self.workspace,
+                            chunk_index=self._chunk_index_for_model,
+                            question_index=lambda: self.question_index,
+                            vectors=lambda texts: cache.lookup(texts).vectors,
+                            repairs=self.repairs)
+
+    def ensure_vector_index(self) -> Repair | None:
+        """Write the vectors of documents committed but never confirmed in the vector
+        indexes (a crash between the commit and the flush); one query when there are none."""
+        return self._vectors.ensure()
+
     def ensure_keyword_index(self, *, max_age_s: float = 0.0) -> Repair | None:
         """Check the keyword index against the store now (or when last checked more than
         ``max_age_s`` ago) and rebuild it when it is behind."""
@@ -269,7 +284,11 @@ class KnowledgeBase:
     def ingest_items(self, items: Iterable[IngestItem | FileResult], *, total: int | None = None,
                      progress: Progress | None = None, actor: str = "cli") -> IngestReport:
         started = time.perf_counter()
+        # What an earlier run committed but did not confirm in the vector index comes first.
+        vectors_repaired = self.ensure_vector_index()
         report = self.pipeline(progress, actor).run(items, total=total)
+        if vectors_repaired is not None:
+            report.repairs.append(vectors_repaired)
         if report.changed:
             with timed(INGEST_STAGE, "keyword_index"):
                 self.rebuild_keyword_index()
