@@ -121,6 +121,8 @@ def test_today_and_the_windows_come_from_the_environment_and_are_checked(
     settings = trust_settings()
     assert (settings.current_date(), settings.expiry_warning_days) == (date(2027, 1, 15), 45)
     assert trust_settings(today=date(2026, 1, 1)).current_date() == date(2026, 1, 1)
+    monkeypatch.setenv("DDQ_TODAY", "")  # set but empty: not pinned
+    assert trust_settings().today is None
     monkeypatch.setenv("DDQ_TODAY", "soon")
     with pytest.raises(DDQError, match="DDQ_TODAY"):
         trust_settings()

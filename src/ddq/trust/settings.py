@@ -17,7 +17,7 @@ from ddq.errors import DDQError, ErrorCode
 
 
 class TrustSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DDQ_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="DDQ_", extra="ignore", env_ignore_empty=True)
 
     today: date | None = Field(
         default=None,
