@@ -70,6 +70,8 @@ FLOOR_QUESTIONS_RATIO = 2.0
 FLOOR_PASSAGES_RATIO = 1.5
 FLOOR_MEAN_COSINE = 0.99
 FLOOR_NDCG_DELTA = 0.005
+#: A text alone vs in a batch (issue 22): the same vector, up to float rounding.
+FLOOR_BATCH_COSINE = 0.99999
 PATHS = ("torch", "onnx")
 
 
@@ -191,12 +193,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         del first
         onnx_model: OnnxEmbedder
         if args.candidate == "openvino":
-            onnx_model = OpenVinoEmbedder(MODEL_NAME, cache_dir=cache_dir,
-                                          batch_size=args.batch_size)
+            onnx_model = OpenVinoEmbedder(
+                MODEL_NAME, cache_dir=cache_dir, batch_size=args.batch_size
+            )
         else:
             onnx_model = OnnxEmbedder(MODEL_NAME, cache_dir=cache_dir, batch_size=args.batch_size)
-        with announce(f"starting {onnx_model.runtime_name} from the export"), \
-                Stopwatch() as onnx_load:
+        with (
+            announce(f"starting {onnx_model.runtime_name} from the export"),
+            Stopwatch() as onnx_load,
+        ):
             onnx_model.embed(["warm up the model"])
         models: dict[str, Embedder] = {"torch": torch_model, "onnx": onnx_model}
         for path in PATHS:
@@ -225,12 +230,30 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     one_at_a_time(models[path], questions[: args.latency])
                 )
 
+        # The same texts alone (as `ask` embeds a question) against the batched pass above.
+        alone_count = {
+            "questions": min(args.latency, len(questions)),
+            "passages": min(20, len(passages)),
+        }
+        independence: dict[str, dict[str, float]] = {}
+        for kind, texts in (("questions", questions), ("passages", passages)):
+            count = alone_count[kind]
+            with announce(f"onnx: {count} {kind} alone vs in their batches"):
+                alone = np.vstack([onnx_model.embed_one(t) for t in texts[:count]])
+            batched = vectors["onnx"][kind][:count]
+            independence[kind] = {
+                "texts": count,
+                "min_cosine": float(cosines(alone, batched).min()),
+                "max_abs_diff": float(np.abs(alone - batched).max()),
+            }
+
         ndcg: dict[str, Any] | None = None
         if args.ndcg:
             ndcg = {
                 "torch": beir_ndcg(args.data, LOCAL_MODEL, None, args.ndcg_docs),
-                "onnx": beir_ndcg(args.data, onnx_model.model_id, onnx_model.directory,
-                                  args.ndcg_docs),
+                "onnx": beir_ndcg(
+                    args.data, onnx_model.model_id, onnx_model.directory, args.ndcg_docs
+                ),
             }
         tokens = onnx_model.count_tokens(passages)
         question_tokens = onnx_model.count_tokens(questions)
@@ -248,6 +271,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "questions_ratio": ratios["questions"] >= FLOOR_QUESTIONS_RATIO,
         "passages_ratio": ratios["passages"] >= FLOOR_PASSAGES_RATIO,
         "mean_cosine": float(all_cosines.mean()) >= FLOOR_MEAN_COSINE,
+        "batch_independent": min(v["min_cosine"] for v in independence.values())
+        >= FLOOR_BATCH_COSINE,
     }
     ndcg_delta = None
     if ndcg is not None:
@@ -286,6 +311,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             **{k: cosine_summary(v) for k, v in per_text.items()},
             "all": cosine_summary(all_cosines),
         },
+        "batch_independence": independence,
         "ndcg": ndcg,
         "summary": {
             "questions_ratio": ratios["questions"],
@@ -364,6 +390,17 @@ def render(result: dict[str, Any]) -> str:
             f">= {FLOOR_MEAN_COSINE}",
             verdict("mean_cosine"),
         ],
+        [
+            "alone vs batched, min cosine",
+            "",
+            " / ".join(
+                f"{v['min_cosine']:.7f} ({v['texts']} {k}, max diff {v['max_abs_diff']:.1e})"
+                for k, v in result["batch_independence"].items()
+            ),
+            "",
+            f">= {FLOOR_BATCH_COSINE}",
+            verdict("batch_independent"),
+        ],
     ]
     ndcg = result["ndcg"]
     if ndcg is not None:
@@ -400,8 +437,17 @@ def render(result: dict[str, Any]) -> str:
         f"{result['environment']['load_average']}, after "
         f"{result['environment_after']['load_average']}",
         "",
-        table(["", "sentence-transformers", result["models"]["onnx"]["model_id"],
-               "ratio", "floor", ""], rows),
+        table(
+            [
+                "",
+                "sentence-transformers",
+                result["models"]["onnx"]["model_id"],
+                "ratio",
+                "floor",
+                "",
+            ],
+            rows,
+        ),
         "",
         f"per pass, texts/s: torch q {fmt(result['throughput']['torch']['questions'])} "
         f"p {fmt(result['throughput']['torch']['passages'])}; onnx q "

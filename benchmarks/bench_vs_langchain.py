@@ -39,7 +39,7 @@ LangChain's one-by-one total (flushed, its faster case); DDQ one-question p50 < 
 with a relevant document among the first N documents are used (for smoke runs).
 Results go to ``benchmarks/results/bench_vs_langchain-<time>.json``.
 
-    .venv/bin/pip install -e '.[local,onnx,openvino,bench-langchain]'
+    make bench-langchain          # the baseline's packages, from the lock (requirements/)
     .venv/bin/python benchmarks/bench_vs_langchain.py --repeats 1       # ~20-25 min, 2 cores
     .venv/bin/python benchmarks/bench_vs_langchain.py --limit-docs 300 --repeats 1
     .venv/bin/python benchmarks/bench_vs_langchain.py --ddq-embedder onnx:all-MiniLM-L6-v2
