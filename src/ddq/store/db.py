@@ -11,7 +11,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from ddq.errors import DDQError, ErrorCode
 
 #: The newest migration; a unit test checks it matches the migrations folder.
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 

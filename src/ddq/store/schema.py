@@ -243,3 +243,6 @@ class LibraryItemRow(Base):
     row_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+from ddq.store import trust as _trust  # noqa: E402, F401  (its tables are part of the schema)
