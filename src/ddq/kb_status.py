@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from ddq.errors import DDQError
 from ddq.index.repair import Repair
+from ddq.trust.expiry import status_evidence
 
 if TYPE_CHECKING:
     from ddq.kb import KnowledgeBase
@@ -39,6 +40,8 @@ class Status:
     milvus: str
     indexes: list[IndexHealth]
     repairs: list[Repair] = field(default_factory=list)  # what opening it repaired
+    #: Each document's validity and its state today (ddq stale lists what needs action).
+    evidence: list[dict[str, object]] = field(default_factory=list)
 
 
 def knowledge_status(kb: KnowledgeBase) -> Status:
@@ -69,4 +72,5 @@ def knowledge_status(kb: KnowledgeBase) -> Status:
         milvus=kb.settings.resolved_milvus_uri,
         indexes=indexes,
         repairs=list(kb.repairs),
+        evidence=status_evidence(kb.store.engine, kb.workspace),
     )
