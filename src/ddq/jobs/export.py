@@ -22,6 +22,8 @@ class ExportResult:
     kept_existing: int
     needs_input: int
     not_answered: int
+    #: The parts (or the sidecar file) that carry the provenance record, when one was made.
+    provenance: tuple[str, ...] = ()
 
 
 def default_output(source: Path) -> Path:
@@ -29,13 +31,14 @@ def default_output(source: Path) -> Path:
 
 
 def export_answers(store: QuestionnaireStore, info: QuestionnaireInfo, out: Path | None = None,
-                   *, source: Path | None = None, overwrite_existing: bool = False
-                   ) -> ExportResult:
+                   *, source: Path | None = None, overwrite_existing: bool = False,
+                   provenance_key: bytes | None = None) -> ExportResult:
     """Write the drafts into a copy of the original file and write the review report.
 
     ``source`` is the original file (default: where it was when the job started); it must be
     byte for byte the file the job was made from, or the answer places may not line up.
-    Answers already in the file are kept unless ``overwrite_existing``.
+    Answers already in the file are kept unless ``overwrite_existing``. With a
+    ``provenance_key`` the copy carries a signed provenance record (:mod:`ddq.trust`).
     """
     source = source or Path(info.source_path)
     if not source.exists():
@@ -62,11 +65,16 @@ def export_answers(store: QuestionnaireStore, info: QuestionnaireInfo, out: Path
                 continue
             values[ref] = value
     written = write(source, out, values)
+    provenance: list[str] = []
+    if provenance_key is not None:
+        from ddq.trust.record import record_export
+
+        provenance = record_export(store, info, out, values, provenance_key)
     rows = rows_of(questions, drafts)
     html_path, csv_path = write_reports(info, rows, out.with_suffix(""))
     return ExportResult(
         path=out, html_report=html_path, csv_report=csv_path, written=written,
         kept_existing=kept,
         needs_input=sum(1 for r in rows if r.status == "needs_input"),
-        not_answered=sum(1 for r in rows if r.draft is None),
+        not_answered=sum(1 for r in rows if r.draft is None), provenance=tuple(provenance),
     )
