@@ -122,6 +122,16 @@ class Settings(BaseSettings):
         default=30, ge=0, le=3600,
         description="PostgreSQL statement_timeout of every connection (a statement waiting "
                     "on a lock counts); 0: none. Migrations run without it.")
+    request_timeout_s: float = Field(
+        default=30, ge=0, le=3600,
+        description="Deadline of a request (key lookup included) until its answer starts: "
+                    "past it 503 with Retry-After, whatever the request waits on (a lock, "
+                    "the database, a model); 0: none. Multipart uploads have their own.")
+    upload_timeout_s: float = Field(
+        default=600, ge=0, le=86_400,
+        description="Deadline of a multipart upload (reading, parsing and indexing what it "
+                    "carries); 0: none. An upload past it may still be stored: send it "
+                    "again, unchanged files are skipped.")
     readiness_timeout_s: float = Field(
         default=1.0, gt=0, le=60,
         description="How long /readyz waits for the database before it says not ready.")

@@ -22,10 +22,12 @@ from ddq.api import models as models_api
 from ddq.api import questionnaires as questionnaires_api
 from ddq.api import ui as ui_pages
 from ddq.api.auth import FailedAuthThrottle, RateLimiter
+from ddq.api.deadline import RequestDeadline
 from ddq.api.errors import install_error_handlers
 from ddq.api.guard import RequestGuard
 from ddq.api.health import Readiness, index_entities, job_counts, store_chunks
 from ddq.api.jobs import JobWorker
+from ddq.api.leftovers import remove_leftovers
 from ddq.config import Settings
 from ddq.errors import DDQError
 from ddq.kb import KnowledgeBase
@@ -44,13 +46,18 @@ def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = kb is None
         app.state.kb = kb or KnowledgeBase(settings)
-        # Derived state repairs itself on start: a keyword index left behind the store (a
-        # crash mid-ingest) is rebuilt before the first request uses it.
+        # Derived state repairs itself on start: vectors and a keyword index left behind the
+        # store (a crash mid-ingest) are written again before the first request uses them.
         for workspace in app.state.kb.store.workspaces():
-            try:
-                app.state.kb.scoped(workspace).ensure_keyword_index()
-            except (OSError, DDQError) as exc:  # serve anyway; /readyz names a bad folder
-                log.warning("keyword index of %s could not be repaired: %s", workspace, exc)
+            scoped = app.state.kb.scoped(workspace)
+            for name, ensure in (("vector", scoped.ensure_vector_index),
+                                 ("keyword", scoped.ensure_keyword_index)):
+                try:
+                    ensure()
+                except (OSError, DDQError) as exc:  # serve anyway; /readyz names a bad folder
+                    log.warning("%s index of %s could not be repaired: %s", name, workspace,
+                                exc)
+        remove_leftovers(app.state.kb.settings.home, app.state.kb.store)
         app.state.write_lock = threading.Lock()
         per_minute = app.state.kb.settings.rate_limit_per_minute
         app.state.limiter = RateLimiter(per_minute) if per_minute > 0 else None
@@ -79,6 +86,9 @@ def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
     # Added before the middlewares below, so it runs inside them: refusals are measured and
     # carry a request id like every other answer.
     app.add_middleware(RequestGuard)
+    # Outside the guard, so the key lookup is inside the deadline too (a lock on the keys
+    # table must not hang every request).
+    app.add_middleware(RequestDeadline)
     health_routes = health.router()
     app.include_router(health_routes)
 
