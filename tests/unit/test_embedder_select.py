@@ -12,7 +12,15 @@ import pytest
 
 from ddq.config import Settings
 from ddq.models.registry import embedder_name
-from ddq.models.select import INT8, OPENVINO, RECORD, TORCH, auto_embedder, choose_embedder
+from ddq.models.select import (
+    INT8,
+    OPENVINO,
+    RECORD,
+    TORCH,
+    auto_embedder,
+    choose_embedder,
+    remember_embedder,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -51,22 +59,29 @@ def test_a_missing_runtime_falls_to_the_next_and_says_so() -> None:
     assert nothing.embedder == TORCH and "pip install" in nothing.reason
 
 
-def test_the_choice_is_kept_in_the_data_directory(tmp_path: Path) -> None:
-    first = auto_embedder(tmp_path, flags=EPYC_GENOA, installed=everything)
-    assert first.embedder == INT8
+def test_the_embedder_of_a_knowledge_base_is_kept(tmp_path: Path) -> None:
+    assert auto_embedder(tmp_path, flags=EPYC_GENOA, installed=everything).embedder == INT8
+    remember_embedder(tmp_path, INT8)
     assert json.loads((tmp_path / RECORD).read_text())["embedder"] == INT8
     # The same data directory on an AMX machine keeps the vectors it was indexed with.
     again = auto_embedder(tmp_path, flags=SAPPHIRE_RAPIDS, installed=everything)
-    assert again.embedder == INT8 and "kept from" in again.reason
+    assert again.embedder == INT8 and "embedder of this knowledge base" in again.reason
+
+
+def test_a_knowledge_base_from_before_auto_keeps_the_default_of_then(tmp_path: Path) -> None:
+    (tmp_path / "ddq.sqlite3").write_bytes(b"")
+    assert auto_embedder(tmp_path, flags=EPYC_GENOA, installed=everything).embedder == OPENVINO
+    remember_embedder(tmp_path, INT8)  # reindexed with int8 since
+    assert auto_embedder(tmp_path, flags=EPYC_GENOA, installed=everything).embedder == INT8
 
 
 def test_a_damaged_or_unrunnable_record_is_chosen_again(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     (tmp_path / RECORD).write_bytes(b"\x00{not json")
-    assert auto_embedder(tmp_path, flags=SAPPHIRE_RAPIDS, installed=everything).embedder == (
-        OPENVINO
-    )
+    choice = auto_embedder(tmp_path, flags=SAPPHIRE_RAPIDS, installed=everything)
+    assert choice.embedder == OPENVINO
+    remember_embedder(tmp_path, OPENVINO)  # a damaged record is written anew
     assert json.loads((tmp_path / RECORD).read_text())["embedder"] == OPENVINO
     with caplog.at_level(logging.WARNING, logger="ddq.models.select"):
         choice = auto_embedder(tmp_path, flags=SAPPHIRE_RAPIDS, installed=without("openvino"))
@@ -77,13 +92,12 @@ def test_a_damaged_or_unrunnable_record_is_chosen_again(
 def test_a_missing_data_directory_gets_a_choice_and_no_file(tmp_path: Path) -> None:
     home = tmp_path / "not-made-yet"
     assert auto_embedder(home, flags=HASWELL, installed=everything).embedder == INT8
+    remember_embedder(home, INT8)
     assert not home.exists()
 
 
 def test_settings_resolve_auto_and_an_explicit_name_wins(tmp_path: Path) -> None:
     explicit = Settings(home=tmp_path, embedder="local:all-MiniLM-L6-v2")
     assert embedder_name(explicit) == "local:all-MiniLM-L6-v2"
-    assert not (tmp_path / RECORD).exists()
-    chosen = embedder_name(Settings(home=tmp_path, embedder="auto"))
+    chosen = embedder_name(Settings(home=tmp_path / "new", embedder="auto"))
     assert chosen in (INT8, OPENVINO, TORCH)
-    assert json.loads((tmp_path / RECORD).read_text())["embedder"] == chosen

@@ -178,7 +178,11 @@ def embedder_name(settings: Settings) -> str:
 
 
 def embedder_for(settings: Settings) -> Embedder:
-    return resolve_embedder(embedder_name(settings), settings.embedding_batch_size,
+    from ddq.models.select import remember_embedder
+
+    name = embedder_name(settings)
+    remember_embedder(settings.home, name)  # what `auto` keeps for this knowledge base
+    return resolve_embedder(name, settings.embedding_batch_size,
                             home=settings.home.resolve(), endpoint=settings.endpoint("embedder"),
                             policy=call_policy(settings), model_dir=settings.resolved_model_dir,
                             openvino_precision=settings.openvino_precision)

@@ -10,10 +10,11 @@ The same all-MiniLM-L6-v2 weights run on three runtimes; which is fastest depend
 - flags unknown (not Linux) or no AVX2: OpenVINO, which picks its own precision.
 
 A runtime whose package is not installed is skipped for the next one (torch last), and the
-reason says so. The choice is made from ``/proc/cpuinfo`` once and kept in the data
-directory (``embedder.json``), so a knowledge base keeps the embedder it was indexed with
-when the package set or the machine changes; ``DDQ_EMBEDDER=<provider:model>`` always wins,
-and deleting the file (then ``ddq reindex``) chooses again.
+reason says so. The embedder a data directory's knowledge base is embedded with is recorded
+there (``embedder.json``), and ``auto`` keeps it when the package set or the machine changes,
+so stored vectors are never searched with another runtime's; ``DDQ_EMBEDDER=<provider:model>``
+always wins (and is what gets recorded), and deleting the file, then ``ddq reindex``, chooses
+again.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ NEEDS = {
     TORCH: ("torch", "sentence_transformers"),
 }
 _INT8_FLAGS = ("avx512_vnni", "avx_vnni", "avx2")
+#: What a data directory holds once it has a knowledge base (SQLite store, Milvus Lite).
+_LEGACY = ("ddq.sqlite3", "milvus.db")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,28 +85,35 @@ def auto_embedder(
     flags: frozenset[str] | None = None,
     installed: Callable[[str], bool] = _installed,
 ) -> Choice:
-    """The ``auto`` embedder of the data directory ``home``: the one recorded there if its
-    runtime is installed, else chosen for this CPU and recorded (best effort: a read-only
-    data directory is chosen for again at each start, with the same result)."""
+    """The ``auto`` embedder of the data directory ``home``: the one its knowledge base was
+    embedded with (recorded there by :func:`remember_embedder`) if that can run here; for a
+    knowledge base made before the record existed, the default of then (OpenVINO); else the
+    one chosen for this CPU."""
     record = home / RECORD
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-        kept = json.loads(record.read_text(encoding="utf-8"))
-        name = str(kept["embedder"])
+        name = str(json.loads(record.read_text(encoding="utf-8"))["embedder"])
         if name in NEEDS and all(installed(m) for m in NEEDS[name]):
-            return Choice(name, f"kept from {record} ({kept.get('reason', '')})")
-        log.warning(
-            "the embedder recorded in %s (%s) cannot run here; choosing again",
-            record,
-            kept.get("embedder"),
-        )
-    choice = choose_embedder(cpu_flags() if flags is None else flags, installed)
-    log.info("embedder auto: %s (%s)", choice.embedder, choice.reason)
-    if home.is_dir():
-        with contextlib.suppress(OSError):
-            tmp = record.with_name(f".{RECORD}.{os.getpid()}.tmp")
-            tmp.write_text(
-                json.dumps({"embedder": choice.embedder, "reason": choice.reason}, indent=2) + "\n",
-                encoding="utf-8",
+            return Choice(name, f"the embedder of this knowledge base ({record})")
+        if name in NEEDS:
+            log.warning(
+                "the embedder recorded in %s (%s) cannot run here; choosing again", record, name
             )
-            os.replace(tmp, record)
-    return choice
+    made_before = not record.exists() and any((home / f).exists() for f in _LEGACY)
+    if made_before and all(installed(m) for m in NEEDS[OPENVINO]):
+        return Choice(OPENVINO, "a knowledge base made before embedder auto: its default")
+    return choose_embedder(cpu_flags() if flags is None else flags, installed)
+
+
+def remember_embedder(home: Path, name: str) -> None:
+    """Record in ``home`` the embedder its knowledge base is embedded with (best effort: a
+    read-only or missing data directory records nothing)."""
+    record = home / RECORD
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        if json.loads(record.read_text(encoding="utf-8"))["embedder"] == name:
+            return
+    if not home.is_dir():
+        return
+    with contextlib.suppress(OSError):
+        tmp = record.with_name(f".{RECORD}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"embedder": name}) + "\n", encoding="utf-8")
+        os.replace(tmp, record)
