@@ -6,9 +6,7 @@ directory that cannot be written is 503 too; everything recovers once the fault 
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +19,8 @@ from ddq.api.app import create_app
 from ddq.config import Settings
 from ddq.kb import KnowledgeBase
 from ddq.store.keys import KeyStore, Role
+from support.pg_admin import own_database as own_database_of
+from support.pg_admin import rename_database
 from support.service import serve
 
 pytestmark = pytest.mark.integration
@@ -64,7 +64,8 @@ def test_a_table_lock_makes_readiness_fail_fast_and_requests_503(
         pg_service: tuple[str, str, str], table: str, blocked: list[str]) -> None:
     url, key, database = pg_service
     headers = {"X-API-Key": key}
-    assert httpx.get(f"{url}/readyz").status_code == 200
+    # The first probe checks the models too (cached after): a loaded machine needs time.
+    assert httpx.get(f"{url}/readyz", timeout=30).status_code == 200
     locker = create_engine(make_url(database).set(drivername="postgresql+psycopg"))
     try:
         with locker.connect() as connection:
@@ -100,34 +101,8 @@ def test_a_table_lock_makes_readiness_fail_fast_and_requests_503(
 @pytest.fixture
 def own_database() -> Iterator[str]:
     """A database of this test's own, which it may rename away and back."""
-    base = os.environ.get("DDQ_TEST_POSTGRES_URL")
-    if not base:
-        pytest.skip("DDQ_TEST_POSTGRES_URL is not set")
-    admin_url = make_url(base).set(drivername="postgresql+psycopg")
-    name = f"ddq_gone_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            for candidate in (name, f"{name}_away"):
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{candidate}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def _rename(database: str, old: str, new: str) -> None:
-    admin = create_engine(make_url(database).set(database="postgres"),
-                          isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                    "WHERE datname = :name AND pid <> pg_backend_pid()"),
-                               {"name": old})
-            connection.execute(text(f'ALTER DATABASE "{old}" RENAME TO "{new}"'))
-    finally:
-        admin.dispose()
+    with own_database_of("ddq_gone") as url:
+        yield url
 
 
 @pytest.mark.postgres
@@ -143,7 +118,7 @@ def test_with_the_database_gone_every_route_is_503_in_the_error_format(
         with serve(create_app(settings, kb=kb)) as url, httpx.Client(
                 base_url=url, timeout=30, headers={"X-API-Key": key}) as client:
             assert client.get("/api/me").status_code == 200
-            _rename(own_database, name, f"{name}_away")
+            rename_database(own_database, name, f"{name}_away")
             try:
                 for method, path, body in [
                         ("GET", "/api/me", None), ("GET", "/api/documents", None),
@@ -165,7 +140,7 @@ def test_with_the_database_gone_every_route_is_503_in_the_error_format(
                 ready = client.get("/readyz")
                 assert ready.status_code == 503
             finally:
-                _rename(own_database, f"{name}_away", name)
+                rename_database(own_database, f"{name}_away", name)
             deadline = time.monotonic() + 10
             while client.get("/readyz").status_code != 200:
                 assert time.monotonic() < deadline

@@ -91,8 +91,8 @@ class RequestGuard:
         except AuthThrottled as exc:
             return _error(429, exc.code, exc.detail,
                           {"retry-after": str(exc.retry_after_s)})
-        except SQLAlchemyError:
-            log.exception("key lookup failed")
+        except SQLAlchemyError as exc:  # the driver's first line: hosts, no traceback
+            log.error("key lookup failed: %s", str(exc).splitlines()[0][:300])
             return _error(503, ErrorCode.STORE_ERROR, "the database is not answering; "
                                                       "retry shortly")
         if info is not None:

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from ddq.kb import KnowledgeBase
 from ddq.metrics import REGISTRY
@@ -87,7 +88,14 @@ class Readiness:
             results["vector_index"] = "ok"
         except Exception as exc:
             results["vector_index"] = f"failing: {type(exc).__name__}: {str(exc)[:120]}"
-        results.update(self._model_checks())
+        if results["database"] != "ok":
+            # The extractive drafter's check reads the store: it would only fail again.
+            results["models"] = "not checked: the database is not answering"
+            return results
+        try:
+            results.update(self._model_checks())
+        except SQLAlchemyError as exc:  # the database went away between the two checks
+            results["models"] = f"not checked: {type(exc).__name__}"
         return results
 
     def _writable(self) -> str:
@@ -117,20 +125,28 @@ class Readiness:
 
 
 def job_counts(kb: KnowledgeBase) -> dict[str, int]:
+    """Jobs by state; none while the database does not answer (the scrape goes on: the
+    metrics matter most then)."""
     from ddq.store.schema import QuestionnaireRow
 
-    with kb.store.engine.connect() as connection:
-        rows = connection.execute(select(QuestionnaireRow.state, func.count())
-                                  .group_by(QuestionnaireRow.state))
-        return {str(state): int(n) for state, n in rows}
+    try:
+        with kb.store.engine.connect() as connection:
+            rows = connection.execute(select(QuestionnaireRow.state, func.count())
+                                      .group_by(QuestionnaireRow.state))
+            return {str(state): int(n) for state, n in rows}
+    except SQLAlchemyError:
+        return {}
 
 
 def store_chunks(kb: KnowledgeBase) -> dict[str, int]:
     from ddq.store.schema import ChunkRow
 
-    with kb.store.engine.connect() as connection:
-        return {"chunks": int(connection.execute(select(func.count()).select_from(ChunkRow))
-                              .scalar() or 0)}
+    try:
+        with kb.store.engine.connect() as connection:
+            return {"chunks": int(connection.execute(
+                select(func.count()).select_from(ChunkRow)).scalar() or 0)}
+    except SQLAlchemyError:
+        return {}
 
 
 def index_entities(kb: KnowledgeBase) -> dict[str, int]:
