@@ -145,9 +145,54 @@ class Settings(BaseSettings):
     max_questionnaire_mb: float = Field(default=50, gt=0, le=1024,
                                         description="Largest questionnaire file accepted.")
 
+    # The safe-open layer (ddq.safe_open): what any file may hold and cost to read. The
+    # defaults leave a large margin over real questionnaires (a SIG Core workbook: ~40,000
+    # cells) and policy documents (a 300-page policy: ~1 M characters).
+    max_knowledge_mb: float = Field(default=50, gt=0, le=1024,
+                                    description="Largest knowledge file `ddq ingest` reads.")
+    max_expanded_mb: float = Field(
+        default=400, gt=0, le=8192,
+        description="Largest total an Office file's zip entries may expand to (read from its "
+                    "central directory before anything is inflated).")
+    max_cells: int = Field(default=500_000, ge=1, le=100_000_000,
+                           description="Worksheet cells over all sheets of a workbook.")
+    max_rows: int = Field(default=200_000, ge=1, le=100_000_000,
+                          description="Worksheet rows over all sheets; lines of a CSV file.")
+    max_shared_strings: int = Field(default=500_000, ge=1, le=100_000_000,
+                                    description="Entries of a workbook's shared strings.")
+    max_paragraphs: int = Field(default=200_000, ge=1, le=100_000_000,
+                                description="Paragraphs of a Word document.")
+    max_xml_elements: int = Field(default=5_000_000, ge=1, le=1_000_000_000,
+                                  description="XML elements of all parts of an Office file.")
+    max_xml_depth: int = Field(default=128, ge=8, le=10_000,
+                               description="How deep XML elements may nest.")
+    max_text_chars: int = Field(default=5_000_000, ge=1, le=1_000_000_000,
+                                description="Characters of text in one file (any kind).")
+    max_pages: int = Field(default=2_000, ge=1, le=1_000_000, description="Pages of a PDF.")
+    parse_seconds: float = Field(default=30, gt=0, le=3600,
+                                 description="Time the checks and the read of one file may "
+                                             "take.")
+
+    def _limits(self, max_mb: float, purpose: str) -> PackageLimits:
+        return PackageLimits(
+            max_file_bytes=int(max_mb * 1024 * 1024),
+            max_uncompressed_bytes=int(self.max_expanded_mb * 1024 * 1024),
+            max_cells=self.max_cells, max_rows=self.max_rows,
+            max_shared_strings=self.max_shared_strings, max_paragraphs=self.max_paragraphs,
+            max_xml_elements=self.max_xml_elements, max_xml_depth=self.max_xml_depth,
+            max_text_chars=self.max_text_chars, max_pages=self.max_pages,
+            parse_seconds=self.parse_seconds, purpose=purpose)
+
     @property
     def package_limits(self) -> PackageLimits:
-        return PackageLimits(max_file_bytes=int(self.max_questionnaire_mb * 1024 * 1024))
+        """The limits of a questionnaire file."""
+        return self._limits(self.max_questionnaire_mb, "a questionnaire")
+
+    @property
+    def knowledge_limits(self) -> PackageLimits:
+        """The limits of a knowledge file (`ddq ingest`; an upload is also bounded by
+        max_upload_mb as it arrives)."""
+        return self._limits(self.max_knowledge_mb, "a knowledge file")
 
     def endpoint(self, role: str) -> tuple[str | None, str | None, str | None]:
         """Base URL, API key and Azure API version for ``role`` (generator/embedder/reranker)."""
