@@ -274,7 +274,8 @@ class KnowledgeBase:
         started = time.perf_counter()
         files, problems = discover_files(paths)
         # Streamed: a file is read when the pipeline reaches it, not all up front.
-        items = itertools.chain(problems, file_items(files, columns))
+        items = itertools.chain(problems, file_items(files, columns,
+                                                         self.settings.knowledge_limits))
         with tracing.span("ingest", {"ddq.files": len(files)}):
             report = self.ingest_items(items, total=len(files) + len(problems),
                                        progress=progress, actor=actor)

@@ -26,6 +26,7 @@ import numpy as np
 from ddq import tracing
 from ddq.domain import ChunkDraft, ChunkKind, LoadedDocument
 from ddq.errors import DDQError, ErrorCode
+from ddq.forms import DEFAULT_LIMITS, PackageLimits
 from ddq.index.repair import Repair
 from ddq.index.vector import MilvusVectorIndex
 from ddq.ingest.chunking import chunk_document
@@ -34,6 +35,7 @@ from ddq.ingest.loaders import SUPPORTED_SUFFIXES, load_file
 from ddq.metrics import INGEST_STAGE, timed
 from ddq.models.base import Embedder
 from ddq.models.cache import CachedEmbedder
+from ddq.safe_open import read_bounded
 from ddq.store.repository import KnowledgeStore
 
 GROUP_CHUNKS = 1024
@@ -139,21 +141,21 @@ def discover_files(paths: Sequence[Path]) -> tuple[list[Path], list[FileResult]]
     return list(dict.fromkeys(files)), problems
 
 
-def file_items(files: Iterable[Path], columns: LibraryColumns | None = None
-               ) -> Iterator[IngestItem | FileResult]:
+def file_items(files: Iterable[Path], columns: LibraryColumns | None = None,
+               limits: PackageLimits = DEFAULT_LIMITS) -> Iterator[IngestItem | FileResult]:
     for given in files:
         path = given.resolve()
         source = str(path)
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            yield FileResult(source, Outcome.FAILED, detail=f"cannot read: {exc.strerror}")
+            data = read_bounded(path, limits)  # refused by size before it is read
+        except DDQError as exc:
+            yield FileResult(source, Outcome.FAILED, detail=exc.detail)
             continue
         yield IngestItem(
             source=source,
             content_hash=file_hash(data),
             size_bytes=len(data),
-            load=functools.partial(load_file, path, data, columns),
+            load=functools.partial(load_file, path, data, columns, limits),
         )
 
 
