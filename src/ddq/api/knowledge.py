@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import io
 import os
 import re
 import shutil
 import tempfile
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +25,13 @@ from pydantic import BaseModel, Field
 from ddq.api.auth import Caller, require, workspace_kb
 from ddq.api.errors import ErrorBody, RequestBody, RowId
 from ddq.cli_output import answer_json, hit_json
+from ddq.domain import LoadedDocument
 from ddq.errors import DDQError, ErrorCode
 from ddq.forms import neutralise
-from ddq.ingest.loaders import SUPPORTED_SUFFIXES
-from ddq.ingest.pipeline import Outcome
+from ddq.ingest.loaders import SUPPORTED_SUFFIXES, load_file
+from ddq.ingest.pipeline import IngestItem, Outcome, file_hash
 from ddq.kb import KnowledgeBase
+from ddq.safe_open import read_bounded
 from ddq.store.keys import Role
 from ddq.store.schema import as_utc
 
@@ -208,26 +212,88 @@ def router() -> APIRouter:
     return api
 
 
+@dataclass(slots=True)
+class _Opened:
+    """An upload read outside the write lock: its document, or why it has nothing to index."""
+
+    name: str
+    staged: Path
+    data: bytes
+    document: LoadedDocument | None
+    failure: str = ""
+
+
+def _open_upload(kb: KnowledgeBase, folder: Path, name: str, temporary: Path) -> _Opened:
+    """Parse one upload, under its own name in a private folder, through the safe-open
+    layer. A file the layer refuses (too large, not what its name says, a bomb, over a work
+    limit, corrupt, encrypted) is this request's 4xx; one that opens but holds no text is
+    reported as failed, as an ingest would."""
+    staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=folder))
+    staged = staging / name
+    os.replace(temporary, staged)
+    limits = kb.settings.knowledge_limits
+    try:
+        data = read_bounded(staged, limits)
+        document = load_file(staged, data, None, limits)
+    except DDQError as exc:
+        detail = exc.detail.replace(f"{staging}/", "")
+        if exc.code is ErrorCode.EMPTY_FILE:
+            return _Opened(name, staged, b"", None, detail)
+        shutil.rmtree(staging, ignore_errors=True)
+        raise DDQError(exc.code, detail) from None
+    document.notes[:] = [note.replace(f"{staging}/", "") for note in document.notes]
+    return _Opened(name, staged, data, document)
+
+
+def _parsed(document: LoadedDocument) -> LoadedDocument:
+    return document
+
+
 def _ingest_uploads(kb: KnowledgeBase, folder: Path, received: list[tuple[str, Path]],
                     lock: threading.Lock, actor: str) -> list[UploadResult]:
-    with lock:
-        return _ingest_locked(kb, folder, received, actor)
+    # Every file is parsed before the write lock is taken: the lock only covers the store
+    # and the indexes, so a slow file holds up no other upload, and a refused file refuses
+    # the request before anything is stored.
+    opened: list[_Opened] = []
+    try:
+        for name, temporary in received:
+            opened.append(_open_upload(kb, folder, name, temporary))
+    except BaseException:
+        for _, temporary in received:
+            temporary.unlink(missing_ok=True)
+        for item in opened:
+            shutil.rmtree(item.staged.parent, ignore_errors=True)
+        raise
+    try:
+        with lock:
+            return _ingest_locked(kb, folder, opened, actor)
+    finally:
+        for item in opened:
+            shutil.rmtree(item.staged.parent, ignore_errors=True)
 
 
-def _ingest_locked(kb: KnowledgeBase, folder: Path, received: list[tuple[str, Path]],
+def _ingest_locked(kb: KnowledgeBase, folder: Path, opened: list[_Opened],
                    actor: str) -> list[UploadResult]:
     """Move each upload to its place and ingest it; a file that fails leaves the document
     (and the file) that was there before unchanged."""
     results: list[UploadResult] = []
-    for name, temporary in received:
+    for item in opened:
+        name = item.name
+        if item.document is None:
+            results.append(UploadResult(name=name, outcome=Outcome.FAILED.value,
+                                        detail=item.failure))
+            continue
         final = folder / name
         backup = folder / f".previous-{name}"
         had_previous = final.exists()
         if had_previous:
             shutil.copy2(final, backup)
-        os.replace(temporary, final)
+        os.replace(item.staged, final)
+        parsed = IngestItem(source=str(final), content_hash=file_hash(item.data),
+                            size_bytes=len(item.data),
+                            load=functools.partial(_parsed, item.document))
         try:
-            report = kb.ingest_paths([final], actor=actor)
+            report = kb.ingest_items([parsed], total=1, actor=actor)
         except BaseException:
             _restore(final, backup, had_previous)
             raise
