@@ -28,6 +28,15 @@ pytestmark = pytest.mark.unit
         # "in place" asks whether a thing exists; "place" alone is a word like any other.
         ("Are removable media controls in place?", ["removable", "media", "controls"]),
         ("Is there a place for visitors to sign in?", ["place", "visitors", "sign"]),
+        # "re-" names nothing; the word after it does ("re-assessed" is "assessed").
+        ("How often is each risk re-assessed?", ["often", "risk", "assessed"]),
+        ("Are remote sessions recorded?", ["remote", "sessions", "recorded"]),
+        # Phrases that say nothing about the subject.
+        ("Who can customers contact about privacy matters?",
+         ["customers", "contact", "privacy"]),
+        ("List the firms that process data on your behalf.", ["firms", "data"]),
+        ("How long do you take to write up an incident?",
+         ["long", "take", "write", "incident"]),
     ],
 )
 def test_key_words(question: str, expected: list[str]) -> None:

@@ -61,6 +61,17 @@ def concepts(lexicon: Lexicon, text: str) -> set[str]:
         ("When was the last pentest?", "the penetration test of 2025", "penetration test"),
         ("Is there a DR plan?", "disaster recovery is tested yearly", "disaster recovery"),
         ("Do you have a BCP?", "our business continuity plan", "business continuity"),
+        ("Are uploaded files kept encrypted on disk?", "documents are protected at rest",
+         "encryption at rest"),
+        ("Which protocol protects encrypted connections?", "TLS 1.2 or newer is required",
+         "encryption in transit"),
+        # A subprocessor is a third party that processes data for the company.
+        ("Which third parties process our data?", "the subprocessors that handle it are",
+         "third party"),
+        ("Do staff agree to the rules for using company laptops?",
+         "everyone accepts the acceptable use policy", "acceptable use policy"),
+        ("When did the last access recertification end?",
+         "managers recertify each user's access", "access review"),
     ],
 )
 def test_a_concept_is_found_in_any_of_its_forms(lexicon: Lexicon, one: str, other: str,
@@ -89,6 +100,30 @@ def test_synonyms_are_matched_by_stem_both_ways(lexicon: Lexicon) -> None:
     # A word with no synonyms is its own.
     [word] = lexicon.stems("platypus")
     assert lexicon.synonyms(word) == {word}
+
+
+@pytest.mark.parametrize(
+    ("question_word", "evidence_word"),
+    [
+        ("entitlements", "access"),
+        ("leadership", "executive"),
+        ("finished", "completed"),
+        ("departing", "leaves"),
+        ("elevated", "privileged"),
+        ("files", "documents"),
+        ("acknowledge", "accepts"),
+        ("write", "documented"),
+        ("recertification", "recertify"),
+    ],
+)
+def test_the_words_a_reworded_question_uses_are_synonyms(
+        lexicon: Lexicon, question_word: str, evidence_word: str) -> None:
+    """The words of a reworded question against those a policy says the same thing with
+    ("user entitlements" are "every user's access", "leadership" the executive committee)."""
+    [asked] = lexicon.stems(question_word)
+    [said] = lexicon.stems(evidence_word)
+    assert said in lexicon.synonyms(asked)
+    assert asked in lexicon.synonyms(said)
 
 
 def test_a_period_said_in_months_is_a_year(lexicon: Lexicon) -> None:

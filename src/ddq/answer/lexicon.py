@@ -50,8 +50,9 @@ user provisioning | scim | automated provisioning | just-in-time provisioning
 key management service | kms | key management system | hardware security module | hsm
     | key vault | cloud kms
 encryption at rest | data at rest | at rest | stored data | data in storage | storage encryption
-    | encrypted when stored | disk encryption
+    | encrypted when stored | disk encryption | encrypted on disk | on-disk encryption
 encryption in transit | in transit | data in motion | transport encryption | tls | ssl | https
+    | encrypted connections | encrypted connection
 transport layer security | tls | ssl
 advanced encryption standard | aes | aes-256 | aes-128 | aes256
 cipher | cryptographic algorithm | encryption algorithm | aes | aes-256 | aes-128
@@ -92,9 +93,11 @@ least privilege | need to know | minimum necessary access
 privileged access management | pam | privileged access | just-in-time access | jit access
     | just in time
 access review | user access review | access recertification | recertification
-    | entitlement review
+    | entitlement review | recertify | recertified | recertifies
 background check | background screening | pre-employment screening | screening | vetting
 security awareness training | awareness training | security training
+acceptable use policy | aup | acceptable use | rules of behavior | rules of behaviour
+    | rules for use | usage rules
 phishing simulation | phishing test | simulated phishing
 non-disclosure agreement | nda | confidentiality agreement | confidentiality terms
     | confidentiality undertaking
@@ -107,7 +110,7 @@ general data protection regulation | gdpr | eu data protection
 personal data | personally identifiable information | pii | personal information
 subprocessor | sub-processor | subprocessors | processor | subcontractor
 third party | vendor | supplier | service provider | outsourced provider | third-party
-    | subservice provider | subservice providers
+    | subservice provider | subservice providers | subprocessor | sub-processor | subprocessors
 incident response | incident management | ir plan | incident response plan
     | security incident handling
 notification | notify | notified | notifies
@@ -177,7 +180,7 @@ centrally central centralized centralised
 classification classified levels tiers categories category
 segregation separation separate separated
 restricted limited controlled
-documented written defined
+documented written write writes defined
 assessed evaluated reviewed
 segregated isolated separated segmented
 hosted runs operated
@@ -202,6 +205,14 @@ provisioned granted
 suspicious anomalous malicious
 offices office premises facilities
 attestation attest attested report
+entitlements entitlement permissions access
+leadership executive executives
+finished finish completed concluded
+recertify recertified recertifies recertification
+departing departure departs leaver leavers leaves leaving
+elevated elevation privileged
+files file documents document
+acknowledge acknowledged acknowledges accept accepts accepted
 """
 
 #: Concepts that name a party: a question about one party is not answered by a passage

@@ -47,7 +47,7 @@ LIGHT_WORDS = frozenset(
     ability able receive dedicated major centrally central according ensure ensured
     appropriate relevant mechanism mechanisms practice practices program programme
     function functions coverage capable place events event activity activities rely relies
-    across between involved
+    across between involved allowed permitted
     """.split())
 
 #: Words that change which practice is meant ("your own datacenters", "a public bug

@@ -20,9 +20,11 @@ _QUESTION_NOISE = frozenset(
     use used using many much most recent latest copy copies type types kind kinds level levels
     specific example examples related relevant applicable attach attached share sample
     least once documented formal formally current established periodic periodically regular
-    regularly appropriate adequate kept keep keeps but into
+    regularly appropriate adequate kept keep keeps but into about behalf matters up
     """.split()
 )
+# "re-assessed", "re-acknowledge": the prefix names nothing; the word after it does.
+_PREFIXES = frozenset({"re"})
 # "Are removable media controls in place?" asks whether they exist: "place" is not a term.
 _IN_PLACE = re.compile(r"\bin\s+place\b", re.IGNORECASE)
 
@@ -98,7 +100,8 @@ def key_words(question: str) -> list[str]:
     out: list[str] = []
     for word in words:
         for part in word.split("-") if "-" in word else [word]:
-            if len(part) > 1 and part not in _QUESTION_NOISE and part not in out:
+            if (len(part) > 1 and part not in _QUESTION_NOISE and part not in out
+                    and not (part in _PREFIXES and "-" in word)):
                 out.append(part)
     return out
 
