@@ -53,7 +53,14 @@ from ddq.answer.text import (
     term_alternatives,
 )
 from ddq.answer.values import DATE_EVENTS, has_value, type_words
-from ddq.domain import Answer, AnswerStatus, Citation, RetrievalResult, StoredChunk
+from ddq.domain import (
+    Answer,
+    AnswerStatus,
+    Citation,
+    RetrievalResult,
+    SearchHit,
+    StoredChunk,
+)
 from ddq.index.keyword import BM25KeywordIndex
 from ddq.models.base import Embedder
 from ddq.models.cache import CachedEmbedder, VectorCache
@@ -85,6 +92,9 @@ _HALF = 0.5
 #: weighing less): a close vector alone is not an answer.
 _MIN_SUPPORT = 0.35
 _FULL_MARGIN = 0.12
+#: Retrieved chunks beyond ``evidence_chunks`` read for a concept of the question that the
+#: first ones do not name (see ``_evidence_hits``).
+_EXTRA_CHUNKS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -455,7 +465,7 @@ class ExtractiveAnswerer:
 
     def _units(self, retrieval: RetrievalResult) -> list[Unit]:
         units: list[Unit] = []
-        for hit in retrieval.hits[: self.settings.evidence_chunks]:
+        for hit in self._evidence_hits(retrieval):
             chunk = hit.chunk
             text = (strip_verdict(chunk.answer) if chunk.answer else chunk.text) or ""
             # Text addressed to a model is not evidence of anything (see answer.safety).
@@ -463,6 +473,26 @@ class ExtractiveAnswerer:
                 text, lambda t: evidence_units(without_instructions(t)))
             units.extend(Unit(chunk, unit) for unit in found)
         return units
+
+    def _evidence_hits(self, retrieval: RetrievalResult) -> list[SearchHit]:
+        """The first ``evidence_chunks`` hits, then (at most :data:`_EXTRA_CHUNKS`) later
+        ones that name a concept of the question the first ones never name: "Is EDR
+        deployed?" ranks the incident-response plan (detection, response) above the line
+        that says "endpoint protection (EDR)"."""
+        first = list(retrieval.hits[: self.settings.evidence_chunks])
+        asked = self._concepts(retrieval.question)
+        if not asked:
+            return first
+        wanted = asked - frozenset().union(*(self._concepts(h.chunk.text) for h in first))
+        extra: list[SearchHit] = []
+        for hit in retrieval.hits[self.settings.evidence_chunks:]:
+            if not wanted or len(extra) >= _EXTRA_CHUNKS:
+                break
+            named = self._concepts(hit.chunk.text) & wanted
+            if named:
+                extra.append(hit)
+                wanted -= named
+        return first + extra
 
     def _embedded(self, unit: Unit) -> str:
         """A unit's second reading: in context, its acronyms spelled out once ("RTO
