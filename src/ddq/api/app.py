@@ -20,6 +20,7 @@ from ddq.api import knowledge as knowledge_api
 from ddq.api import library as library_api
 from ddq.api import models as models_api
 from ddq.api import questionnaires as questionnaires_api
+from ddq.api import stale as stale_api
 from ddq.api import ui as ui_pages
 from ddq.api.auth import FailedAuthThrottle, RateLimiter
 from ddq.api.deadline import RequestDeadline
@@ -138,7 +139,8 @@ def create_app(settings: Settings, *, kb: KnowledgeBase | None = None,
                                            "duration_ms": round(seconds * 1000, 1)})
             REQUEST_ID.reset(token)
     routers = [health_routes, models_api.router(), knowledge_api.router(),
-               questionnaires_api.router(), library_api.router(), ui_pages.router()]
+               questionnaires_api.router(), library_api.router(), stale_api.router(),
+               ui_pages.router()]
     for included in routers[1:]:
         app.include_router(included)
     # The routes themselves, for the request guard to name the route of what it refuses.
