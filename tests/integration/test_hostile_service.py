@@ -1,0 +1,133 @@
+"""The standing hostile-input suite, service half: every hostile file of
+:mod:`support.hostile_files` uploaded to a real ``ddq serve`` subprocess, as knowledge
+(``POST /api/documents``, every kind) and as a questionnaire (``POST /api/questionnaires``,
+the questionnaire kinds).
+
+Each case asserts: refused with a 4xx in the JSON error format (``error_code``, a one-line
+``detail`` naming the file and saying why), never a 500; the process alive afterwards
+(``/livez``); its peak resident memory (``VmHWM``) at most :data:`SERVICE_GROWTH_MB` over
+what it held idle; the acceptance cases refused within :data:`HEADLINE_S`; and nothing
+stored changed (documents, questionnaires, and a search for a stored document's unique term
+returning the same hits).
+
+A knowledge file that opens but has no text (an empty file) is reported the way an ingest
+reports it, as a 200 whose one result is ``failed`` with the reason; every other refusal is
+the request's own status (413 too large, 415 not what its name says, 422 unsafe, corrupt or
+encrypted).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from support.hostile_files import CATALOGUE, Hostile
+from support.hostile_runs import ServeProcess, hostile_files
+
+pytestmark = pytest.mark.integration
+
+#: The most the service's peak resident set may grow over its idle size, over all cases.
+SERVICE_GROWTH_MB = 300
+#: The acceptance cases are answered within this many seconds (the upload included).
+HEADLINE_S = 5.0
+TERM = "zanzibarlattice"
+
+KNOWLEDGE = [pytest.param(h, id=h.case) for h in CATALOGUE]
+QUESTIONNAIRES = [pytest.param(h, id=h.case) for h in CATALOGUE if h.questionnaire]
+
+
+class Service:
+    def __init__(self, serve: ServeProcess) -> None:
+        self.serve = serve
+        self.client = serve.client
+        upload = self.client.post("/api/documents", files=[(
+            "files", ("backup_policy.md",
+                      f"# Backup policy\n\nBackups are sealed with the {TERM} key.\n".encode(),
+                      "text/markdown"))])
+        assert upload.status_code == 200 and upload.json()[0]["outcome"] == "added", upload.text
+        self.idle_mb = serve.rss_mb()
+        self.before = self.stored()
+
+    def stored(self) -> dict[str, Any]:
+        documents = self.client.get("/api/documents").json()
+        questionnaires = self.client.get("/api/questionnaires").json()
+        hits = self.client.post("/api/search", json={"question": TERM}).json()
+        return {"documents": documents, "questionnaires": len(questionnaires),
+                "hits": [(h["chunk_id"], h["keyword_rank"]) for h in hits]}
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    hostile_files(tmp_path_factory)  # built before the service starts its clock
+    serve = ServeProcess(tmp_path_factory.mktemp("hostile-service") / "home")
+    try:
+        yield Service(serve)
+    finally:
+        serve.close()
+
+
+def _check(service: Service, item: Hostile, response: httpx.Response, seconds: float) -> None:
+    assert response.status_code != 500, response.text
+    body = response.json()
+    if response.status_code == 200:  # only a file with nothing in it
+        [result] = body
+        assert item.says == r"empty" and result["outcome"] == "failed", body
+        detail = result["detail"]
+    else:
+        assert 400 <= response.status_code < 500, response.text
+        assert set(body) == {"error_code", "detail"}, body
+        detail = body["detail"]
+    assert "\n" not in detail and "Traceback" not in detail, detail
+    assert re.search(item.says, detail, re.IGNORECASE), detail
+    assert str(service.serve.home) not in detail, detail  # no server paths
+    assert service.serve.alive(), service.serve.log()[-3000:]
+    grown = service.serve.peak_mb() - service.idle_mb
+    assert grown < SERVICE_GROWTH_MB, f"peak {grown:.0f} MB over idle"
+    if item.headline:
+        assert seconds < HEADLINE_S, f"{seconds:.1f} s"
+    assert service.stored() == service.before
+
+
+def _post(service: Service, route: str, field: str, item: Hostile, path: Path
+          ) -> tuple[httpx.Response, float]:
+    started = time.monotonic()
+    with path.open("rb") as handle:
+        response = service.client.post(route, files=[(field, (item.filename, handle,
+                                                              "application/octet-stream"))])
+    return response, time.monotonic() - started
+
+
+@pytest.mark.parametrize("item", KNOWLEDGE)
+def test_knowledge_upload_refuses(item: Hostile, service: Service,
+                                  tmp_path_factory: pytest.TempPathFactory) -> None:
+    path = hostile_files(tmp_path_factory)[item.case]
+    response, seconds = _post(service, "/api/documents", "files", item, path)
+    _check(service, item, response, seconds)
+    if response.status_code != 200:
+        assert response.json()["detail"].startswith(item.filename), response.text
+
+
+@pytest.mark.parametrize("item", QUESTIONNAIRES)
+def test_questionnaire_upload_refuses(item: Hostile, service: Service,
+                                      tmp_path_factory: pytest.TempPathFactory) -> None:
+    path = hostile_files(tmp_path_factory)[item.case]
+    response, seconds = _post(service, "/api/questionnaires?start=false", "file", item, path)
+    _check(service, item, response, seconds)
+    assert item.filename in response.json()["detail"], response.text
+
+
+def test_one_refused_file_refuses_the_whole_upload(service: Service,
+                                                   tmp_path_factory: pytest.TempPathFactory
+                                                   ) -> None:
+    bomb = hostile_files(tmp_path_factory)["docx-zip-bomb-1gb"]
+    response = service.client.post("/api/documents", files=[
+        ("files", ("fine.md", b"# Fine\n\nA good file.\n", "text/markdown")),
+        ("files", ("bomb.docx", bomb.read_bytes(), "application/octet-stream"))])
+    assert response.status_code == 422 and response.json()["error_code"] == "unsafe_file"
+    assert service.stored() == service.before
