@@ -41,6 +41,7 @@ from ddq.models.registry import embedder_for, generator_for, reranker_for
 from ddq.retrieve.hybrid import HybridRetriever, RetrievalSettings
 from ddq.store.db import open_engine
 from ddq.store.repository import KnowledgeStore
+from ddq.trust.guard import draft_checked
 
 log = logging.getLogger("ddq.kb")
 
@@ -386,7 +387,10 @@ class KnowledgeBase:
         with tracing.span("draft", {"ddq.drafter": self.drafter_kind,
                                     "ddq.questions": len(retrievals)}) as current:
             started = time.perf_counter()
-            answers = self.drafter.answer_many(retrievals)
+            # Flagged library entries as evidence only; expired evidence never the only
+            # support of an answer (trust/guard.py).
+            answers = draft_checked(self.store.engine, self.workspace, retrievals,
+                                    self.drafter.answer_many)
             observe_drafts(answers, time.perf_counter() - started, self.drafter_kind)
             tracing.set_attributes(current, {
                 "ddq.needs_input": sum(a.status.value == "needs_input" for a in answers)})
