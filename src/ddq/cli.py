@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from ddq.cli_check import register_check
 from ddq.cli_output import (
     JobProgressBar,
     RichProgress,
@@ -20,7 +21,6 @@ from ddq.cli_output import (
     err_console,
     hit_json,
     print_answer,
-    print_export,
     print_extraction,
     print_hits,
     print_ingest_report,
@@ -47,6 +47,7 @@ keys_app = typer.Typer(help="API keys for the service: one workspace and one rol
                        no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 register_stale(app)
+register_check(app)  # check, export (--require-consistent), verify
 
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="Data directory (DDQ_HOME).")]
 WorkspaceOpt = Annotated[
@@ -328,6 +329,7 @@ def answer(
     """
     from ddq.jobs.export import export_answers
     from ddq.jobs.job import QuestionnaireJob
+    from ddq.trust.provenance import load_key
 
     settings = _settings(home, workspace, config)
     options = _options(sheet, header_row, question_column, id_column, answer_column,
@@ -344,40 +346,9 @@ def answer(
         exported = None
         if output is not None:
             exported = export_answers(job.store, result.questionnaire, output, source=file,
-                                      overwrite_existing=overwrite_existing)
+                                      overwrite_existing=overwrite_existing,
+                                      provenance_key=load_key(settings.home))
     print_job_result(result, exported, as_json=as_json)
-
-
-@app.command()
-def export(
-    file: Annotated[Path, typer.Argument(help="The questionnaire file that was answered.")],
-    output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Where to write the answered copy (default: FILE-answered).")
-    ] = None,
-    overwrite_existing: Annotated[bool, typer.Option(
-        help="Replace answers the file already has (default: keep them).")] = False,
-    home: HomeOpt = None,
-    workspace: WorkspaceOpt = None,
-    config: ConfigOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Write the drafted answers into a copy of the questionnaire, and the review report."""
-    from ddq.jobs.export import export_answers
-    from ddq.questionnaire.files import file_sha256
-    from ddq.store.questionnaires import QuestionnaireStore
-
-    settings = _settings(home, workspace, config)
-    with KnowledgeBase(settings) as kb:
-        store = QuestionnaireStore(kb.store.engine)
-        info = store.latest(kb.workspace, file_sha256(file))
-        if info is None:
-            raise DDQError(ErrorCode.NOT_FOUND,
-                           f"{file}: not answered in workspace {kb.workspace!r}; run "
-                           "`ddq answer` on it first")
-        exported = export_answers(store, info, output, source=file,
-                                  overwrite_existing=overwrite_existing)
-        progress = store.progress(info.id)
-    print_export(exported, progress.total, as_json=as_json)
 
 
 @app.command()
