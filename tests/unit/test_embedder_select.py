@@ -71,8 +71,9 @@ def test_the_embedder_of_a_knowledge_base_is_kept(tmp_path: Path) -> None:
 def test_a_knowledge_base_from_before_auto_keeps_the_default_of_then(tmp_path: Path) -> None:
     (tmp_path / "ddq.sqlite3").write_bytes(b"")
     assert auto_embedder(tmp_path, flags=EPYC_GENOA, installed=everything).embedder == OPENVINO
-    remember_embedder(tmp_path, INT8)  # reindexed with int8 since
-    assert auto_embedder(tmp_path, flags=EPYC_GENOA, installed=everything).embedder == INT8
+    remember_embedder(tmp_path, OPENVINO)
+    remember_embedder(tmp_path, TORCH)  # a later one (the reindex guard refuses it) is not kept
+    assert json.loads((tmp_path / RECORD).read_text())["embedder"] == OPENVINO
 
 
 def test_a_damaged_or_unrunnable_record_is_chosen_again(

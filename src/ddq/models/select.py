@@ -13,8 +13,8 @@ A runtime whose package is not installed is skipped for the next one (torch last
 reason says so. The embedder a data directory's knowledge base is embedded with is recorded
 there (``embedder.json``), and ``auto`` keeps it when the package set or the machine changes,
 so stored vectors are never searched with another runtime's; ``DDQ_EMBEDDER=<provider:model>``
-always wins (and is what gets recorded), and deleting the file, then ``ddq reindex``, chooses
-again.
+always wins (the first embedder used there is the one recorded); deleting the file, then
+``ddq reindex``, chooses again.
 """
 
 from __future__ import annotations
@@ -105,11 +105,12 @@ def auto_embedder(
 
 
 def remember_embedder(home: Path, name: str) -> None:
-    """Record in ``home`` the embedder its knowledge base is embedded with (best effort: a
-    read-only or missing data directory records nothing)."""
+    """Record in ``home`` the embedder its knowledge base is embedded with: the first one used
+    there (a later one is refused by the reindex guard; after ``ddq reindex`` with another,
+    delete the file). Best effort: a read-only or missing data directory records nothing."""
     record = home / RECORD
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-        if json.loads(record.read_text(encoding="utf-8"))["embedder"] == name:
+        if json.loads(record.read_text(encoding="utf-8"))["embedder"]:
             return
     if not home.is_dir():
         return
