@@ -19,6 +19,7 @@ encrypted).
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,7 @@ from typing import Any
 import httpx
 import pytest
 
+from support import hostile_files as hostile
 from support.hostile_files import CATALOGUE, Hostile
 from support.hostile_runs import ServeProcess, hostile_files
 
@@ -131,3 +133,39 @@ def test_one_refused_file_refuses_the_whole_upload(service: Service,
         ("files", ("bomb.docx", bomb.read_bytes(), "application/octet-stream"))])
     assert response.status_code == 422 and response.json()["error_code"] == "unsafe_file"
     assert service.stored() == service.before
+
+
+def _slow_workbook(path: Path, cells: int = 50_000) -> Path:
+    """A legal workbook that takes openpyxl seconds to read (many styled empty cells) and
+    holds no question column: refused after its parse, storing nothing."""
+    columns = "ABCDEFGHIJ"
+    rows = cells // len(columns)
+    body = "".join(f'<row r="{r}">' + "".join(f'<c r="{c}{r}" s="0"/>' for c in columns)
+                   + "</row>" for r in range(1, rows + 1))
+    return hostile._xlsx(path, hostile._sheet(body))
+
+
+def test_a_slow_parse_holds_up_no_other_upload(service: Service, tmp_path: Path) -> None:
+    """Parsing runs before the write lock: a small upload is stored while a slow one is
+    still being read. (Defined last: it stores a document.)"""
+    slow = _slow_workbook(tmp_path / "slow.xlsx")
+    done: dict[str, float] = {}
+
+    def upload_slow() -> None:
+        with httpx.Client(base_url=service.serve.url, timeout=300,
+                          headers={"Authorization": f"Bearer {service.serve.key}"}) as client:
+            response = client.post("/api/documents", files=[
+                ("files", ("slow.xlsx", slow.read_bytes(), "application/octet-stream"))])
+        done["slow"] = time.monotonic()
+        done["slow_status"] = response.status_code
+
+    worker = threading.Thread(target=upload_slow)
+    worker.start()
+    time.sleep(1.0)  # the slow file is being parsed
+    small = service.client.post("/api/documents", files=[
+        ("files", ("small.md", b"# Small\n\nKeys are rotated yearly.\n", "text/markdown"))])
+    done["small"] = time.monotonic()
+    assert small.status_code == 200 and small.json()[0]["outcome"] == "added", small.text
+    worker.join(timeout=300)
+    assert done["small"] < done["slow"], "the small upload waited for the slow parse"
+    assert done["slow_status"] == 422
