@@ -148,10 +148,20 @@ def compare_workbooks(before: Path, after: Path, written: dict[str, str]) -> Non
     assert not missing
 
 
-def compare_packages(before: Path, after: Path, edited: set[str]) -> None:
-    """Same entries, order, names and compression; every part but the edited ones identical."""
+def compare_packages(before: Path, after: Path, edited: set[str], *,
+                     provenance: bool = False) -> None:
+    """Same entries, order, names and compression; every part but the edited ones identical.
+    With ``provenance`` the export also carries DDQ's provenance record: its customXml parts
+    after every other entry, registered by one element more in [Content_Types].xml and the
+    workbook's rels (tests/integration/test_provenance.py checks those bytes)."""
+    if provenance:
+        edited = edited | {"[Content_Types].xml", "xl/_rels/workbook.xml.rels"}
     with zipfile.ZipFile(before) as a, zipfile.ZipFile(after) as b:
         infos_a, infos_b = a.infolist(), b.infolist()
+        if provenance:
+            record = [i.filename for i in infos_b if i.filename.startswith("customXml/")]
+            assert record == [i.filename for i in infos_b[len(infos_a):]] and len(record) == 3
+            infos_b = infos_b[: len(infos_a)]
         assert [(i.filename, i.compress_type, i.date_time) for i in infos_a] == [
             (i.filename, i.compress_type, i.date_time) for i in infos_b
         ]
@@ -317,12 +327,12 @@ def test_the_answer_job_and_export_change_only_answer_cells(tmp_path: Path, kb: 
     result = job.run(info)
     assert result.progress.done == 108
     out = tmp_path / "out" / "answered.xlsx"
-    exported = export_answers(job.store, result.questionnaire, out)
+    exported = export_answers(job.store, result.questionnaire, out, provenance_key=b"k" * 32)
     written = {ref: value for draft in job.store.drafts(info.id).values()
                for ref, value in draft.fill.items()}
     assert exported.written == len(written) > 0
     compare_workbooks(blank, out, written)
-    compare_packages(blank, out, {"xl/worksheets/sheet2.xml"})
+    compare_packages(blank, out, {"xl/worksheets/sheet2.xml"}, provenance=True)
     compare_sheet_xml(sheet_part(blank, 2), sheet_part(out, 2), {_split(r)[1] for r in written})
     # Dropdown-less Yes/No column: only Yes/No/N/A ever lands in it.
     responses = {v for r, v in written.items() if _split(r)[1].startswith("D")}
