@@ -18,7 +18,7 @@ from ddq.config import Settings, load_settings
 from ddq.errors import DDQError, ErrorCode
 from ddq.kb import KnowledgeBase
 from ddq.store.questionnaires import QuestionnaireInfo, QuestionnaireStore
-from ddq.trust.consistency import CheckReport, Finding, check_items, job_items
+from ddq.trust.consistency import CheckReport, check_items, job_items
 from ddq.trust.provenance import RecordState, load_key
 from ddq.trust.record import UNCHANGED, VerifyReport, verify_file
 
@@ -62,34 +62,10 @@ def _check(kb: KnowledgeBase, store: QuestionnaireStore, info: QuestionnaireInfo
 # --- ddq check ---------------------------------------------------------------------------
 
 
-def finding_json(finding: Finding) -> dict[str, Any]:
-    return {
-        "kind": finding.kind.value,
-        "detail": finding.detail,
-        "questions": [
-            {"id": item.ref, "question": item.question, "answer": item.answer}
-            for item in (finding.first, finding.second)
-        ],
-        "passages": [
-            {"source": p.source_path, "location": p.location, "quote": p.quote}
-            for p in finding.passages
-        ],
-    }
-
-
 def print_findings(report: CheckReport, *, as_json: bool, to_errors: bool = False) -> None:
     out = err_console if to_errors else console
     if as_json:
-        out.print_json(
-            json.dumps(
-                {
-                    "answers": report.items,
-                    "pairs_compared": report.pairs_compared,
-                    "neighbours": report.thresholds.neighbours,
-                    "contradictions": [finding_json(f) for f in report.findings],
-                }
-            )
-        )
+        out.print_json(json.dumps(report.to_json()))
         return
     bound = f"each question compared with its {report.thresholds.neighbours} nearest"
     if not report.findings:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -154,3 +155,34 @@ def test_a_consistent_job_exports_with_the_flag(tmp_path: Path) -> None:
     assert out.read_text(encoding="utf-8").splitlines()[1].endswith("Yes.")
     missing = runner.invoke(app, ["check", str(tmp_path / "other.csv"), *args], env=env)
     assert isinstance(missing.exception, DDQError)
+
+
+def test_the_service_lists_contradictions_and_can_refuse_the_export(tmp_path: Path) -> None:
+    from ddq.api.app import create_app
+    from ddq.store.keys import KeyStore, Role
+    from ddq.store.questionnaires import QuestionnaireStore
+    from support.service import serve
+
+    settings = Settings(home=tmp_path / "home", embedder="fake:hashing-64")
+    source = _job(tmp_path, settings)
+    kb = KnowledgeBase(settings)
+    try:
+        key = KeyStore(kb.store.engine).create(workspace="default", name="v", role=Role.VIEWER)[1]
+        info = QuestionnaireStore(kb.store.engine).latest("default")
+        assert info is not None and info.name == source.name
+        with serve(create_app(kb.settings, kb=kb)) as url:
+            client = httpx.Client(
+                base_url=url, timeout=60, headers={"Authorization": f"Bearer {key}"}
+            )
+            found = client.get(f"/api/questionnaires/{info.id}/consistency")
+            assert found.status_code == 200, found.text
+            kinds = sorted(c["kind"] for c in found.json()["contradictions"])
+            assert kinds == ["passage", "verdict"]
+            refused = client.get(
+                f"/api/questionnaires/{info.id}/export", params={"require_consistent": True}
+            )
+            assert refused.status_code == 409 and refused.json()["error_code"] == "conflict"
+            assert "2 contradictions" in refused.json()["detail"]
+            assert client.get(f"/api/questionnaires/{info.id}/export").status_code == 200
+    finally:
+        kb.close()

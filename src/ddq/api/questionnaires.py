@@ -34,6 +34,8 @@ from ddq.store.keys import Role
 from ddq.store.questionnaires import QuestionnaireInfo, QuestionnaireStore
 from ddq.store.review import JobState, ReviewAction, ReviewStore
 from ddq.store.schema import as_utc
+from ddq.trust.consistency import CheckReport, check_items, job_items
+from ddq.trust.provenance import load_key
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (401, 403, 404, 409, 413, 415, 422, 503)
@@ -279,20 +281,31 @@ def router() -> APIRouter:
 
     @api.get("/{questionnaire_id}/export", summary="The answered file (a copy of the upload "
                                                    "with the newest drafts written in)")
-    def export(questionnaire_id: RowId, request: Request, caller: Caller = viewer
-               ) -> FileResponse:
+    def export(questionnaire_id: RowId, request: Request, caller: Caller = viewer,
+               require_consistent: bool = False) -> FileResponse:
         kb = workspace_kb(request, caller)
         info = _info(kb, questionnaire_id)
+        if require_consistent and (found := consistency_of(kb, info).findings):
+            raise DDQError(ErrorCode.CONFLICT, f"{len(found)} contradictions between the "
+                           "answers; see GET .../consistency")
         out_dir = Path(tempfile.mkdtemp(prefix="ddq-export-"))
         stem, suffix = os.path.splitext(info.name)
         result = export_answers(QuestionnaireStore(kb.store.engine), info,
-                                out_dir / f"{stem}-answered{suffix}")
+                                out_dir / f"{stem}-answered{suffix}",
+                                provenance_key=load_key(kb.settings.home))
         with kb.store.transaction() as tx:
             tx.audit(workspace=kb.workspace, actor=caller.actor, action="questionnaire.exported",
                      subject=info.name, detail={"questionnaire_id": info.id,
                                                 "cells_written": result.written})
         return FileResponse(result.path, filename=result.path.name,
                             background=_cleanup(out_dir))
+
+    @api.get("/{questionnaire_id}/consistency", summary="Contradictions between the drafts "
+             "(near-duplicate questions, one fact with two values, one passage for Yes and No)")
+    def consistency(questionnaire_id: RowId, request: Request, caller: Caller = viewer
+                    ) -> dict[str, Any]:
+        kb = workspace_kb(request, caller)
+        return consistency_of(kb, _info(kb, questionnaire_id)).to_json()
 
     @api.get("/{questionnaire_id}/report", summary="The review report: each question, "
                                                    "answer, confidence, status, citations")
@@ -310,6 +323,10 @@ def router() -> APIRouter:
                             background=_cleanup(out_dir))
 
     return api
+
+
+def consistency_of(kb: KnowledgeBase, info: QuestionnaireInfo) -> CheckReport:
+    return check_items(job_items(QuestionnaireStore(kb.store.engine), info.id), kb.embedder)
 
 
 def _register(kb: KnowledgeBase, temporary: Path, folder: Path, name: str,

@@ -87,6 +87,20 @@ class Finding:
     def pair(self) -> frozenset[str]:
         return frozenset((self.first.ref, self.second.ref))
 
+    def to_json(self) -> dict[str, object]:
+        return {
+            "kind": self.kind.value,
+            "detail": self.detail,
+            "questions": [
+                {"id": item.ref, "question": item.question, "answer": item.answer}
+                for item in (self.first, self.second)
+            ],
+            "passages": [
+                {"source": p.source_path, "location": p.location, "quote": p.quote}
+                for p in self.passages
+            ],
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
@@ -104,6 +118,14 @@ class CheckReport:
     items: int
     pairs_compared: int
     thresholds: Thresholds = field(default_factory=Thresholds)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "answers": self.items,
+            "pairs_compared": self.pairs_compared,
+            "neighbours": self.thresholds.neighbours,
+            "contradictions": [f.to_json() for f in self.findings],
+        }
 
 
 # --- words ---------------------------------------------------------------------------------
