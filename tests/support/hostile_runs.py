@@ -1,7 +1,8 @@
 """Running hostile files through DDQ's four paths and measuring what that cost.
 
-- :func:`run_cli` runs ``python -m ddq.cli ...`` as a real subprocess and reaps it with
-  ``os.wait4``, so each run's own peak memory (``ru_maxrss``) and CPU time are known.
+- :func:`run_cli` runs ``python -m ddq.cli ...`` as a real subprocess (from a lean
+  launcher) and reaps it with ``os.wait4``, so each run's own peak memory (``ru_maxrss``)
+  and CPU time are known.
 - :class:`CliForks` does the same for many runs at a fraction of the CPU: one fresh
   interpreter imports ``ddq.cli`` once, then forks a process per run that calls
   ``ddq.cli.main()`` with the run's arguments (what ``python -m ddq.cli`` does, without
@@ -17,12 +18,10 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -66,24 +65,37 @@ class CliRun:
         return self.stdout + self.stderr
 
 
+#: Forks and execs ``python -m ddq.cli ARGS`` and writes the child's rusage. A lean launcher
+#: because Linux carries the parent's memory high-water mark into a child's ``ru_maxrss``
+#: across fork and exec: measured straight from a test process holding 1 GB, every CLI run
+#: would "peak" at 1 GB.
+_LAUNCHER = r"""
+import json, os, sys, time
+out, err, result, *argv = sys.argv[1:]
+started = time.monotonic()
+pid = os.fork()
+if pid == 0:
+    for fd, name in ((1, out), (2, err)):
+        os.dup2(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), fd)
+    os.execv(sys.executable, [sys.executable, "-m", "ddq.cli", *argv])
+_, status, usage = os.wait4(pid, 0)
+with open(result, "w") as handle:
+    json.dump({"status": os.waitstatus_to_exitcode(status), "wall": time.monotonic() - started,
+               "cpu": usage.ru_utime + usage.ru_stime, "maxrss_kb": usage.ru_maxrss}, handle)
+"""
+
+
 def run_cli(args: list[str], env: Mapping[str, str], *, timeout_s: float = 180) -> CliRun:
-    """``python -m ddq.cli ARGS``, reaped with ``os.wait4`` for its own rusage."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        started = time.monotonic()
-        process = subprocess.Popen([sys.executable, "-m", "ddq.cli", *args], env=dict(env),
-                                   stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        watchdog = threading.Timer(timeout_s, lambda: os.kill(process.pid, signal.SIGKILL))
-        watchdog.start()
-        try:
-            _, status, usage = os.wait4(process.pid, 0)
-        finally:
-            watchdog.cancel()
-        wall = time.monotonic() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return CliRun(process.returncode, out.read(), err.read(), wall,
-                      usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+    """``python -m ddq.cli ARGS`` as a real subprocess, with its own peak memory and CPU."""
+    with tempfile.TemporaryDirectory(prefix="ddq-cli-run-") as folder:
+        out, err, result = (Path(folder) / n for n in ("out", "err", "result.json"))
+        subprocess.run([sys.executable, "-c", _LAUNCHER, str(out), str(err), str(result),
+                        *args], env=dict(env), stdin=subprocess.DEVNULL, timeout=timeout_s,
+                       check=True)
+        reply = json.loads(result.read_text())
+        return CliRun(reply["status"], out.read_text(errors="replace"),
+                      err.read_text(errors="replace"), reply["wall"], reply["cpu"],
+                      reply["maxrss_kb"] / 1024)
 
 
 _FORK_SERVER = r"""
