@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ddq.errors import DDQError, ErrorCode
@@ -44,7 +44,11 @@ class Settings(BaseSettings):
                                     "collection keeps its own until `ddq reindex`.")
     embedder: str = Field(default="openvino:all-MiniLM-L6-v2",
                           description="Embedding model, provider:model (openvino, onnx, local, "
-                                      "openai).")
+                                      "openai), or auto: the shipped model on the runtime "
+                                      "fastest for this CPU, kept per data directory "
+                                      "(ddq.models.select).")
+    #: Why ``auto`` resolved to ``embedder`` (None when it was named).
+    _embedder_choice: str | None = PrivateAttr(default=None)
     openvino_precision: Literal["auto", "bf16", "f32"] = Field(
         default="auto", description="What the openvino embedder computes in: auto (bf16 on a "
                                     "CPU with AMX, f32 elsewhere), bf16 or f32. The vectors "
@@ -146,8 +150,8 @@ class Settings(BaseSettings):
                                         description="Largest questionnaire file accepted.")
 
     # The safe-open layer (ddq.safe_open): what any file may hold and cost to read. The
-    # defaults leave a large margin over real questionnaires (a SIG Core workbook: ~40,000
-    # cells) and policy documents (a 300-page policy: ~1 M characters).
+    # defaults leave a large margin over real questionnaires (a 1,000-question workbook of
+    # 8 columns: ~9,000 cells) and policy documents (300 pages: ~1 M characters).
     max_knowledge_mb: float = Field(default=50, gt=0, le=1024,
                                     description="Largest knowledge file `ddq ingest` reads.")
     max_expanded_mb: float = Field(
@@ -211,6 +215,19 @@ class Settings(BaseSettings):
         if self.milvus_uri:
             return self.milvus_uri
         return str((self.home / "milvus.db").resolve())
+
+    @model_validator(mode="after")
+    def _resolve_auto_embedder(self) -> Settings:
+        if self.embedder == "auto":  # resolved once, so status and logs name the real one
+            from ddq.models.select import auto_embedder
+
+            choice = auto_embedder(self.home)
+            self.embedder, self._embedder_choice = choice.embedder, choice.reason
+        return self
+
+    @property
+    def embedder_choice(self) -> str | None:
+        return self._embedder_choice
 
     @property
     def resolved_model_dir(self) -> Path:

@@ -154,8 +154,8 @@ class PackageLimits:
     """How much a file may hold and cost to read, checked before (and while) a parser reads
     it: the package limits bound the file and its zip entries from the central directory,
     the work limits bound what the XML, text or PDF holds (counted while streaming it).
-    Sized for real questionnaires and policy documents with room to spare (a SIG Core
-    workbook has ~40,000 cells and ~2,000 shared strings; a 300-page policy ~1 M
+    Sized for real questionnaires and policy documents with room to spare (a 1,000-question
+    workbook of 8 columns has ~9,000 cells; a 300-page policy at ~3,000 characters a page ~1 M
     characters); :class:`ddq.config.Settings` sets each from ``DDQ_MAX_*``."""
 
     max_file_bytes: int = 50 * 1024 * 1024
