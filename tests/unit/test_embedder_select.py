@@ -97,8 +97,19 @@ def test_a_missing_data_directory_gets_a_choice_and_no_file(tmp_path: Path) -> N
     assert not home.exists()
 
 
-def test_settings_resolve_auto_and_an_explicit_name_wins(tmp_path: Path) -> None:
+def test_settings_resolve_auto_and_an_explicit_name_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     explicit = Settings(home=tmp_path, embedder="local:all-MiniLM-L6-v2")
     assert embedder_name(explicit) == "local:all-MiniLM-L6-v2"
-    chosen = embedder_name(Settings(home=tmp_path / "new", embedder="auto"))
-    assert chosen in (INT8, OPENVINO, TORCH)
+    assert explicit.embedder_choice is None
+    monkeypatch.setenv("DDQ_EMBEDDER", "auto")
+    auto = Settings(home=tmp_path / "new")
+    # Resolved as the settings are read, so `ddq status` and every log name the real one.
+    assert auto.embedder in (INT8, OPENVINO, TORCH)
+    assert auto.embedder_choice
+    assert embedder_name(auto) == auto.embedder
+    # A data directory that recorded its embedder gets it back.
+    (tmp_path / "kept").mkdir()
+    remember_embedder(tmp_path / "kept", TORCH)
+    assert Settings(home=tmp_path / "kept").embedder == TORCH

@@ -31,11 +31,8 @@ _BLOCK = "All customer data is encrypted at rest with AES-256; keys rotate every
 def check_models(kb: KnowledgeBase, *, call: bool = True) -> list[ModelCheck]:
     settings = kb.settings
     embedder, chosen = settings.embedder, ""
-    if embedder == "auto":
-        from ddq.models.select import auto_embedder
-
-        choice = auto_embedder(settings.home)
-        embedder, chosen = f"auto: {choice.embedder}", f"chosen for this CPU: {choice.reason}; "
+    if settings.embedder_choice:  # DDQ_EMBEDDER=auto
+        embedder, chosen = f"auto: {embedder}", f"auto chose it: {settings.embedder_choice}; "
     results = [_run("embedder", embedder, call, lambda: chosen + _embedder(kb)),
                _run("generator", settings.generator, call, lambda: _generator(kb))]
     if settings.reranker:
