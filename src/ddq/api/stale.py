@@ -147,3 +147,21 @@ def router() -> APIRouter:
         return ValidityOut(**data)  # type: ignore[arg-type]
 
     return api
+
+
+def changed_in(kb: Any, questionnaire_id: int) -> dict[int, dict[str, object]]:
+    """The review page's "source changed" badges: the approved questions of one
+    questionnaire whose cited passages changed since approval, by question id."""
+    return {
+        f.id: f.to_json()
+        for f in stale_answers(kb.store.engine, kb.workspace)
+        if f.subject == "draft" and f.questionnaire_id == questionnaire_id
+    }
+
+
+def validity_by_document(kb: Any) -> dict[int, dict[str, object]]:
+    """The Knowledge page's validity column: each document's validity and state today."""
+    settings = trust_settings()
+    day = settings.current_date()
+    found = validities(kb.store.engine, kb.workspace, settings)
+    return {d: v.to_json(day, settings.expiry_warning_days) for d, v in found.items()}
