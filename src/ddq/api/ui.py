@@ -30,6 +30,7 @@ from ddq.api.errors import MAX_INT, RowId
 from ddq.api.knowledge import _ingest_uploads, receive, safe_name, uploads_dir
 from ddq.api.library import approved_to_library, every_entry, sync_library
 from ddq.api.questionnaires import _edited, _register, questionnaires_dir
+from ddq.api.stale import changed_in, validity_by_document
 from ddq.errors import DDQError, ErrorCode
 from ddq.kb import KnowledgeBase
 from ddq.questionnaire.files import SUPPORTED_QUESTIONNAIRES
@@ -144,17 +145,20 @@ def router() -> APIRouter:
         low = _number(min_confidence)
         high = _number(max_confidence)
         items = []
+        changed = changed_in(kb, info.id)  # approved, and a cited passage changed since
         for q in store.questions(info.id):
             d, r = drafts.get(q.id), states[q.id]
             shown_status = r.status.value if r.status.value != "pending" else (
                 d.status.value if d else "undrafted")
-            if status and status not in (r.status.value, d.status.value if d else "undrafted"):
+            if status and status not in (r.status.value, d.status.value if d else "undrafted",
+                                         "source_changed" if q.id in changed else ""):
                 continue
             if low is not None and (d is None or d.confidence < low):
                 continue
             if high is not None and (d is None or d.confidence > high):
                 continue
-            items.append({"q": q, "d": d, "r": r, "status": shown_status})
+            items.append({"q": q, "d": d, "r": r, "status": shown_status,
+                          "changed": changed.get(q.id)})
         progress = store.progress(info.id)
         live = job.state in (JobState.QUEUED, JobState.RUNNING)
         return page(request, "questionnaire.html", caller, info=info, items=items,
@@ -280,7 +284,8 @@ def router() -> APIRouter:
     def knowledge(request: Request) -> HTMLResponse:
         caller, kb = signed_in(request)
         return page(request, "knowledge.html", caller,
-                    documents=kb.store.documents(kb.workspace))
+                    documents=kb.store.documents(kb.workspace),
+                    validity=validity_by_document(kb))
 
     @ui.post("/knowledge")
     async def upload_knowledge(request: Request, files: list[UploadFile]) -> RedirectResponse:
