@@ -13,8 +13,10 @@ import pytest
 
 from ddq.api.app import create_app
 from ddq.config import Settings
+from ddq.jobs.job import QuestionnaireJob
 from ddq.kb import KnowledgeBase
 from ddq.store.keys import KeyStore, Role
+from ddq.store.review import ReviewAction, ReviewStore
 from support.service import serve
 
 pytestmark = pytest.mark.integration
@@ -38,7 +40,7 @@ Passwords must be at least 12 characters long.
 @pytest.fixture
 def service(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[httpx.Client, httpx.Client]]:
+) -> Iterator[tuple[httpx.Client, httpx.Client, KnowledgeBase, Path, str]]:
     monkeypatch.setenv("DDQ_TODAY", "2027-02-01")  # the report's validity ended 2026-12-31
     folder = tmp_path / "knowledge"
     folder.mkdir()
@@ -61,13 +63,16 @@ def service(
                 httpx.Client(
                     base_url=url, timeout=60, headers={"Authorization": f"Bearer {approver}"}
                 ),
+                kb,
+                folder,
+                url,
             )
     finally:
         kb.close()
 
 
 def test_stale_and_validity_routes(service) -> None:  # type: ignore[no-untyped-def]
-    editor, approver = service
+    editor, approver, _, _, _ = service
     question = {"question": "Is customer data encrypted at rest?"}
     expired = editor.post("/api/ask", json=question).json()
     assert expired["status"] == "needs_input"
@@ -102,3 +107,46 @@ def test_stale_and_validity_routes(service) -> None:  # type: ignore[no-untyped-
     assert approver.put("/api/documents/999999/validity", json=body).status_code == 404
     assert approver.put(path, json={"valid_until": "2027-13-01"}).status_code == 422
     assert approver.put(path, json={"valid_until": "2027-03-31", "extra": 1}).status_code == 422
+
+
+def test_the_review_and_knowledge_pages_show_changed_sources_and_validity(
+    service, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    _, _, kb, folder, url = service
+    form = tmp_path / "form.csv"
+    form.write_text(
+        "id,question\nP1,Must passwords be at least 12 characters long?\n"
+        "P2,Is customer data encrypted at rest?\n",
+        encoding="utf-8",
+    )
+    job = QuestionnaireJob(kb)
+    info, _ = job.open(form)
+    job.run(info)
+    [p1] = [q for q in job.store.questions(info.id) if q.qid == "P1"]
+    reviews = ReviewStore(kb.store.engine)
+    reviews.review(
+        workspace=kb.workspace,
+        questionnaire_id=info.id,
+        question_id=p1.id,
+        action=ReviewAction.APPROVE,
+        seen_version=reviews.reviews(info.id)[p1.id].version,
+        actor="ann",
+    )
+    (folder / "access.md").write_text(POLICY.replace("12 characters", "16 characters"))
+    kb.ingest_paths([folder])
+
+    keys = KeyStore(kb.store.engine)
+    viewer = keys.create(workspace="default", name="vi", role=Role.VIEWER)[1]
+    with httpx.Client(base_url=url, timeout=60) as browser:
+        assert browser.post("/ui/login", data={"key": viewer}).status_code in (200, 303)
+        changed = browser.get(f"/ui/q/{info.id}", params={"status": "source_changed"}).text
+        assert "source changed" in changed
+        # (the question itself says "12 characters": the badge's passages are what count)
+        assert "before: Passwords must be at least 12 characters long." in changed
+        assert "after: Passwords must be at least 16 characters long." in changed
+        assert "Is customer data encrypted at rest?" not in changed  # only the flagged one
+        every = browser.get(f"/ui/q/{info.id}").text
+        assert "Is customer data encrypted at rest?" in every
+        assert every.count('<span class="badge needs_input">source changed</span>') == 1
+        knowledge = browser.get("/ui/knowledge").text
+        assert "2026-12-31" in knowledge and ">expired</span>" in knowledge
