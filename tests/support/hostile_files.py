@@ -25,7 +25,8 @@ _BLOCK = 1 << 20
 _ZIP_TIME = (2025, 3, 14, 9, 0, 0)
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
-_SHEET_NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_SHEET_NS = f'xmlns="{MAIN_NS}"'
 _W_NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 
 _XLSX_TYPES = (
