@@ -218,8 +218,17 @@ class MilvusVectorIndex:
     def count(self) -> int:
         if not self.exists():
             return 0
-        stats = self._client.get_collection_stats(self.name)
-        return int(stats.get("row_count", 0))
+        # count(*), not the collection statistics: a Milvus server's row_count also counts
+        # deleted and replaced rows until its segments are compacted (Milvus Lite's does
+        # not), so `ddq status` would report an index out of step after every removal.
+        self.ensure()
+        try:
+            rows = self._client.query(self.name, filter="", output_fields=["count(*)"],
+                                      consistency_level="Strong")
+        except Exception as exc:
+            raise DDQError(ErrorCode.INDEX_ERROR,
+                           f"Milvus count of {self.name}: {exc}") from exc
+        return int(rows[0]["count(*)"]) if rows else 0
 
     def drop(self) -> None:
         if self.exists():
