@@ -19,7 +19,7 @@ from ddq.errors import DDQError, ErrorCode
 from ddq.kb import KnowledgeBase
 from ddq.store.questionnaires import QuestionnaireInfo, QuestionnaireStore
 from ddq.trust.consistency import CheckReport, check_items, job_items
-from ddq.trust.provenance import RecordState, load_key
+from ddq.trust.provenance import KEY_FILE, RecordState, load_key
 from ddq.trust.record import UNCHANGED, VerifyReport, verify_file
 
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="Data directory (DDQ_HOME).")]
@@ -242,6 +242,12 @@ def verify(
     if not file.is_file():
         raise DDQError(ErrorCode.NOT_FOUND, f"{file}: no such file")
     settings = _settings(home, workspace, config)
+    if not (settings.home / KEY_FILE).is_file():  # never make a key only to verify with it
+        raise DDQError(
+            ErrorCode.CONFIG,
+            f"{settings.home / KEY_FILE}: this data directory has no provenance key; verify "
+            "the file with the DDQ_HOME it was exported from (or restore the key from a backup)",
+        )
     with KnowledgeBase(settings) as kb:
         report = verify_file(file, load_key(settings.home), kb.store)
     print_verify(report, as_json=as_json)

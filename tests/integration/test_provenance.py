@@ -379,3 +379,7 @@ def test_ddq_export_and_verify_on_the_command_line(tmp_path: Path) -> None:
     missing = runner.invoke(app, ["verify", str(tmp_path / "nothing.xlsx"), *args], env=env)
     assert isinstance(missing.exception, DDQError)  # main() prints it as one line
     assert "no such file" in missing.exception.detail
+    elsewhere = runner.invoke(app, ["verify", str(out), "--home", str(tmp_path / "other")], env=env)
+    assert isinstance(elsewhere.exception, DDQError)
+    assert "no provenance key" in elsewhere.exception.detail
+    assert not (tmp_path / "other" / "provenance.key").exists()
