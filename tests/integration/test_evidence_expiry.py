@@ -52,6 +52,10 @@ valid_until: next spring
 
 Every new supplier is reviewed by the security team before a contract is signed.
 """
+TRUST_CENTER = """# Trust Center
+
+Acme has a SOC 2 Type II report, shared with customers under a non-disclosure agreement.
+"""
 ENCRYPTED = "Is customer data encrypted at rest?"
 HAS_REPORT = "Do you have a SOC 2 Type II report?"
 MFA = "Is multi-factor authentication enforced for every employee?"
@@ -67,6 +71,7 @@ def folder(tmp_path: Path) -> Path:
     (knowledge / "acme-soc2-report.md").write_text(SOC2, encoding="utf-8")
     (knowledge / "access.md").write_text(ACCESS, encoding="utf-8")
     (knowledge / "vendor-review.md").write_text(VENDOR, encoding="utf-8")
+    (knowledge / "trust-center.md").write_text(TRUST_CENTER, encoding="utf-8")
     return knowledge
 
 
@@ -92,7 +97,11 @@ def test_an_expired_report_is_never_the_only_support_of_a_yes(
         assert expired.status is AnswerStatus.NEEDS_INPUT and expired.stance is None
         assert "only support has expired" in expired.reason
         assert "acme-soc2-report.md (valid until 2026-12-31" in expired.reason
-        # About the report itself: the dates, stated, and still not a Yes.
+        # About the report itself: the dates, stated, and not a Yes, though another page
+        # still claims the report (it answers Yes while the report is current).
+        monkeypatch.setenv("DDQ_TODAY", BEFORE)
+        assert kb.ask(HAS_REPORT).stance == "yes"
+        monkeypatch.setenv("DDQ_TODAY", AFTER)
         about = kb.ask(HAS_REPORT)
         assert about.status is AnswerStatus.NEEDS_INPUT and about.stance is None
         assert "SOC 2 report on file (acme-soc2-report.md)" in about.text

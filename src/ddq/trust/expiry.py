@@ -37,6 +37,11 @@ _KIND_NAMES = {
     "stated": "evidence",
     "manual": "evidence",
 }
+_STANDARD = re.compile(
+    r"\b(?:ISO|IEC|PCI|DSS|AOC|SOC|HIPAA|HITRUST|FedRAMP|TISAX|CSA|STAR|C5|Cyber\s+Essentials|"
+    r"\d{4,5})\b",
+    re.IGNORECASE,
+)
 _ABOUT = {
     "soc_report": re.compile(
         r"\bSOC\s*[123]\b|\bservice\s+auditor|\battestation\s+report", re.IGNORECASE
@@ -183,13 +188,10 @@ def _about(question: str, validity: EvidenceValidity) -> bool:
     pattern = _ABOUT.get(validity.kind)
     if pattern is not None:
         return bool(pattern.search(question))
-    # A stated validity (a certificate, an attestation): the question names the document.
-    marks = {w.casefold() for w in re.findall(r"\b(?:[A-Z]{2,}[A-Za-z]*|\d{3,})\b", validity.title)}
-    marks |= {
-        w for w in ("certificate", "certification", "attestation") if w in validity.title.casefold()
-    }
-    asked = {w.casefold() for w in re.findall(r"[\w-]+", question)}
-    return bool(marks & asked)
+    # A stated validity (a certificate, an attestation): the question names the standard
+    # the title names ("ISO 27001", "PCI DSS"), not merely the company ("Northwind AI").
+    marks = {m.group(0).casefold() for m in _STANDARD.finditer(validity.title)}
+    return bool(marks & {m.group(0).casefold() for m in _STANDARD.finditer(question)})
 
 
 def _expired_answer(answer: Answer, expired: list[EvidenceValidity], today: date) -> Answer:
@@ -256,17 +258,23 @@ def check_expiry(
     expired = {d: v for d, v in known.items() if v.expired(today)}
     if not expired:
         return answers
+    out = list(answers)
     affected: list[int] = []
     for i, answer in enumerate(answers):
+        if answer.status is not AnswerStatus.ANSWERED:
+            continue
+        # A question about an expired report itself ("Do you have a SOC 2 report?") is for a
+        # person, with the dates, whatever else claims the report exists.
+        found = dict.fromkeys(h.chunk.document_id for h in retrievals[i].hits)
+        about = [expired[d] for d in found if d in expired and _about(answer.question, expired[d])]
+        if about:
+            out[i] = _expired_answer(answer, about, today)
+            continue
         docs = [documents.get(c.chunk_id) for c in answer.citations]
-        if (
-            answer.status is AnswerStatus.ANSWERED
-            and docs
-            and all(d is not None and d in expired for d in docs)
-        ):
+        if docs and all(d is not None and d in expired for d in docs):
             affected.append(i)
     if not affected:
-        return answers
+        return out
     again = [
         replace(
             retrievals[i],
@@ -275,7 +283,6 @@ def check_expiry(
         for i in affected
     ]
     redrafted = redraft(again)
-    out = list(answers)
     for i, new in zip(affected, redrafted, strict=True):
         lost = [
             expired[d] for d in dict.fromkeys(documents[c.chunk_id] for c in answers[i].citations)
