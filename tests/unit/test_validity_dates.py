@@ -55,8 +55,10 @@ def test_front_matter_and_labels_state_a_validity() -> None:
         "stated",
         "valid_until: 2025-06-30",
     )
-    table = detect_validity("ISO 27001 Certificate", ["| Certificate expiry | June 2027 |"])
-    assert table.valid_until == date(2027, 6, 30)
+    table = detect_validity(
+        "ISO 27001 Certificate", ["| Issued | June 2025 | Certificate expiry | June 2027 |"]
+    )
+    assert (table.valid_until, table.basis) == (date(2027, 6, 30), "Certificate expiry: June 2027")
     aoc = detect_validity("PCI DSS AOC", ["| AOC valid through | February 18, 2027 |"])
     assert aoc.valid_until == date(2027, 2, 18)
     sentence = detect_validity("Certificate", ["This certificate is valid until 30 June 2027."])
@@ -72,6 +74,12 @@ def test_a_soc_report_is_current_for_the_given_months_after_its_period() -> None
         "soc_report",
     )
     assert report.basis == "Period: January 1, 2025 to December 31, 2025"
+    inline = detect_validity(
+        "Pentest summary",
+        ["Scope: web apps Testing window: March 9 – March 27, 2026 Report date: April 10, 2026"],
+    )
+    assert inline.valid_until == date(2027, 4, 10)
+    assert inline.basis.endswith("Report date: April 10, 2026")
     strict = detect_validity("SOC 2 Type II report", text, soc_months=0)
     assert strict.valid_until == date(2025, 12, 31)
     ended = detect_validity("Acme SOC 1 report", ["For the period ended 31 March 2026."])

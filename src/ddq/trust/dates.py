@@ -108,7 +108,8 @@ NOTHING = Detected(None, "", "")
 # "valid_until: ...", "Valid until: ...", "| Certificate expiry | ... |", "AOC valid through
 # ...": a label at the start of a line or a table cell, then the value up to the line's end.
 _LABEL = re.compile(
-    r"(?:^|\|)\s*\**(?P<label>(?:[\w/]+(?:-[\w/]+)*\s+){0,3}?(?:valid[_ ](?:until|through|thru|to)|"
+    r"(?:^|\|)\s*\**(?P<label>(?:[A-Za-z/]+(?:-[A-Za-z/]+)*\s+){0,3}?"
+    r"(?:valid[_ ](?:until|through|thru|to)|"
     r"expir(?:y|es|ation)(?:[_ ](?:date|on))?|validity(?:[_ ]end))\**)\s*(?:\||:)\s*"
     r"(?P<value>[^|\n]*)",
     re.IGNORECASE | re.MULTILINE,
@@ -146,7 +147,8 @@ def _latest(matches: Sequence[re.Match[str]]) -> tuple[date, str] | None:
             day = _to_date(written.group(0))
             if day is not None:
                 words = match.group(0)[: len(match.group(0)) - len(match.group("rest"))]
-                found.append((day, " ".join((words + rest).split())))
+                found.append((day, " ".join((words + rest[: written.end()]).split())))
+    # The latest date, in the words of its first mention (a report's cover comes first).
     return max(found, key=lambda pair: pair[0]) if found else None
 
 
