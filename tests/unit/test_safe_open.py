@@ -104,3 +104,21 @@ def test_text_files_are_bounded_in_lines_before_they_are_read(tmp_path: Path) ->
     with pytest.raises(DDQError, match="DDQ_MAX_ROWS"):
         check_text_file(lines, limits)
     assert check_text_file(lines, Settings(home=tmp_path).package_limits) > 0
+
+
+def test_staging_left_by_a_killed_upload_is_cleaned_and_a_live_one_kept(tmp_path: Path
+                                                                         ) -> None:
+    import os
+    import time
+
+    from ddq.api.knowledge import _clean_staging
+
+    old, live = tmp_path / ".incoming-old", tmp_path / ".incoming-live"
+    for folder in (old, live):
+        folder.mkdir()
+        (folder / "policy.docx").write_bytes(b"x")
+    hours_ago = time.time() - 2 * 3600
+    os.utime(old, (hours_ago, hours_ago))
+    (tmp_path / "policy.md").write_text("kept")
+    _clean_staging(tmp_path)
+    assert not old.exists() and live.exists() and (tmp_path / "policy.md").exists()

@@ -13,6 +13,7 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -223,11 +224,26 @@ class _Opened:
     failure: str = ""
 
 
+#: A staging folder older than this was left by a process killed while it parsed.
+_STAGING_GRACE_S = 3600.0
+
+
+def _clean_staging(folder: Path) -> None:
+    """Remove what a killed process left while parsing an upload (its own staging folders
+    are younger than the grace period, or gone)."""
+    cutoff = time.time() - _STAGING_GRACE_S
+    for leftover in folder.glob(".incoming-*"):
+        with contextlib.suppress(OSError):
+            if leftover.is_dir() and leftover.stat().st_mtime < cutoff:
+                shutil.rmtree(leftover, ignore_errors=True)
+
+
 def _open_upload(kb: KnowledgeBase, folder: Path, name: str, temporary: Path) -> _Opened:
     """Parse one upload, under its own name in a private folder, through the safe-open
     layer. A file the layer refuses (too large, not what its name says, a bomb, over a work
     limit, corrupt, encrypted) is this request's 4xx; one that opens but holds no text is
     reported as failed, as an ingest would."""
+    _clean_staging(folder)
     staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=folder))
     staged = staging / name
     os.replace(temporary, staged)
