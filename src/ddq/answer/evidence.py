@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -126,6 +126,23 @@ class Plan:
             stems=frozenset().union(*(self.unit_stems[i] for i in indices)),
             parties=self.lexicon.parties(text), modifiers=self.lexicon.modifiers(text),
             text=text, support=self.coverage(indices, light=True)[0])
+
+
+def units_that_count(unfit: Sequence[str], may_support: Sequence[bool]) -> list[int]:
+    """The units of a question whose vectors can change its answer, to embed first.
+
+    A unit that cannot answer the question (``unfit`` gives it a reason) and cannot support
+    the answering one (``may_support``), for what its words say, changes nothing the
+    answer holds whatever its vector: the answering unit is the closest of those that may
+    answer, and the supporting ones are picked among those that may support. Only an
+    abstention needs every vector (it names the closest passage of all), so when no unit
+    may answer, every unit counts; when some may, but none matches closely enough, the
+    answerer embeds the rest then.
+    """
+    if all(unfit):
+        return list(range(len(unfit)))
+    return [i for i, (why, support) in enumerate(zip(unfit, may_support, strict=True))
+            if not why or support]
 
 
 def label_of(chunk: StoredChunk) -> tuple[str, str]:

@@ -15,7 +15,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ddq.answer.evidence import Memo, Plan, Unit, clip, label_of, sentences_of, where
+from ddq.answer.evidence import (
+    Memo,
+    Plan,
+    Unit,
+    clip,
+    label_of,
+    sentences_of,
+    units_that_count,
+    where,
+)
 from ddq.answer.lexicon import Lexicon, only_acronyms
 from ddq.answer.library_match import REWORDED_FLOOR, library_reuse
 from ddq.answer.question_types import (
@@ -126,25 +135,49 @@ class ExtractiveAnswerer:
         return self.answer_many([retrieval])[0]
 
     def answer_many(self, retrievals: Sequence[RetrievalResult]) -> list[Answer]:
-        """Answer a batch: every question and evidence unit is embedded in one model call,
-        and a unit that several questions share is embedded once."""
+        """Answer a batch: the vectors of the whole batch in one model call (two at most),
+        a unit that several questions share embedded once, and a unit embedded only when
+        its vector can change the answer (see :func:`units_that_count`)."""
         plans: list[Answer | Plan] = []
-        texts: dict[str, None] = {}
         for retrieval in retrievals:
             library = self._library_answer(retrieval)
-            if library is not None:
-                plans.append(library)
-                continue
-            plan = self._prepare(retrieval, self._units(retrieval))
-            plans.append(plan)
-            if isinstance(plan, Plan):
-                if plan.vector is None:
-                    texts[retrieval.question] = None
-                texts.update((u.in_context, None) for u in plan.units)
-                texts.update((self._embedded(u), None) for u in plan.units)
-        lookup = self._vectors(list(texts))
-        return [plan if isinstance(plan, Answer) else self._compose(plan, lookup)
-                for plan in plans]
+            plans.append(library if library is not None
+                         else self._prepare(retrieval, self._units(retrieval)))
+        unfit = {n: [self._unfit(p, i) for i in range(len(p.units))]
+                 for n, p in enumerate(plans) if isinstance(p, Plan)}
+        counting = {n: units_that_count(unfit[n], [self._may_support(p, i)
+                                                   for i in range(len(p.units))])
+                    for n, p in enumerate(plans) if isinstance(p, Plan)}
+        lookup = self._vectors(self._texts(plans, counting))
+        answers = [p if isinstance(p, Answer) else self._compose(p, lookup, unfit[n])
+                   for n, p in enumerate(plans)]
+        # No unit that may answer matched: the abstention names the closest of all.
+        again = {n: list(range(len(p.units))) for n, (p, a) in enumerate(zip(
+            plans, answers, strict=True)) if a is None and isinstance(p, Plan)}
+        if again:
+            lookup.update(self._vectors(self._texts(plans, again)))
+        done: list[Answer] = []
+        for n, (plan, answer) in enumerate(zip(plans, answers, strict=True)):
+            if answer is None:
+                assert isinstance(plan, Plan)
+                answer = self._compose(plan, lookup, unfit[n])
+                assert answer is not None  # every vector is there now
+            done.append(answer)
+        return done
+
+    def _texts(self, plans: list[Answer | Plan], units: dict[int, list[int]]) -> list[str]:
+        """The texts to embed for these units of these plans (both readings of each unit,
+        and the question when retrieval passed no vector on), each once."""
+        texts: dict[str, None] = {}
+        for n, indices in units.items():
+            plan = plans[n]
+            assert isinstance(plan, Plan)
+            if plan.vector is None:
+                texts[plan.question] = None
+            for i in indices:
+                texts[plan.units[i].in_context] = None
+                texts[self._embedded(plan.units[i])] = None
+        return list(texts)
 
     def _vectors(self, texts: list[str]) -> dict[str, np.ndarray]:
         """Vectors for texts: from a bounded in-memory cache, then the persistent cache (an
@@ -237,16 +270,25 @@ class ExtractiveAnswerer:
             )
         return plan
 
-    def _compose(self, plan: Plan, lookup: dict[str, np.ndarray]) -> Answer:
+    def _compose(self, plan: Plan, lookup: dict[str, np.ndarray], unfit: list[str]
+                 ) -> Answer | None:
+        """The answer from the units' vectors. A unit without one in ``lookup`` can neither
+        answer nor support (see :func:`units_that_count`); None when no unit with a vector
+        may answer and some vectors are missing (the abstention needs them all)."""
         question, terms, units = plan.question, plan.terms, plan.units
         s = self.settings
         asked = plan.vector if plan.vector is not None else lookup[question]
-        vectors = np.stack([asked] + [lookup[u.in_context] for u in units])
+        have = np.array([u.in_context in lookup and self._embedded(u) in lookup
+                         for u in units], dtype=bool)
+        none = np.zeros_like(asked)
+        vectors = np.stack([asked] + [lookup[u.in_context] if h else none
+                                      for u, h in zip(units, have, strict=True)])
         similarities = vectors[1:] @ vectors[0]
         # The same units with their acronyms spelled out: "RTO 6 h" matches "What is your
         # recovery time objective?" only so. The closer of the two readings counts.
-        spelled = np.stack([lookup[self._embedded(u)] for u in units]) @ vectors[0]
-        similarities = np.maximum(similarities, spelled)
+        spelled = np.stack([lookup[self._embedded(u)] if h else none
+                            for u, h in zip(units, have, strict=True)]) @ vectors[0]
+        similarities = np.where(have, np.maximum(similarities, spelled), -np.inf)
         kind = plan.value_type
         holds_value = [kind is not None and has_value(u.text, kind) for u in units]
         scores = np.array([
@@ -264,7 +306,9 @@ class ExtractiveAnswerer:
         floor = [s.abstain_threshold - _FULL_MARGIN * min(1.0, max(
             0.0, (v - _HALF) / (_FULL - _HALF))) for v in supports]
         candidates = [i for i in order if similarities[i] >= floor[i]]
-        best = next((i for i in candidates if not self._unfit(plan, i)), None)
+        best = next((i for i in candidates if not unfit[i]), None)
+        if best is None and not have.all():
+            return None
         if best is None:
             top = candidates[0] if candidates else order[0]
             best_similarity = float(similarities[top])
@@ -276,7 +320,7 @@ class ExtractiveAnswerer:
             return self._abstain(
                 question, terms, [],
                 f"the closest evidence ({where(units[top])}: {clip(quote)!r}) is about "
-                f"something adjacent: {self._unfit(plan, top)}; it was not used")
+                f"something adjacent: {unfit[top]}; it was not used")
         best_similarity = float(similarities[best])
         chosen = self._supporting(plan, best, order, scores, similarities, vectors[1:])
         covered, missing = plan.coverage(chosen)
@@ -349,14 +393,12 @@ class ExtractiveAnswerer:
                 continue
             if similarities[index] < s.abstain_threshold or scores[index] < scores[best] - 0.08:
                 continue
-            # A bare value ("last_reviewed: 2026-01-15") matches through its heading only.
-            if len(field_value(plan.units[index].text).split()) < _MIN_SUPPORT_WORDS:
+            # The checks that need no vector come first: a unit that fails them needs none.
+            if not self._may_support(plan, index):
                 continue
             # A line that says what a chosen one already says adds length, not support.
             if any(float(unit_vectors[index] @ unit_vectors[c]) >= _SAME_POINT
                    for c in chosen):
-                continue
-            if plan.problem([index]):
                 continue
             more = plan.coverage([*chosen, index])[0]
             if not wide and more <= covered + 1e-9:
@@ -364,6 +406,15 @@ class ExtractiveAnswerer:
             chosen.append(index)
             covered = more
         return chosen
+
+    def _may_support(self, plan: Plan, index: int) -> bool:
+        """Whether a unit may support the answering one, as far as its words say (the
+        vector checks of :meth:`_supporting` come after): it is not about something
+        adjacent, and it is more than a bare value ("last_reviewed: 2026-01-15" matches
+        through its heading only)."""
+        text = plan.units[index].text
+        return (len(field_value(text).split()) >= _MIN_SUPPORT_WORDS
+                and not plan.problem([index]))
 
     def _verdict(self, plan: Plan, best: int, chosen: list[int], similarity: float
                  ) -> str | None:
