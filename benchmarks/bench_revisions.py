@@ -14,11 +14,17 @@ of the per-repeat ratios (this revision's seconds over the base's): below 1 is f
   does, every question timed from extraction to the last saved draft.
 
     .venv/bin/python benchmarks/bench_revisions.py --base cff3407 --home /tmp/ddq-scifact
+
+``--head REV`` times a commit instead of the working tree (which may hold others' uncommitted
+edits). Each timing also gives a fingerprint of its drafts (status, text, verdict,
+confidence, reason and citations of every question): two revisions whose answers are the
+same have the same one.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -83,8 +89,14 @@ def _inner(kind: str, home: Path, questions: int, data: Path, workspace: str
             seconds = time.perf_counter() - started
             drafts = job.store.drafts(info.id)
             answered = sum(1 for d in drafts.values() if d.status.value != "needs_input")
+            said = [[d.status.value, d.text, getattr(d, "stance", None), d.confidence,
+                     d.reason, [[c.source_path.rsplit("/", 1)[-1], c.location, c.quote]
+                                for c in d.citations]]
+                    for _, d in sorted(drafts.items())]
+            fingerprint = hashlib.sha256(json.dumps(said).encode()).hexdigest()[:16]
             return {"seconds": seconds, "questions": result.progress.done,
-                    "answered": answered, "ddq": str(Path(ddq.__file__).parent)}
+                    "answered": answered, "answers": fingerprint,
+                    "ddq": str(Path(ddq.__file__).parent)}
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -112,9 +124,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     base_tree = Path(tempfile.mkdtemp(prefix="ddq-base-")) / "tree"
     subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base_tree),
                     args.base], check=True, capture_output=True)
-    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+    head_tree = ROOT
+    if args.head:
+        head_tree = Path(tempfile.mkdtemp(prefix="ddq-head-")) / "tree"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(head_tree),
+                        args.head], check=True, capture_output=True)
+    head = subprocess.run(["git", "-C", str(head_tree), "rev-parse", "--short", "HEAD"],
                           capture_output=True, text=True, check=True).stdout.strip()
-    trees = {"base": base_tree, "head": ROOT}
+    trees = {"base": base_tree, "head": head_tree}
     repeats: list[dict[str, Any]] = []
     try:
         for number in range(args.repeats):
@@ -126,8 +143,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     timings[f"{kind}:{side}"] = _time(trees[side], kind, args)
             repeats.append({"order": list(order), **timings})
     finally:
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
-                        str(base_tree)], check=False, capture_output=True)
+        for tree in {base_tree, head_tree} - {ROOT}:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
+                            str(tree)], check=False, capture_output=True)
     summary: dict[str, Any] = {"base": args.base, "head": head, "meets_target": True}
     for kind in args.kinds:
         ratios = [r[f"{kind}:head"]["seconds"] / r[f"{kind}:base"]["seconds"] for r in repeats]
@@ -137,6 +155,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "ratio_median": median(ratios), "ratios": ratios,
             "base_answered": repeats[-1][f"{kind}:base"]["answered"],
             "head_answered": repeats[-1][f"{kind}:head"]["answered"],
+            "same_answers": len({r[f"{kind}:{side}"].get("answers") for r in repeats
+                                 for side in ("base", "head")}) == 1,
             "questions": repeats[-1][f"{kind}:head"]["questions"],
         }
         summary["meets_target"] &= summary[kind]["ratio_median"] <= args.limit
@@ -148,17 +168,20 @@ def render(result: dict[str, Any]) -> str:
     rows = [[kind, s[kind]["questions"], f"{s[kind]['base_seconds']:.2f}",
              f"{s[kind]['head_seconds']:.2f}", f"{s[kind]['ratio_median']:.2f}",
              " / ".join(f"{r:.2f}" for r in s[kind]["ratios"]),
-             f"{s[kind]['base_answered']} → {s[kind]['head_answered']}"]
+             f"{s[kind]['base_answered']} → {s[kind]['head_answered']}",
+             "yes" if s[kind]["same_answers"] else "no"]
             for kind in s if isinstance(s[kind], dict)]
     cpu = result["environment"]["cpu"]
     return (f"{s['head']} against {s['base']} on {cpu['model']} ({' '.join(cpu['flags'])})\n"
             + table(["timing", "questions", "base s", "head s", "head/base (median)",
-                     "per repeat", "answered"], rows))
+                     "per repeat", "answered", "same answers"], rows))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", default="HEAD~1", help="the earlier revision (git)")
+    parser.add_argument("--head", default=None,
+                        help="the later revision (git; default: the working tree)")
     parser.add_argument("--home", type=Path, required=True, help="a built SciFact index")
     parser.add_argument("--workspace", default="scifact",
                         help="the index's workspace (bench_retrieval.py builds 'scifact')")
