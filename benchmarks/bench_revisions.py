@@ -141,6 +141,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 for side in order:
                     print(f"repeat {number + 1}: {kind} at {side}", file=sys.stderr)
                     timings[f"{kind}:{side}"] = _time(trees[side], kind, args)
+                    print(f"  {timings[f'{kind}:{side}']['seconds']:.2f} s", file=sys.stderr)
             repeats.append({"order": list(order), **timings})
     finally:
         for tree in {base_tree, head_tree} - {ROOT}:
