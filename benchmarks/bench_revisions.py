@@ -101,9 +101,10 @@ def _inner(kind: str, home: Path, questions: int, data: Path, workspace: str
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _time(tree: Path, kind: str, args: argparse.Namespace) -> dict[str, Any]:
+def _time(tree: Path, kind: str, args: argparse.Namespace, side: str) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(tree / "src"), "HF_HUB_OFFLINE": "1"}
-    command = [sys.executable, __file__, "--inner", kind, "--home", str(args.home),
+    home = args.base_home if tree != ROOT and side == "base" and args.base_home else args.home
+    command = [sys.executable, __file__, "--inner", kind, "--home", str(home),
                "--questions", str(args.questions), "--data", str(args.data),
                "--workspace", args.workspace]
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
@@ -140,7 +141,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for kind in args.kinds:
                 for side in order:
                     print(f"repeat {number + 1}: {kind} at {side}", file=sys.stderr)
-                    timings[f"{kind}:{side}"] = _time(trees[side], kind, args)
+                    timings[f"{kind}:{side}"] = _time(trees[side], kind, args, side)
                     print(f"  {timings[f'{kind}:{side}']['seconds']:.2f} s", file=sys.stderr)
             repeats.append({"order": list(order), **timings})
     finally:
@@ -184,6 +185,9 @@ def main() -> int:
     parser.add_argument("--head", default=None,
                         help="the later revision (git; default: the working tree)")
     parser.add_argument("--home", type=Path, required=True, help="a built SciFact index")
+    parser.add_argument("--base-home", type=Path, default=None,
+                        help="the index for the base, when its store schema is older than "
+                             "the one --home was built with (a copy stamped at its version)")
     parser.add_argument("--workspace", default="scifact",
                         help="the index's workspace (bench_retrieval.py builds 'scifact')")
     parser.add_argument("--questions", type=int, default=500)
