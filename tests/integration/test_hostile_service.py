@@ -10,10 +10,11 @@ what it held idle; the acceptance cases refused within :data:`HEADLINE_S`; and n
 stored changed (documents, questionnaires, and a search for a stored document's unique term
 returning the same hits).
 
-A knowledge file that opens but has no text (an empty file) is reported the way an ingest
-reports it, as a 200 whose one result is ``failed`` with the reason; every other refusal is
-the request's own status (413 too large, 415 not what its name says, 422 unsafe, corrupt or
-encrypted).
+A knowledge file that is merely unreadable (empty, corrupt, truncated, encrypted) is reported
+the way an ingest reports it, as a 200 whose one result is ``failed`` with its error code and
+the reason, so the other files of an upload still go in; an unsafe or oversized one is the
+request's own status (413 too large, 415 not what its name says, 422 unsafe). A questionnaire
+upload is one file, so every refusal is its status.
 """
 
 from __future__ import annotations
@@ -77,9 +78,10 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
 def _check(service: Service, item: Hostile, response: httpx.Response, seconds: float) -> None:
     assert response.status_code != 500, response.text
     body = response.json()
-    if response.status_code == 200:  # only a file with nothing in it
+    if response.status_code == 200:  # a knowledge file that is unreadable, not unsafe
         [result] = body
-        assert item.says == r"empty" and result["outcome"] == "failed", body
+        assert result["outcome"] == "failed", body
+        assert result["error_code"] in {"empty_file", "unreadable_file", "encrypted_file"}, body
         detail = result["detail"]
     else:
         assert 400 <= response.status_code < 500, response.text
@@ -169,3 +171,20 @@ def test_a_slow_parse_holds_up_no_other_upload(service: Service, tmp_path: Path)
     worker.join(timeout=300)
     assert done["small"] < done["slow"], "the small upload waited for the slow parse"
     assert done["slow_status"] == 422
+
+
+def test_an_unreadable_file_fails_alone_and_the_rest_of_the_upload_goes_in(
+        service: Service, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """One corrupt file among good ones is that file's failure; the rest is ingested (as
+    ``ddq ingest`` of a folder does). Defined after the cases above: it stores a document."""
+    corrupt = hostile_files(tmp_path_factory)["docx-corrupt-member"]
+    response = service.client.post("/api/documents", files=[
+        ("files", ("batch-good.md", b"# Batch\n\nThe zephyrine term is here.\n", "text/markdown")),
+        ("files", ("corrupt.docx", corrupt.read_bytes(), "application/octet-stream"))])
+    assert response.status_code == 200, response.text
+    good, bad = response.json()
+    assert good["name"] == "batch-good.md" and good["outcome"] == "added", good
+    assert bad["outcome"] == "failed" and bad["error_code"] == "unreadable_file", bad
+    assert "corrupt.docx" in bad["detail"] and "invalid distance" in bad["detail"], bad
+    hits = service.client.post("/api/search", json={"question": "zephyrine"}).json()
+    assert [hit["source"] for hit in hits][:1] == ["batch-good.md"], hits

@@ -63,6 +63,7 @@ class UploadResult(BaseModel):
     outcome: str
     chunks: int = 0
     detail: str = ""
+    error_code: str | None = None  # why a failed file failed (``unreadable_file``, ...)
 
 
 class Question(RequestBody):
@@ -222,6 +223,12 @@ class _Opened:
     data: bytes
     document: LoadedDocument | None
     failure: str = ""
+    failure_code: str | None = None
+
+
+#: Refusals that are one file's failure, not the request's: the rest of an upload goes on.
+_FILE_FAILURES = frozenset({ErrorCode.EMPTY_FILE, ErrorCode.UNREADABLE_FILE,
+                            ErrorCode.ENCRYPTED_FILE})
 
 
 #: A staging folder older than this was left by a process killed while it parsed.
@@ -240,9 +247,10 @@ def _clean_staging(folder: Path) -> None:
 
 def _open_upload(kb: KnowledgeBase, folder: Path, name: str, temporary: Path) -> _Opened:
     """Parse one upload, under its own name in a private folder, through the safe-open
-    layer. A file the layer refuses (too large, not what its name says, a bomb, over a work
-    limit, corrupt, encrypted) is this request's 4xx; one that opens but holds no text is
-    reported as failed, as an ingest would."""
+    layer. A file the layer refuses as unsafe (a bomb, over a work limit) or too large is
+    this request's 4xx, nothing stored; one that is merely unreadable (corrupt, truncated,
+    encrypted, empty) is reported as that file's failure, as an ingest would, and the
+    request's other files are still ingested."""
     _clean_staging(folder)
     staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=folder))
     staged = staging / name
@@ -253,8 +261,8 @@ def _open_upload(kb: KnowledgeBase, folder: Path, name: str, temporary: Path) ->
         document = load_file(staged, data, None, limits)
     except DDQError as exc:
         detail = exc.detail.replace(f"{staging}/", "")
-        if exc.code is ErrorCode.EMPTY_FILE:
-            return _Opened(name, staged, b"", None, detail)
+        if exc.code in _FILE_FAILURES:
+            return _Opened(name, staged, b"", None, detail, exc.code.value)
         shutil.rmtree(staging, ignore_errors=True)
         raise DDQError(exc.code, detail) from None
     document.notes[:] = [note.replace(f"{staging}/", "") for note in document.notes]
@@ -297,7 +305,7 @@ def _ingest_locked(kb: KnowledgeBase, folder: Path, opened: list[_Opened],
         name = item.name
         if item.document is None:
             results.append(UploadResult(name=name, outcome=Outcome.FAILED.value,
-                                        detail=item.failure))
+                                        detail=item.failure, error_code=item.failure_code))
             continue
         final = folder / name
         backup = folder / f".previous-{name}"
